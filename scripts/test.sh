@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Install what the tests need (Chromium, PostgreSQL, R with the survey package, Python packages),
+# start a throwaway PostgreSQL server on loopback, and run the whole suite: every test on SQLite,
+# then the storage and web tests again on PostgreSQL.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  need=()
+  [ -x /usr/bin/chromium ] || need+=(chromium)
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+  Rscript -e 'library(survey)' >/dev/null 2>&1 || need+=(r-base-core r-cran-survey r-cran-mass)
+  if ((${#need[@]})); then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  fi
+fi
+
+[ -x .venv/bin/python ] || "${PYTHON:-python3}" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e '.[dev]'
+
+# A PostgreSQL server of our own, on loopback, removed on exit.
+pg_bin=$(dirname "$(ls /usr/lib/postgresql/*/bin/initdb | sort -V | tail -n 1)")
+pg_dir=$(mktemp -d /tmp/survey-pg.XXXXXX)
+pg_port=${PG_PORT:-54329}
+as_pg=()
+if [ "$(id -u)" = 0 ]; then
+  chown postgres "$pg_dir"
+  as_pg=(runuser -u postgres --)
+fi
+"${as_pg[@]}" "$pg_bin/initdb" -D "$pg_dir/data" -A trust -U postgres >/dev/null
+"${as_pg[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w \
+  -o "-p $pg_port -c listen_addresses=127.0.0.1 -k $pg_dir" start >/dev/null
+trap '"${as_pg[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast stop >/dev/null; rm -rf "$pg_dir"' EXIT
+"${as_pg[@]}" "$pg_bin/createdb" -h 127.0.0.1 -p "$pg_port" -U postgres survey_test
+postgres_url="postgresql+psycopg://postgres@127.0.0.1:$pg_port/survey_test"
+
+export REQUIRE_R=1 REQUIRE_BROWSER=1
+.venv/bin/ruff check .
+echo "== whole suite on SQLite =="
+.venv/bin/pytest -q
+echo "== storage and web tests on PostgreSQL =="
+TEST_DATABASE_URL="$postgres_url" .venv/bin/pytest -q -m "not browser" tests/web tests/services tests/test_migrations.py

@@ -1,0 +1,42 @@
+"""The citizen-satisfaction web application."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from survey.config import load_settings
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Application factory; ``test_config`` overrides settings read from the environment."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.update(load_settings(app.instance_path, test_config))
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(PROJECT_ROOT / "translations")
+
+    from survey import cli, errors, extensions, i18n, templating
+    from survey.admin import admin_blueprint
+    from survey.public import public_blueprint
+
+    extensions.init_database(app)
+    extensions.babel.init_app(app, locale_selector=i18n.select_language)
+    extensions.csrf.init_app(app)
+    extensions.login_manager.init_app(app)
+    app.after_request(i18n.remember_language)
+    app.register_blueprint(public_blueprint)
+    app.register_blueprint(admin_blueprint, url_prefix="/admin")
+    errors.register_error_handlers(app)
+    templating.register_templating(app)
+    cli.register_commands(app)
+    return app

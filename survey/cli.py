@@ -1,0 +1,121 @@
+"""Command line (``flask --app wsgi <command>``): database, demo, accounts, QR codes, exports."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+
+from survey.extensions import get_session
+from survey.services import qr
+from survey.services.accounts import ROLES, create_user, reset_development_admin
+from survey.services.demo import load_demo_province
+from survey.services.errors import DomainError
+from survey.services.exports import responses_table, write_responses_csv
+from survey.services.questionnaires import seed_questionnaires
+from survey.services.targets import seed_targets
+from survey.storage import queries
+from survey.storage.database import upgrade_database
+
+
+def _parse_day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"'{value}' is not a date like 2025-07-01.") from None
+
+
+def register_commands(app: Flask) -> None:
+    @app.cli.command("init-db")
+    def init_db() -> None:
+        """Create or upgrade the database schema (Alembic) and seed questionnaires and targets."""
+        upgrade_database(current_app.config["DATABASE_URL"])
+        session = get_session()
+        added = seed_questionnaires(session) + seed_targets(session)
+        session.commit()
+        click.echo(f"Database is at the latest schema ({added} shipped records added).")
+
+    @app.cli.command("load-demo")
+    def load_demo() -> None:
+        """Load the demo province (Điện Biên, 2025) unless it is already loaded."""
+        upgrade_database(current_app.config["DATABASE_URL"])
+        session = get_session()
+        demo = load_demo_province(session)
+        if demo.created:
+            click.echo(f"Demo province loaded: {queries.count_responses(session)} responses.")
+        else:
+            click.echo("Demo province already loaded; nothing added.")
+        base = current_app.config["PUBLIC_BASE_URL"]
+        click.echo("A few service-point URLs (open one on a phone):")
+        for sector in ("administrative", "health", "education"):
+            for point in queries.active_service_points_of_sector(session, sector, limit=2):
+                click.echo(
+                    f"  {point.agency.name_vi} — {point.name_vi}: "
+                    f"{qr.service_point_url(base, point)}"
+                )
+
+    @app.cli.command("create-admin")
+    @click.argument("username")
+    @click.option("--role", type=click.Choice(ROLES), default="province_admin", show_default=True)
+    @click.password_option(help="Asked for when not given.")
+    def create_admin(username: str, role: str, password: str) -> None:
+        """Create an official's account (the first province administrator, for instance)."""
+        try:
+            create_user(get_session(), username, password, role)
+        except DomainError as error:
+            raise click.ClickException(error.message_en) from None
+        click.echo(f"User {username} created with role {role}.")
+
+    @app.cli.command("dev-admin")
+    def dev_admin() -> None:
+        """Development only: (re)set the 'admin' account to a fresh password and print it."""
+        if current_app.config["SURVEY_ENV"] != "development":
+            raise click.ClickException("dev-admin works only with SURVEY_ENV=development.")
+        password = reset_development_admin(get_session())
+        click.echo(f"Development administrator: username 'admin', password '{password}'")
+
+    @app.cli.command("export-qr")
+    @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+    @click.option("--agency", "agency_code", help="Only this agency (its code).")
+    def export_qr(out_dir: Path, agency_code: str | None) -> None:
+        """Write a PNG and an SVG per service point and an A4 poster PDF per agency."""
+        session = get_session()
+        if agency_code:
+            agency = queries.agency_by_code(session, agency_code)
+            if agency is None:
+                raise click.ClickException(f"No agency has the code '{agency_code}'.")
+            points = queries.service_points_of_agency(session, agency.id)
+        else:
+            points = queries.all_service_points(session)
+        base = current_app.config["PUBLIC_BASE_URL"]
+        out_dir.mkdir(parents=True, exist_ok=True)
+        by_agency: dict[str, list] = {}
+        for point in points:
+            url = qr.service_point_url(base, point)
+            (out_dir / f"{point.agency.code}_{point.public_code}.png").write_bytes(qr.qr_png(url))
+            (out_dir / f"{point.agency.code}_{point.public_code}.svg").write_bytes(qr.qr_svg(url))
+            by_agency.setdefault(point.agency.code, []).append(point)
+        for code, agency_points in by_agency.items():
+            (out_dir / f"{code}_posters.pdf").write_bytes(qr.poster_sheet_pdf(base, agency_points))
+        click.echo(
+            f"Wrote QR codes for {len(points)} service points of {len(by_agency)} "
+            f"agencies to {out_dir}."
+        )
+
+    @app.cli.command("export-responses")
+    @click.argument("out_file", type=click.Path(dir_okay=False, path_type=Path))
+    @click.option("--from", "first_day", callback=_parse_day, help="First day, e.g. 2025-01-01.")
+    @click.option("--to", "last_day", callback=_parse_day, help="Last day (inclusive).")
+    def export_responses(
+        out_file: Path, first_day: dt.date | None, last_day: dt.date | None
+    ) -> None:
+        """Write one row per response as CSV, in the layout `python -m analysis` reads."""
+        if first_day and last_day and last_day < first_day:
+            raise click.BadParameter("--to is before --from.")
+        table = responses_table(get_session(), first_day, last_day)
+        write_responses_csv(table, out_file)
+        click.echo(f"Wrote {len(table)} responses to {out_file}.")

@@ -1,0 +1,76 @@
+"""One place that turns errors into pages a person understands (never a traceback)."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template
+from flask_babel import get_locale
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from survey.services.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+HTTP_MESSAGES = {
+    400: (
+        "Yêu cầu không hợp lệ. Vui lòng tải lại trang và thử lại.",
+        "The request was not valid. Please reload the page and try again.",
+    ),
+    403: ("Bạn không có quyền xem trang này.", "You are not allowed to see this page."),
+    404: ("Không tìm thấy trang này.", "This page does not exist."),
+    405: ("Thao tác này không được hỗ trợ.", "This action is not supported here."),
+    413: ("Dữ liệu gửi lên quá lớn.", "What was sent is too large."),
+    429: (
+        "Bạn gửi quá nhanh. Vui lòng đợi một lát rồi thử lại.",
+        "Too many requests. Please wait a moment and try again.",
+    ),
+    500: (
+        "Đã có lỗi phía máy chủ. Câu trả lời đã gửi trước đó không bị mất; vui lòng thử lại sau.",
+        "Something went wrong on our side. Answers already sent are safe; please try again later.",
+    ),
+}
+
+
+def _language() -> str:
+    locale = get_locale()
+    return locale.language if locale else "vi"
+
+
+def render_error(status: int, message_vi: str, message_en: str) -> tuple[str, int]:
+    return (
+        render_template(
+            "errors/error.html",
+            status=status,
+            message_vi=message_vi,
+            message_en=message_en,
+            language=_language(),
+        ),
+        status,
+    )
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError) -> tuple[str, int]:
+        return render_error(error.status_code, error.message_vi, error.message_en)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(_error: CSRFError) -> tuple[str, int]:
+        return render_error(
+            400,
+            "Phiên làm việc đã hết hạn. Vui lòng tải lại trang và gửi lại.",
+            "Your session expired. Please reload the page and submit again.",
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> tuple[str, int]:
+        status = error.code or 500
+        message_vi, message_en = HTTP_MESSAGES.get(status, HTTP_MESSAGES[400])
+        return render_error(status, message_vi, message_en)
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception) -> tuple[str, int]:
+        log.exception("unhandled error", exc_info=error)
+        return render_error(500, *HTTP_MESSAGES[500])

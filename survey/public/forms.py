@@ -1,0 +1,69 @@
+"""The questionnaire form, built from the questionnaire's data (one radio group per item)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import Field, HiddenField, RadioField, StringField, TextAreaField
+from wtforms.validators import AnyOf, InputRequired, Length, Optional, Regexp
+
+from survey.services.responses import COMMENT_MAX_LENGTH, IDEMPOTENCY_KEY_PATTERN
+from survey.storage.models import Questionnaire
+
+NOT_APPLICABLE = "na"
+SCALE = (
+    ("1", _l("Very dissatisfied")),
+    ("2", _l("Dissatisfied")),
+    ("3", _l("Neutral")),
+    ("4", _l("Satisfied")),
+    ("5", _l("Very satisfied")),
+)
+FACES = {"1": "😠", "2": "🙁", "3": "😐", "4": "🙂", "5": "😄", NOT_APPLICABLE: "—"}
+
+
+class ResponseFormBase(FlaskForm):
+    submission_id = HiddenField(
+        validators=[InputRequired(), Regexp(IDEMPOTENCY_KEY_PATTERN.pattern)]
+    )
+    # Honeypot: hidden from people by CSS; a form that fills it is a robot.
+    website = StringField(_l("Leave this field empty"), validators=[Optional()])
+    comment = TextAreaField(
+        _l("Anything else you would like to tell us? (optional, do not write your name or phone)"),
+        validators=[Optional(), Length(max=COMMENT_MAX_LENGTH)],
+    )
+
+    def item_fields(self) -> list[Field]:
+        return [field for field in self if field.name.startswith("q_")]
+
+    def answers(self) -> dict[str, int | None]:
+        return {
+            field.name.removeprefix("q_"): None if field.data == NOT_APPLICABLE else int(field.data)
+            for field in self.item_fields()
+        }
+
+
+def response_form(questionnaire: Questionnaire, language: str) -> ResponseFormBase:
+    """A form instance with one required radio group per item of the questionnaire."""
+
+    class ResponseForm(ResponseFormBase):
+        pass
+
+    for item in questionnaire.items:
+        choices = list(SCALE)
+        if item.allows_not_applicable:
+            choices.append((NOT_APPLICABLE, _l("Not applicable")))
+        message = _l("Please choose an answer for this question.")
+        setattr(
+            ResponseForm,
+            f"q_{item.code}",
+            RadioField(
+                item.text_vi if language == "vi" else item.text_en,
+                choices=choices,
+                validate_choice=False,
+                validators=[
+                    InputRequired(message=message),
+                    AnyOf([value for value, _label in choices], message=message),
+                ],
+            ),
+        )
+    return ResponseForm()

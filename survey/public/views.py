@@ -1,0 +1,72 @@
+"""Public views: thin — validate, call a service, render or redirect."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import redirect, render_template, request, url_for
+from flask_babel import get_locale
+from werkzeug import Response
+
+from survey.extensions import get_session
+from survey.public import public_blueprint as bp
+from survey.public.forms import FACES, response_form
+from survey.services.errors import InvalidAnswers
+from survey.services.questionnaires import open_service_point
+from survey.services.responses import submit_response
+
+
+def _language() -> str:
+    locale = get_locale()
+    return locale.language if locale else "vi"
+
+
+@bp.get("/")
+def index() -> str:
+    return render_template("public/index.html", language=_language())
+
+
+@bp.route("/s/<code>", methods=["GET", "POST"])
+def show_form(code: str) -> Response | tuple[str, int]:
+    language = _language()
+    session = get_session()
+    point, questionnaire = open_service_point(session, code)
+    form = response_form(questionnaire, language)
+    if request.method == "GET":
+        form.submission_id.data = secrets.token_urlsafe(16)
+    elif form.validate_on_submit():
+        if form.website.data:
+            return redirect(url_for(".thank_you", code=code))
+        try:
+            submit_response(
+                session,
+                point=point,
+                questionnaire=questionnaire,
+                answers=form.answers(),
+                idempotency_key=form.submission_id.data,
+                channel="qr",
+                language=language,
+                comment=form.comment.data,
+            )
+        except InvalidAnswers as error:
+            form.form_errors.append(error.message(language))
+        else:
+            return redirect(url_for(".thank_you", code=code))
+    status = 200 if request.method == "GET" else 422
+    return (
+        render_template(
+            "public/form.html",
+            form=form,
+            point=point,
+            questionnaire=questionnaire,
+            faces=FACES,
+            language=language,
+        ),
+        status,
+    )
+
+
+@bp.get("/s/<code>/thanks")
+def thank_you(code: str) -> str:
+    point, _questionnaire = open_service_point(get_session(), code)
+    return render_template("public/thanks.html", point=point, language=_language())

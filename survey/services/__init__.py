@@ -1,0 +1,1 @@
+"""Use cases of the platform. Each takes a SQLAlchemy session and raises DomainError subclasses."""

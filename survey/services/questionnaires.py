@@ -1,0 +1,82 @@
+"""Questionnaires as versioned data: seeding the shipped ones and finding the one a point uses."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.orm import Session
+
+from survey.services.errors import NoQuestionnaire, UnknownServicePoint
+from survey.services.questionnaire_catalog import SHIPPED_QUESTIONNAIRES, QuestionnaireSpec
+from survey.storage import queries
+from survey.storage.models import Element, Item, Questionnaire, ServicePoint
+
+
+def seed_questionnaires(session: Session) -> int:
+    """Store the shipped questionnaire versions not stored yet; return how many were added."""
+    added = 0
+    for spec in SHIPPED_QUESTIONNAIRES:
+        if queries.questionnaire_by_code_version(session, spec.code, spec.version) is None:
+            session.add(build_questionnaire(spec))
+            added += 1
+    session.flush()
+    return added
+
+
+def build_questionnaire(spec: QuestionnaireSpec) -> Questionnaire:
+    questionnaire = Questionnaire(
+        code=spec.code,
+        version=spec.version,
+        sector=spec.sector,
+        title_vi=spec.title_vi,
+        title_en=spec.title_en,
+        source=spec.source,
+        active=True,
+    )
+    position = 0
+    for element_position, element_spec in enumerate(spec.elements):
+        element = Element(
+            code=element_spec.code,
+            position=element_position,
+            name_vi=element_spec.name_vi,
+            name_en=element_spec.name_en,
+            weight=element_spec.weight,
+        )
+        questionnaire.elements.append(element)
+        for item_spec in element_spec.items:
+            item = Item(
+                code=item_spec.code,
+                position=position,
+                text_vi=item_spec.text_vi,
+                text_en=item_spec.text_en,
+                allows_not_applicable=item_spec.allows_not_applicable,
+                is_overall=False,
+            )
+            element.items.append(item)
+            questionnaire.items.append(item)
+            position += 1
+    questionnaire.items.append(
+        Item(
+            code=spec.overall.code,
+            position=position,
+            text_vi=spec.overall.text_vi,
+            text_en=spec.overall.text_en,
+            allows_not_applicable=False,
+            is_overall=True,
+        )
+    )
+    return questionnaire
+
+
+def open_service_point(session: Session, public_code: str) -> tuple[ServicePoint, Questionnaire]:
+    """The point behind a QR code and the questionnaire its citizens answer.
+
+    Raises UnknownServicePoint for an unknown code, a closed desk or a retired agency.
+    """
+    point = queries.service_point_by_code(session, public_code)
+    if point is None or not point.active or not point.agency.is_active_on(dt.date.today()):
+        raise UnknownServicePoint()
+    questionnaire = queries.active_questionnaire(session, point.agency.sector)
+    if questionnaire is None:
+        raise NoQuestionnaire()
+    return point, questionnaire

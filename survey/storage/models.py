@@ -1,0 +1,260 @@
+"""Tables of the platform, as SQLAlchemy 2.0 typed models.
+
+The agency hierarchy is data (``Agency.parent``) of any depth, so the three-level structure of the
+seeds (province → district → commune) and the two-level one in force since 1 July 2025 (province →
+commune) live side by side: a retired agency keeps its rows and points at its ``successor``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+SECTORS = ("administrative", "health", "education")
+LEVELS = ("province", "district", "commune")
+CHANNELS = ("qr", "kiosk", "paper", "import")
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+int_pk = Annotated[int, mapped_column(Integer, primary_key=True)]
+code_str = Annotated[str, mapped_column(String(64))]
+name_str = Annotated[str, mapped_column(String(300))]
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Agency(Base):
+    """A body that serves citizens: a People's Committee, a department, a hospital, a school."""
+
+    __tablename__ = "agency"
+    __table_args__ = (
+        CheckConstraint(_in("sector", SECTORS), name="sector"),
+        CheckConstraint(_in("level", LEVELS), name="level"),
+        CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="validity"),
+    )
+
+    id: Mapped[int_pk]
+    code: Mapped[code_str] = mapped_column(unique=True)
+    name_vi: Mapped[name_str]
+    name_en: Mapped[name_str]
+    sector: Mapped[str] = mapped_column(String(20))
+    level: Mapped[str] = mapped_column(String(20))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"), index=True)
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date)
+    successor_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
+
+    parent: Mapped[Agency | None] = relationship(
+        remote_side="Agency.id", foreign_keys=[parent_id], back_populates="children"
+    )
+    children: Mapped[list[Agency]] = relationship(foreign_keys=[parent_id], back_populates="parent")
+    successor: Mapped[Agency | None] = relationship(
+        remote_side="Agency.id", foreign_keys=[successor_id]
+    )
+    service_points: Mapped[list[ServicePoint]] = relationship(back_populates="agency")
+
+    def is_active_on(self, day: dt.date) -> bool:
+        return self.valid_from <= day and (self.valid_to is None or day < self.valid_to)
+
+
+class ServicePoint(Base):
+    """A desk, counter, hospital department or school office with its own QR code."""
+
+    __tablename__ = "service_point"
+
+    id: Mapped[int_pk]
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    public_code: Mapped[str] = mapped_column(String(32), unique=True)
+    name_vi: Mapped[name_str]
+    name_en: Mapped[name_str]
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    agency: Mapped[Agency] = relationship(back_populates="service_points")
+    volumes: Mapped[list[ServiceVolume]] = relationship(back_populates="service_point")
+
+
+class ServiceVolume(Base):
+    """Citizens served at a point in one month: the population size behind the weights."""
+
+    __tablename__ = "service_volume"
+    __table_args__ = (
+        UniqueConstraint("service_point_id", "month", name="point_month"),
+        CheckConstraint("volume >= 0", name="volume_non_negative"),
+    )
+
+    id: Mapped[int_pk]
+    service_point_id: Mapped[int] = mapped_column(ForeignKey("service_point.id"))
+    month: Mapped[dt.date] = mapped_column(Date)  # first day of the month
+    volume: Mapped[int] = mapped_column(Integer)
+
+    service_point: Mapped[ServicePoint] = relationship(back_populates="volumes")
+
+
+class Questionnaire(Base):
+    """One version of a sector's questionnaire; versions are never edited once answered."""
+
+    __tablename__ = "questionnaire"
+    __table_args__ = (
+        UniqueConstraint("code", "version", name="code_version"),
+        CheckConstraint(_in("sector", SECTORS), name="sector"),
+    )
+
+    id: Mapped[int_pk]
+    code: Mapped[code_str]
+    version: Mapped[int] = mapped_column(Integer)
+    sector: Mapped[str] = mapped_column(String(20))
+    title_vi: Mapped[name_str]
+    title_en: Mapped[name_str]
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    source: Mapped[str] = mapped_column(Text, default="")
+
+    elements: Mapped[list[Element]] = relationship(
+        back_populates="questionnaire", order_by="Element.position"
+    )
+    items: Mapped[list[Item]] = relationship(
+        back_populates="questionnaire", order_by="Item.position"
+    )
+
+
+class Element(Base):
+    """A group of items (e.g. SIPAS 'access to services'); its weight enters the composite index."""
+
+    __tablename__ = "element"
+    __table_args__ = (UniqueConstraint("questionnaire_id", "code", name="questionnaire_code"),)
+
+    id: Mapped[int_pk]
+    questionnaire_id: Mapped[int] = mapped_column(ForeignKey("questionnaire.id"))
+    code: Mapped[code_str]
+    position: Mapped[int] = mapped_column(Integer)
+    name_vi: Mapped[name_str]
+    name_en: Mapped[name_str]
+    weight: Mapped[float] = mapped_column(Float, default=1.0)
+
+    questionnaire: Mapped[Questionnaire] = relationship(back_populates="elements")
+    items: Mapped[list[Item]] = relationship(back_populates="element", order_by="Item.position")
+
+
+class Item(Base):
+    """A question on the 5-point scale. ``element_id`` is None for the overall item."""
+
+    __tablename__ = "item"
+    __table_args__ = (UniqueConstraint("questionnaire_id", "code", name="questionnaire_code"),)
+
+    id: Mapped[int_pk]
+    questionnaire_id: Mapped[int] = mapped_column(ForeignKey("questionnaire.id"))
+    element_id: Mapped[int | None] = mapped_column(ForeignKey("element.id"))
+    code: Mapped[code_str]
+    position: Mapped[int] = mapped_column(Integer)
+    text_vi: Mapped[str] = mapped_column(Text)
+    text_en: Mapped[str] = mapped_column(Text)
+    allows_not_applicable: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_overall: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    questionnaire: Mapped[Questionnaire] = relationship(back_populates="items")
+    element: Mapped[Element | None] = relationship(back_populates="items")
+
+
+class Response(Base):
+    """One citizen's answers. Anonymous: no address, device or person is recorded."""
+
+    __tablename__ = "response"
+    __table_args__ = (CheckConstraint(_in("channel", CHANNELS), name="channel"),)
+
+    id: Mapped[int_pk]
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    service_point_id: Mapped[int] = mapped_column(ForeignKey("service_point.id"), index=True)
+    questionnaire_id: Mapped[int] = mapped_column(ForeignKey("questionnaire.id"))
+    channel: Mapped[str] = mapped_column(String(10))
+    language: Mapped[str] = mapped_column(String(5), default="vi")
+    submitted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    comment: Mapped[str | None] = mapped_column(Text)
+
+    service_point: Mapped[ServicePoint] = relationship()
+    questionnaire: Mapped[Questionnaire] = relationship()
+    answers: Mapped[list[Answer]] = relationship(back_populates="response")
+
+
+class Answer(Base):
+    """One item's answer; ``value`` None means 'not applicable'."""
+
+    __tablename__ = "answer"
+    __table_args__ = (
+        CheckConstraint("value IS NULL OR (value >= 1 AND value <= 5)", name="value_scale"),
+    )
+
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id"), primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), primary_key=True)
+    value: Mapped[int | None] = mapped_column(SmallInteger)
+
+    response: Mapped[Response] = relationship(back_populates="answers")
+    item: Mapped[Item] = relationship()
+
+
+class Target(Base):
+    """A satisfaction target: sector × scope × period, a threshold (``low``) or a band."""
+
+    __tablename__ = "target"
+    __table_args__ = (
+        CheckConstraint("low >= 0 AND low <= 1", name="low_share"),
+        CheckConstraint("high IS NULL OR (high >= low AND high <= 1)", name="band"),
+        CheckConstraint("sector IS NULL OR " + _in("sector", SECTORS), name="sector"),
+        CheckConstraint("period_end >= period_start", name="period"),
+    )
+
+    id: Mapped[int_pk]
+    sector: Mapped[str | None] = mapped_column(String(20))  # None: every sector
+    scope_name: Mapped[name_str]  # "Toàn quốc" or a province's name
+    scope_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
+    period_start: Mapped[dt.date] = mapped_column(Date)
+    period_end: Mapped[dt.date] = mapped_column(Date)
+    low: Mapped[float] = mapped_column(Float)
+    high: Mapped[float | None] = mapped_column(Float)
+    description: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(Text, default="")
+
+    scope_agency: Mapped[Agency | None] = relationship()
+
+
+class User(Base):
+    """An official who signs in. Passwords are stored as argon2 hashes only."""
+
+    __tablename__ = "app_user"
+
+    id: Mapped[int_pk]
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(30), default="province_admin")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)

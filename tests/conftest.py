@@ -1,0 +1,96 @@
+"""Fixtures layered as in Flask's tutorial: database → app → client/runner.
+
+The schema is built by running the Alembic migrations, on SQLite by default or on the server named
+by ``TEST_DATABASE_URL`` (CI sets it to a real PostgreSQL). Every test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+
+from survey import create_app
+from survey.extensions import get_session
+from survey.services.questionnaires import seed_questionnaires
+from survey.storage.database import upgrade_database
+from survey.storage.models import Base
+from tests import factories
+
+
+def _drop_everything(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        Base.metadata.drop_all(connection)
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        _drop_everything(url)
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    upgrade_database(url)
+    return url
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "PUBLIC_BASE_URL": "https://survey.example.vn",
+        }
+    )
+    yield app
+    engine = app.extensions["survey.engine"]
+    with engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
+    engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def session(app: Flask) -> Iterator[Session]:
+    with app.app_context():
+        yield get_session()
+
+
+@pytest.fixture
+def seeded(session: Session) -> factories.SmallProvince:
+    """Questionnaires plus a small province: one agency per sector and a retired commune."""
+    seed_questionnaires(session)
+    province = factories.small_province(session)
+    session.commit()
+    return province
+
+
+def form_fields(html: str) -> dict[str, str]:
+    """The hidden fields (CSRF token, submission id) of a rendered form."""
+    fields = {}
+    for name in ("csrf_token", "submission_id"):
+        match = re.search(rf'name="{name}" type="hidden" value="([^"]*)"', html)
+        if match:
+            fields[name] = match.group(1)
+    return fields
