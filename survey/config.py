@@ -53,5 +53,5 @@ def load_settings(instance_path: str, test_config: dict[str, Any] | None = None)
                 "or set SURVEY_ENV=development for a local trial."
             )
         settings["SECRET_KEY"] = "development-only-" + environment
-    settings["SESSION_COOKIE_SECURE"] = settings["PUBLIC_BASE_URL"].startswith("https://")
+    settings.setdefault("SESSION_COOKIE_SECURE", settings["PUBLIC_BASE_URL"].startswith("https://"))
     return settings

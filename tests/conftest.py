@@ -18,7 +18,6 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from survey import create_app
-from survey.extensions import get_session
 from survey.services.questionnaires import seed_questionnaires
 from survey.storage.database import upgrade_database
 from survey.storage.models import Base
@@ -51,6 +50,7 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
             "TESTING": True,
             "DATABASE_URL": database_url,
             "PUBLIC_BASE_URL": "https://survey.example.vn",
+            "SESSION_COOKIE_SECURE": False,  # the test client speaks plain HTTP
         }
     )
     yield app
@@ -73,8 +73,10 @@ def runner(app: Flask) -> FlaskCliRunner:
 
 @pytest.fixture
 def session(app: Flask) -> Iterator[Session]:
-    with app.app_context():
-        yield get_session()
+    """A session of the test's own; requests made by the test client open theirs."""
+    test_session: Session = app.extensions["survey.sessions"]()
+    yield test_session
+    test_session.close()
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field, HiddenField, RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, InputRequired, Length, Optional, Regexp
 
 from survey.services.responses import COMMENT_MAX_LENGTH, IDEMPOTENCY_KEY_PATTERN
@@ -49,9 +50,9 @@ def response_form(questionnaire: Questionnaire, language: str) -> ResponseFormBa
         pass
 
     for item in questionnaire.items:
-        choices = list(SCALE)
+        choices = [SelectChoice(value, label) for value, label in SCALE]
         if item.allows_not_applicable:
-            choices.append((NOT_APPLICABLE, _l("Not applicable")))
+            choices.append(SelectChoice(NOT_APPLICABLE, _l("Not applicable")))
         message = _l("Please choose an answer for this question.")
         setattr(
             ResponseForm,
@@ -62,7 +63,7 @@ def response_form(questionnaire: Questionnaire, language: str) -> ResponseFormBa
                 validate_choice=False,
                 validators=[
                     InputRequired(message=message),
-                    AnyOf([value for value, _label in choices], message=message),
+                    AnyOf([choice.value for choice in choices], message=message),
                 ],
             ),
         )

@@ -8,7 +8,7 @@ from flask import redirect, render_template, request, url_for
 from flask_babel import get_locale
 from werkzeug import Response
 
-from survey.extensions import get_session
+from survey.extensions import csrf, get_session
 from survey.public import public_blueprint as bp
 from survey.public.forms import FACES, response_form
 from survey.services.errors import InvalidAnswers
@@ -27,6 +27,7 @@ def index() -> str:
 
 
 @bp.route("/s/<code>", methods=["GET", "POST"])
+@csrf.exempt  # the form checks its own token so that an expired one keeps the citizen's answers
 def show_form(code: str) -> Response | tuple[str, int]:
     language = _language()
     session = get_session()

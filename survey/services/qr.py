@@ -62,7 +62,9 @@ def poster_sheet_pdf(public_base_url: str, points: Sequence[ServicePoint]) -> by
         _draw_poster(pdf, top, public_base_url, point)
         if index % 2 == 0:
             pdf.set_draw_color(180, 180, 180)
-            pdf.dashed_line(5, 148.5, 205, 148.5, dash_length=2, space_length=2)
+            pdf.set_dash_pattern(dash=2, gap=2)
+            pdf.line(5, 148.5, 205, 148.5)  # where to cut
+            pdf.set_dash_pattern()
     return bytes(pdf.output())
 
 

@@ -24,7 +24,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
 SECTORS = ("administrative", "health", "education")
 LEVELS = ("province", "district", "commune")
@@ -45,6 +47,27 @@ name_str = Annotated[str, mapped_column(String(300))]
 
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Aware datetimes stored as UTC on every engine (SQLite keeps no zone) and read back aware."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: give a time zone")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
 class Base(DeclarativeBase):
@@ -198,7 +221,7 @@ class Response(Base):
     questionnaire_id: Mapped[int] = mapped_column(ForeignKey("questionnaire.id"))
     channel: Mapped[str] = mapped_column(String(10))
     language: Mapped[str] = mapped_column(String(5), default="vi")
-    submitted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
     comment: Mapped[str | None] = mapped_column(Text)
 
     service_point: Mapped[ServicePoint] = relationship()
@@ -257,4 +280,4 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(30), default="province_admin")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Row, and_, func, insert, select
+from sqlalchemy import ColumnElement, Row, func, insert, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from survey.storage.models import (
@@ -193,15 +193,21 @@ def count_responses(session: Session) -> int:
     return session.scalar(select(func.count(Response.id))) or 0
 
 
-def responses_for_export(
-    session: Session, start: dt.datetime | None, end: dt.datetime | None
-) -> Sequence[Row[Any]]:
-    """One row per response with its point, agency and questionnaire (answers fetched apart)."""
+def _submitted_between(
+    start: dt.datetime | None, end: dt.datetime | None
+) -> list[ColumnElement[bool]]:
     conditions = []
     if start is not None:
         conditions.append(Response.submitted_at >= start)
     if end is not None:
         conditions.append(Response.submitted_at < end)
+    return conditions
+
+
+def responses_for_export(
+    session: Session, start: dt.datetime | None, end: dt.datetime | None
+) -> Sequence[Row[Any]]:
+    """One row per response with its point, agency and questionnaire (answers fetched apart)."""
     return session.execute(
         select(
             Response.id,
@@ -220,7 +226,7 @@ def responses_for_export(
         .join(ServicePoint, Response.service_point_id == ServicePoint.id)
         .join(Agency, ServicePoint.agency_id == Agency.id)
         .join(Questionnaire, Response.questionnaire_id == Questionnaire.id)
-        .where(and_(*conditions))
+        .where(*_submitted_between(start, end))
         .order_by(Response.id)
     ).all()
 
@@ -229,16 +235,11 @@ def answers_for_export(
     session: Session, start: dt.datetime | None, end: dt.datetime | None
 ) -> Sequence[Row[Any]]:
     """(response id, item code, value) for the responses that ``responses_for_export`` returns."""
-    conditions = []
-    if start is not None:
-        conditions.append(Response.submitted_at >= start)
-    if end is not None:
-        conditions.append(Response.submitted_at < end)
     return session.execute(
         select(Answer.response_id, Item.code, Answer.value)
         .join(Item, Answer.item_id == Item.id)
         .join(Response, Answer.response_id == Response.id)
-        .where(and_(*conditions))
+        .where(*_submitted_between(start, end))
     ).all()
 
 
