@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 19:51:38.315869
+Create Date: 2026-11-22
 """
 
 import sqlalchemy as sa
@@ -75,7 +75,7 @@ def upgrade() -> None:
             name=op.f("ck_questionnaire_sector"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_questionnaire")),
-        sa.UniqueConstraint("code", "version", name="code_version"),
+        sa.UniqueConstraint("code", "version", name=op.f("uq_questionnaire_code_version")),
     )
     op.create_table(
         "element",
@@ -92,7 +92,9 @@ def upgrade() -> None:
             name=op.f("fk_element_questionnaire_id_questionnaire"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_element")),
-        sa.UniqueConstraint("questionnaire_id", "code", name="questionnaire_code"),
+        sa.UniqueConstraint(
+            "questionnaire_id", "code", name=op.f("uq_element_questionnaire_id_code")
+        ),
     )
     op.create_table(
         "service_point",
@@ -157,7 +159,7 @@ def upgrade() -> None:
             name=op.f("fk_item_questionnaire_id_questionnaire"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_item")),
-        sa.UniqueConstraint("questionnaire_id", "code", name="questionnaire_code"),
+        sa.UniqueConstraint("questionnaire_id", "code", name=op.f("uq_item_questionnaire_id_code")),
     )
     op.create_table(
         "response",
@@ -206,7 +208,9 @@ def upgrade() -> None:
             name=op.f("fk_service_volume_service_point_id_service_point"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_service_volume")),
-        sa.UniqueConstraint("service_point_id", "month", name="point_month"),
+        sa.UniqueConstraint(
+            "service_point_id", "month", name=op.f("uq_service_volume_service_point_id_month")
+        ),
     )
     op.create_table(
         "answer",

@@ -428,11 +428,11 @@ def _add_volumes_and_responses(
         session,
         (
             {
-                "response_id": response_id,
+                "response_id": ids[str(row["idempotency_key"])],
                 "item_id": item_ids[(row["questionnaire_id"], code)],
                 "value": value,
             }
-            for response_id, row, values in zip(ids, response_rows, answer_values, strict=True)
+            for row, values in zip(response_rows, answer_values, strict=True)
             for code, value in values.items()
         ),
     )

@@ -34,7 +34,7 @@ CHANNELS = ("qr", "kiosk", "paper", "import")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
     "ck": "ck_%(table_name)s_%(constraint_name)s",
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
@@ -133,7 +133,7 @@ class ServiceVolume(Base):
 
     __tablename__ = "service_volume"
     __table_args__ = (
-        UniqueConstraint("service_point_id", "month", name="point_month"),
+        UniqueConstraint("service_point_id", "month"),
         CheckConstraint("volume >= 0", name="volume_non_negative"),
     )
 
@@ -150,7 +150,7 @@ class Questionnaire(Base):
 
     __tablename__ = "questionnaire"
     __table_args__ = (
-        UniqueConstraint("code", "version", name="code_version"),
+        UniqueConstraint("code", "version"),
         CheckConstraint(_in("sector", SECTORS), name="sector"),
     )
 
@@ -175,7 +175,7 @@ class Element(Base):
     """A group of items (e.g. SIPAS 'access to services'); its weight enters the composite index."""
 
     __tablename__ = "element"
-    __table_args__ = (UniqueConstraint("questionnaire_id", "code", name="questionnaire_code"),)
+    __table_args__ = (UniqueConstraint("questionnaire_id", "code"),)
 
     id: Mapped[int_pk]
     questionnaire_id: Mapped[int] = mapped_column(ForeignKey("questionnaire.id"))
@@ -193,7 +193,7 @@ class Item(Base):
     """A question on the 5-point scale. ``element_id`` is None for the overall item."""
 
     __tablename__ = "item"
-    __table_args__ = (UniqueConstraint("questionnaire_id", "code", name="questionnaire_code"),)
+    __table_args__ = (UniqueConstraint("questionnaire_id", "code"),)
 
     id: Mapped[int_pk]
     questionnaire_id: Mapped[int] = mapped_column(ForeignKey("questionnaire.id"))

@@ -132,12 +132,19 @@ def insert_response(
     return response.id
 
 
-def bulk_insert_responses(session: Session, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert many responses at once (demo data, imports); returns their ids in order."""
-    result = session.execute(
-        insert(Response).returning(Response.id, sort_by_parameter_order=True), rows
-    )
-    return list(result.scalars())
+def bulk_insert_responses(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Insert many responses at once (demo data, imports); returns id by idempotency key."""
+    # Plain executemany, then one query for the ids: executemany with RETURNING is quadratic here.
+    session.connection().execute(insert(Response.__table__), rows)
+    keys = [row["idempotency_key"] for row in rows]
+    ids: dict[str, int] = {}
+    for start in range(0, len(keys), 5_000):
+        chunk = keys[start : start + 5_000]
+        found = session.execute(
+            select(Response.idempotency_key, Response.id).where(Response.idempotency_key.in_(chunk))
+        )
+        ids.update((key, response_id) for key, response_id in found)
+    return ids
 
 
 def bulk_insert_answers(session: Session, rows: Iterable[dict[str, Any]]) -> None:
@@ -145,15 +152,15 @@ def bulk_insert_answers(session: Session, rows: Iterable[dict[str, Any]]) -> Non
     for row in rows:
         batch.append(row)
         if len(batch) == 20_000:
-            session.execute(insert(Answer), batch)
+            session.connection().execute(insert(Answer.__table__), batch)
             batch = []
     if batch:
-        session.execute(insert(Answer), batch)
+        session.connection().execute(insert(Answer.__table__), batch)
 
 
 def bulk_insert_volumes(session: Session, rows: list[dict[str, Any]]) -> None:
     if rows:
-        session.execute(insert(ServiceVolume), rows)
+        session.connection().execute(insert(ServiceVolume.__table__), rows)
 
 
 def response_counts(session: Session) -> Sequence[Row[Any]]:
