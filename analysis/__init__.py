@@ -1,0 +1,69 @@
+"""Survey statistics for citizen-satisfaction indices (pure numpy / pandas / scipy).
+
+Public API: designs (:func:`counter_design`, :func:`general_design`), calibration
+(:func:`rake`, :func:`post_stratify`, :func:`trim_weights`), estimators by group
+(:func:`estimate_proportion`, :func:`estimate_ratio`, :func:`estimate_mean`,
+:func:`comprehensive_satisfaction`, :func:`element_indices`), targets (:func:`test_target`),
+comparisons (:func:`compare_groups`, :func:`compare_periods`, :func:`linear_trend`,
+:func:`cronbach_alpha`), presentation rules and plain-language summaries. Results are frozen
+dataclasses (:mod:`analysis.results`). Imports are lazy so that the command line starts fast.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+_EXPORTS = {
+    "AnalysisError": "analysis.errors",
+    "SurveyDesign": "analysis.design",
+    "counter_design": "analysis.design",
+    "general_design": "analysis.design",
+    "rake": "analysis.weights",
+    "post_stratify": "analysis.weights",
+    "trim_weights": "analysis.weights",
+    "Estimate": "analysis.results",
+    "Target": "analysis.results",
+    "TargetTest": "analysis.results",
+    "ComparisonTest": "analysis.results",
+    "PairwiseDifference": "analysis.results",
+    "LinearTrend": "analysis.results",
+    "Reliability": "analysis.results",
+    "estimate_proportion": "analysis.estimators",
+    "estimate_ratio": "analysis.estimators",
+    "estimate_mean": "analysis.estimators",
+    "comprehensive_satisfaction": "analysis.estimators",
+    "element_indices": "analysis.estimators",
+    "parse_elements": "analysis.estimators",
+    "kish_effective_n": "analysis.estimators",
+    "to_frame": "analysis.estimators",
+    "korn_graubard_interval": "analysis.intervals",
+    "logit_interval": "analysis.intervals",
+    "wilson_interval": "analysis.intervals",
+    "wald_interval": "analysis.intervals",
+    "clopper_pearson_interval": "analysis.intervals",
+    "test_target": "analysis.targets",
+    "parse_target": "analysis.targets",
+    "compare_groups": "analysis.compare",
+    "compare_periods": "analysis.compare",
+    "linear_trend": "analysis.compare",
+    "cronbach_alpha": "analysis.compare",
+    "rao_scott_test": "analysis.compare",
+    "holm_adjust": "analysis.compare",
+    "bh_adjust": "analysis.compare",
+    "nchs_proportion_standard": "analysis.presentation",
+    "minimum_sample_ok": "analysis.presentation",
+    "summarize_estimate": "analysis.summaries",
+    "summarize_difference": "analysis.summaries",
+    "summarize_test": "analysis.summaries",
+    "format_percent": "analysis.summaries",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'analysis' has no attribute {name!r}")
+    return getattr(import_module(module), name)

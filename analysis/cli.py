@@ -1,0 +1,430 @@
+"""Command line: ``python -m analysis indices FILE.csv`` / ``python -m analysis compare FILE.csv``.
+
+
+Design: the counter design (strata = ``--strata`` or ``service_point``, fpc = ``--fpc`` or
+``volume``) unless ``--psu`` or ``--weight`` is given, which selects the general design
+(strata, PSUs nested in strata, sampling weights, optional fpc). Errors print one line on
+stderr and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from analysis.errors import AnalysisError
+
+EXIT_INPUT_ERROR = 2
+
+
+def _split(text: str | None) -> list[str]:
+    return [c.strip() for c in text.split(",") if c.strip()] if text else []
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", help="CSV file, one row per response")
+    p.add_argument("--measure", choices=["prop", "ratio", "mean"], default="prop")
+    p.add_argument("--items", help="item column(s), comma-separated")
+    p.add_argument("--satisfied-from", type=float, default=4.0)
+    p.add_argument("--by", help="grouping column(s), comma-separated (cross-classified)")
+    p.add_argument("--strata", help="stratum column (default: service_point)")
+    p.add_argument("--psu", help="primary sampling unit column (general design)")
+    p.add_argument("--weight", help="sampling weight column (general design)")
+    p.add_argument("--fpc", help="population size column (default for the counter design: volume)")
+    p.add_argument(
+        "--rake",
+        action="append",
+        default=[],
+        metavar="COL=MARGINS.csv",
+        help="rake to population shares of COL (CSV with COL and share); repeatable",
+    )
+    p.add_argument("--rake-max-iterations", type=int, default=100)
+    p.add_argument("--rake-tolerance", type=float, default=1e-10)
+    p.add_argument("--ci", choices=["logit", "beta", "wilson", "wald"], default="logit")
+    p.add_argument("--level", type=float, default=0.95, help="confidence level")
+    p.add_argument("--min-n", type=int, default=30)
+    p.add_argument("--format", choices=["json", "csv", "table"], default="table")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m analysis",
+        description="Weighted satisfaction indices with survey-grade inference.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    ind = sub.add_parser("indices", help="estimates by group with intervals and target verdicts")
+    _add_common(ind)
+    ind.add_argument("--target", help="threshold 0.70 or band 0.70:0.75")
+    ind.add_argument(
+        "--elements",
+        help='element indices and composite, e.g. "access=q_a1,q_a2;staff=q_s1"',
+    )
+    ind.add_argument("--element-weights", help='e.g. "access=0.3,staff=0.7" (default equal)')
+    ind.add_argument(
+        "--index", action="store_true", help="with --measure mean: the 0–100 index 100·(mean−1)/4"
+    )
+    cmp_ = sub.add_parser("compare", help="Rao–Scott tests and pairwise differences")
+    _add_common(cmp_)
+    cmp_.add_argument("--within", help="compare groups within each value of this column")
+    return parser
+
+
+class _Usage(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise _Usage(message)
+
+
+def _read_csv(
+    path: str, needed: Sequence[str], numeric: Sequence[str], categorical: Sequence[str]
+) -> Any:
+    import pandas as pd
+
+    try:
+        header = pd.read_csv(path, nrows=0)
+    except FileNotFoundError:
+        raise AnalysisError(f"file not found: {path}") from None
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise AnalysisError(f"cannot read {path}: {str(exc).splitlines()[0]}") from None
+    cols = list(header.columns)
+    missing = [c for c in dict.fromkeys(needed) if c not in cols]
+    if missing:
+        raise AnalysisError(
+            f"column {missing[0]!r} not found in {path} (columns: {', '.join(map(str, cols[:25]))})"
+        )
+    use = list(dict.fromkeys(needed))
+    dtypes: dict[str, Any] = {c: "float64" for c in numeric if c in use}
+    for c in categorical:
+        if c in use and c not in dtypes:
+            dtypes[c] = "category"
+    try:
+        return pd.read_csv(path, usecols=use, dtype=dtypes, engine="c", low_memory=False)
+    except (ValueError, TypeError):
+        pass  # a numeric column holds text: read as text and let the engine name it
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise AnalysisError(f"cannot read {path}: {str(exc).splitlines()[0]}") from None
+    try:
+        return pd.read_csv(path, usecols=use, engine="c", low_memory=False)
+    except (OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError) as exc:
+        raise AnalysisError(f"cannot read {path}: {str(exc).splitlines()[0]}") from None
+
+
+def _design(args: argparse.Namespace, data: Any) -> Any:
+    from analysis.design import counter_design, general_design
+
+    if args.psu or args.weight:
+        design = general_design(
+            data, strata=args.strata, psu=args.psu, weight=args.weight, fpc=args.fpc
+        )
+    else:
+        design = counter_design(
+            data, service_point=args.strata or "service_point", volume=args.fpc or "volume"
+        )
+    if args.rake:
+        import pandas as pd
+
+        from analysis.weights import rake
+
+        margins = {}
+        for spec in args.rake:
+            if "=" not in spec:
+                raise AnalysisError(f"--rake {spec!r} must be written COL=MARGINS.csv")
+            col, path = spec.split("=", 1)
+            try:
+                margins[col] = pd.read_csv(path, dtype={col: str})
+            except FileNotFoundError:
+                raise AnalysisError(f"margins file not found: {path}") from None
+            except (OSError, ValueError, pd.errors.ParserError) as exc:
+                raise AnalysisError(f"cannot read margins file {path}: {exc}") from None
+            if "share" not in margins[col].columns:
+                raise AnalysisError(f"margins file {path} needs a 'share' column")
+        design = rake(
+            design,
+            data,
+            margins,
+            max_iterations=args.rake_max_iterations,
+            tolerance=args.rake_tolerance,
+        )
+    return design
+
+
+def _design_columns(args: argparse.Namespace) -> tuple[list[str], list[str]]:
+    """(numeric, categorical) columns the design needs."""
+    numeric: list[str] = []
+    categorical: list[str] = []
+    if args.psu or args.weight:
+        categorical += [c for c in (args.strata, args.psu) if c]
+        numeric += [c for c in (args.weight, args.fpc) if c]
+    else:
+        categorical.append(args.strata or "service_point")
+        numeric.append(args.fpc or "volume")
+    for spec in args.rake:
+        if "=" in spec:
+            categorical.append(spec.split("=", 1)[0])
+    return numeric, categorical
+
+
+def _items(args: argparse.Namespace, header_cols: list[str] | None = None) -> list[str]:
+    items = _split(args.items)
+    if items:
+        return items
+    if args.measure in ("prop", "mean"):
+        return ["q_overall"]
+    raise AnalysisError("--measure ratio needs --items (the item columns to pool)")
+
+
+def _clean(x: Any) -> Any:
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
+
+
+def _emit(rows: list[dict[str, Any]], fmt: str, payload: dict[str, Any], key: str) -> str:
+    if fmt == "json":
+        return json.dumps(payload, ensure_ascii=False, allow_nan=False)
+    flat = []
+    for r in rows:
+        d = {}
+        for k, v in r.items():
+            if isinstance(v, dict):
+                for gk, gv in v.items():
+                    d[f"{k}.{gk}" if k != "group" else gk] = gv
+            elif not isinstance(v, list):
+                d[k] = v
+        flat.append(d)
+    cols: list[str] = list(dict.fromkeys(k for d in flat for k in d))
+    if fmt == "csv":
+        import csv
+        import io
+
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n")
+        w.writeheader()
+        for d in flat:
+            w.writerow({k: ("" if d.get(k) is None else d.get(k)) for k in cols})
+        return buf.getvalue().rstrip("\n")
+
+    def cell(v: Any) -> str:
+        if v is None:
+            return "-"
+        if isinstance(v, float):
+            return f"{v:.4f}" if abs(v) < 1e4 else f"{v:.1f}"
+        return str(v)
+
+    table = [[cell(d.get(c)) for c in cols] for d in flat]
+    widths = [
+        max(len(c), *(len(r[i]) for r in table)) if table else len(c) for i, c in enumerate(cols)
+    ]
+    lines = ["  ".join(c.ljust(wd) for c, wd in zip(cols, widths, strict=True))]
+    lines += ["  ".join(v.ljust(wd) for v, wd in zip(r, widths, strict=True)) for r in table]
+    return "\n".join(lines)
+
+
+def run_indices(args: argparse.Namespace) -> str:
+    from analysis import estimators
+
+    by = _split(args.by)
+    elements = estimators.parse_elements(args.elements) if args.elements else None
+    items = [c for cols in elements.values() for c in cols] if elements else _items(args)
+    numeric, categorical = _design_columns(args)
+    data = _read_csv(
+        args.file, [*items, *by, *numeric, *categorical], items + numeric, by + categorical
+    )
+    design = _design(args, data)
+    common = dict(confidence_level=args.level, min_n=args.min_n)
+    if elements:
+        ew = None
+        if args.element_weights:
+            ew = {}
+            for part in _split(args.element_weights):
+                if "=" not in part:
+                    raise AnalysisError(f"element weight {part!r} must be written name=number")
+                k, v = part.split("=", 1)
+                try:
+                    ew[k.strip()] = float(v)
+                except ValueError:
+                    raise AnalysisError(f"element weight {part!r} is not a number") from None
+        ests = estimators.element_indices(
+            data,
+            elements,
+            design,
+            by or None,
+            element_weights=ew,
+            satisfied_from=args.satisfied_from,
+            ci_method=args.ci,
+            **common,
+        )
+    elif args.measure == "prop":
+        ests = estimators.estimate_proportion(
+            data,
+            items[0],
+            design,
+            by or None,
+            satisfied_from=args.satisfied_from,
+            ci_method=args.ci,
+            **common,
+        )
+    elif args.measure == "ratio":
+        ests = estimators.estimate_ratio(
+            data,
+            items,
+            design,
+            by or None,
+            satisfied_from=args.satisfied_from,
+            ci_method=args.ci,
+            **common,
+        )
+    else:
+        ests = estimators.estimate_mean(
+            data, items[0], design, by or None, index=args.index, **common
+        )
+    target = None
+    tester = None
+    if args.target:
+        from analysis.targets import parse_target, test_target
+
+        target = parse_target(args.target)
+        tester = test_target
+    rows = []
+    for e in ests:
+        row: dict[str, Any] = {
+            "group": e.group,
+            "measure": e.measure,
+            "n": e.n,
+            "n_eff": _clean(e.n_eff),
+            "estimate": e.estimate,
+            "se": e.se,
+            "ci_low": e.ci_low,
+            "ci_high": e.ci_high,
+            "df": e.df,
+            "deff": e.deff,
+            "status": e.status,
+            "note": e.note,
+        }
+        if target is not None and tester is not None:
+            t = tester(e, target)
+            row.update(
+                target=target.label(),
+                p_value=t.p_value,
+                verdict=t.verdict,
+                additional_n=t.additional_n,
+            )
+        rows.append(row)
+    payload = {
+        "command": "indices",
+        "measure": "elements" if elements else args.measure,
+        "items": items,
+        "by": by,
+        "design": design.description,
+        "ci_method": args.ci if (elements or args.measure != "mean") else "wald",
+        "confidence_level": args.level,
+        "min_n": args.min_n,
+        "target": target.label() if target else None,
+        "groups": rows,
+    }
+    return _emit(rows, args.format, payload, "groups")
+
+
+def run_compare(args: argparse.Namespace) -> str:
+    from analysis.compare import compare_groups
+
+    by = _split(args.by)
+    if not by:
+        raise AnalysisError("compare needs --by (the groups to compare, e.g. agency)")
+    items = _items(args)
+    within = [args.within] if args.within else []
+    numeric, categorical = _design_columns(args)
+    data = _read_csv(
+        args.file,
+        [*items, *by, *within, *numeric, *categorical],
+        items + numeric,
+        by + within + categorical,
+    )
+    design = _design(args, data)
+    tests = compare_groups(
+        data,
+        design,
+        by,
+        args.within,
+        measure=args.measure,
+        items=items,
+        satisfied_from=args.satisfied_from,
+        confidence_level=args.level,
+        min_n=args.min_n,
+    )
+    rows = []
+    for t in tests:
+        d = t.to_dict()
+        rows.append(
+            {
+                "within": d["within"],
+                "statistic": d["statistic"],
+                "ndf": d["ndf"],
+                "ddf": d["ddf"],
+                "p_value": d["p_value"],
+                "pearson_chisq": d["pearson_chisq"],
+                "n": d["n"],
+                "groups": d["groups"],
+                "note": d["note"],
+                "pairs": d["pairs"],
+            }
+        )
+    payload = {
+        "command": "compare",
+        "measure": args.measure,
+        "items": items,
+        "by": by,
+        "within": args.within,
+        "design": design.description,
+        "tests": rows,
+    }
+    if args.format == "json":
+        return _emit(rows, "json", payload, "tests")
+    pair_rows = []
+    for r in rows:
+        for p in r["pairs"]:
+            pair_rows.append(
+                {
+                    **{f"within.{k}": v for k, v in r["within"].items()},
+                    **{f"a.{k}": v for k, v in p["group_a"].items()},
+                    **{f"b.{k}": v for k, v in p["group_b"].items()},
+                    **{k: v for k, v in p.items() if k not in ("group_a", "group_b")},
+                }
+            )
+    out = _emit(rows, args.format, payload, "tests")
+    if pair_rows:
+        out += "\n\n" + _emit(pair_rows, args.format, payload, "pairs")
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    parser.__class__ = _Parser
+    for action in parser._subparsers._group_actions if parser._subparsers else []:
+        for sp in getattr(action, "choices", {}).values():
+            sp.__class__ = _Parser
+    try:
+        args = parser.parse_args(argv)
+        out = run_indices(args) if args.command == "indices" else run_compare(args)
+    except _Usage as exc:
+        print(f"error: {exc} (see python -m analysis --help)", file=sys.stderr)
+        return EXIT_INPUT_ERROR
+    except AnalysisError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INPUT_ERROR
+    except MemoryError:
+        print("error: not enough memory for this file", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+    sys.stdout.write(out + "\n")
+    return 0

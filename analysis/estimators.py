@@ -1,0 +1,682 @@
+"""Weighted satisfaction estimators by group, with Taylor-linearised variances.
+
+Every estimator here is a ratio of weighted totals within a domain (group) g,
+
+    R̂_g = Σ_{i∈g} w_i a_i / Σ_{i∈g} w_i b_i,
+
+with **sampling weights** w_i (design weights, not frequencies). Its influence values are
+z_i = w_i (a_i − R̂_g b_i) / Σ_{i∈g} w_i b_i (Binder 1983; Lumley 2010, *Complex Surveys*, §2.2),
+whose total's design variance comes from :mod:`analysis.design`:
+
+- share satisfied with one item: a = 1[answer ≥ satisfied_from], b = 1 over valid answers
+  (R: ``svymean(~sat, sub)`` / ``svyciprop``);
+- share of satisfied answers over several items (an element or the whole questionnaire, the
+  SIPAS-style index): a = number of satisfied answers, b = number of valid answers
+  (R: ``svyratio(~sat_answers, ~answers, sub)``);
+- mean score: a = answer, b = 1 over valid answers (R: ``svymean(~q, sub, na.rm=TRUE)``), and the
+  0–100 index M = 100·(mean − 1)/4;
+- comprehensive satisfaction: share of respondents satisfied on every item they answered;
+- composite index Σ_k c_k E_k of element indices E_k (weights c_k, equal by default), whose
+  influence values are Σ_k c_k z_{ik}.
+
+"Not applicable" and blank answers are excluded from every denominator. Groups are computed at
+once with bincount on group codes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis import intervals
+from analysis.design import SurveyDesign, df_by_group, variance_by_group
+from analysis.errors import AnalysisError
+from analysis.results import Estimate
+
+DEGENERATE_NOTE = (
+    "every respondent in this group gave the same verdict ({what}), so the linearised variance "
+    "is 0 and the usual design effect is undefined; the interval is Korn–Graubard on Kish's "
+    "effective sample size and deff is Kish's weighting effect n/n_eff"
+)
+NOT_ESTIMABLE_NOTE = (
+    "the design gives this group no degrees of freedom (e.g. a single primary sampling unit), "
+    "so its sampling variance cannot be estimated"
+)
+INSUFFICIENT_NOTE = "fewer than {min_n} respondents: too few to report"
+
+
+# --------------------------------------------------------------------------------------------
+# grouping
+
+
+@dataclass(frozen=True, eq=False)
+class Grouping:
+    """Group codes per row (−1: in no group) and the label of each group."""
+
+    codes: np.ndarray
+    labels: tuple[dict[str, Any], ...]
+
+    @property
+    def size(self) -> int:
+        return len(self.labels)
+
+
+def _as_list(by: str | Sequence[str] | None) -> list[str]:
+    if by is None:
+        return []
+    if isinstance(by, str):
+        return [c for c in by.split(",") if c]
+    return list(by)
+
+
+def _py(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def make_grouping(data: pd.DataFrame, by: str | Sequence[str] | None) -> Grouping:
+    """Cross-classify rows by the ``by`` columns (sorted); blank values belong to no group."""
+    cols = _as_list(by)
+    if not cols:
+        return Grouping(np.zeros(len(data), dtype=np.int64), ({},))
+    missing = [c for c in cols if c not in data.columns]
+    if missing:
+        raise AnalysisError(f"grouping column {missing[0]!r} not found in the data")
+    code = np.zeros(len(data), dtype=np.int64)
+    uniques_list = []
+    for c in cols:
+        k, uniq = pd.factorize(data[c], sort=True)
+        uniques_list.append(np.asarray(uniq, dtype=object))
+        code = np.where((k < 0) | (code < 0), -1, code * max(len(uniq), 1) + k)
+    if len(cols) == 1:
+        labels = tuple({cols[0]: _py(v)} for v in uniques_list[0])
+        return Grouping(code, labels)
+    ok = code >= 0
+    inv, uniq = pd.factorize(code[ok], sort=True)
+    out = np.full(len(data), -1, dtype=np.int64)
+    out[ok] = inv
+    sizes = [len(u) for u in uniques_list]
+    labels_l = []
+    for key in np.asarray(uniq):
+        parts = []
+        rem = int(key)
+        for s in reversed(sizes):
+            parts.append(rem % s)
+            rem //= s
+        parts.reverse()
+        labels_l.append({c: _py(u[p]) for c, u, p in zip(cols, uniques_list, parts, strict=True)})
+    return Grouping(out, tuple(labels_l))
+
+
+def groupings_for(
+    data: pd.DataFrame, by: str | Sequence[str] | None, include_total: bool
+) -> list[Grouping]:
+    out = []
+    if _as_list(by):
+        out.append(make_grouping(data, by))
+    if include_total or not _as_list(by):
+        out.append(make_grouping(data, None))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# items
+
+
+def item_values(data: pd.DataFrame, item: str, scale: tuple[int, int] = (1, 5)) -> np.ndarray:
+    """Answers of one item as floats, NaN for blank / not applicable; checked against the scale."""
+    if item not in data.columns:
+        raise AnalysisError(f"item column {item!r} not found in the data")
+    s = data[item]
+    if not pd.api.types.is_numeric_dtype(s):
+        conv = pd.to_numeric(s, errors="coerce")
+        bad = conv.isna() & s.notna() & (s.astype(str).str.strip() != "")
+        if bad.any():
+            raise AnalysisError(
+                f"item column {item!r} is not numeric (e.g. {s[bad].iloc[0]!r} in row "
+                f"{int(np.flatnonzero(bad.to_numpy())[0]) + 1})"
+            )
+        s = conv
+    x = s.to_numpy(dtype=float, na_value=np.nan)
+    lo, hi = scale
+    if x.size and (np.nanmin(x, initial=lo) < lo or np.nanmax(x, initial=hi) > hi):
+        finite = x[~np.isnan(x)]
+        bad_v = finite[(finite < lo) | (finite > hi)][0]
+        raise AnalysisError(
+            f"item column {item!r} has the value {bad_v:g}, outside the {lo}–{hi} scale "
+            "(leave not-applicable answers blank)"
+        )
+    return x
+
+
+# --------------------------------------------------------------------------------------------
+# core
+
+
+@dataclass(frozen=True, eq=False)
+class _Core:
+    estimate: np.ndarray  # (G, m)
+    var: np.ndarray  # (G, m)
+    df: np.ndarray  # (G,)
+    n: np.ndarray  # (G, m) respondents with b > 0
+    n_eff: np.ndarray  # (G, m) Kish
+    nobs: np.ndarray  # (G,) rows in the domain
+    deff: np.ndarray  # (G, m)
+
+
+def _ratio_core(
+    design: SurveyDesign,
+    a: np.ndarray,
+    b: np.ndarray,
+    valid: np.ndarray | None,
+    grouping: Grouping,
+    combos: np.ndarray | None = None,
+) -> _Core:
+    """Ratios Σw·a/Σw·b of the m rows of a, b (shape m × n) within every group, with variances.
+
+    ``combos`` (m × k) appends k linear combinations of the m ratios (composite indices).
+    """
+    w = design.weights
+    g_all = grouping.codes if valid is None else np.where(valid, grouping.codes, -1)
+    n_groups = grouping.size
+    sel = g_all >= 0
+    if not sel.all():
+        idx = np.flatnonzero(sel)
+        g, ws, a_s, b_s = g_all[idx], w[idx], a[:, idx], b[:, idx]
+    else:
+        idx = None
+        g, ws, a_s, b_s = g_all, w, a, b
+    m = a.shape[0]
+    k = 0 if combos is None else combos.shape[1]
+    n_sel = g.shape[0]
+    wsum = np.bincount(g, weights=ws, minlength=n_groups)
+    nobs = np.bincount(g, minlength=n_groups).astype(float)
+    est = np.empty((n_groups, m + k))
+    e = np.empty((m + k, n_sel))  # influence values per unit weight, one row per measure
+    n_resp = np.empty((n_groups, m + k))
+    n_eff = np.empty((n_groups, m + k))
+    w2 = ws * ws
+    tmp = np.empty(n_sel)
+
+    def counts(has: np.ndarray, col: int) -> None:
+        n_resp[:, col] = np.bincount(g, weights=has, minlength=n_groups)
+        sw = np.bincount(g, weights=np.multiply(ws, has, out=tmp), minlength=n_groups)
+        sw2 = np.bincount(g, weights=np.multiply(w2, has, out=tmp), minlength=n_groups)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            n_eff[:, col] = sw * sw / sw2
+
+    for j in range(m):
+        aj, bj = a_s[j], b_s[j]
+        num = np.bincount(g, weights=np.multiply(ws, aj, out=tmp), minlength=n_groups)
+        den = np.bincount(g, weights=np.multiply(ws, bj, out=tmp), minlength=n_groups)
+        pos = den > 0
+        den_safe = np.where(pos, den, 1.0)
+        r = np.where(pos, num / den_safe, np.nan)
+        est[:, j] = r
+        ej = e[j]
+        np.multiply(np.where(pos, r, 0.0)[g], bj, out=ej)
+        np.subtract(aj, ej, out=ej)
+        np.divide(ej, den_safe[g], out=ej)
+        counts((bj > 0).astype(float), j)
+    if combos is not None:
+        est[:, m:] = est[:, :m] @ combos
+        e[m:] = combos.T @ e[:m]
+        has = (b_s > 0).any(axis=0).astype(float)
+        for c in range(m, m + k):
+            counts(has, c)
+    z = e * ws  # (m + k, n_sel)
+    zt = z.T  # Fortran-ordered view: contiguous columns for bincount
+    if idx is not None:
+        z_full = np.zeros((m + k, design.n_rows))
+        z_full[:, idx] = z
+        var = variance_by_group(design, z_full.T, g_all, n_groups)
+    else:
+        var = variance_by_group(design, zt, g_all, n_groups)
+    df = df_by_group(design, g_all, n_groups)
+    # design effect: V / V_srs, V_srs = (1 − n/W)/n · s², s² = W·Σw e² · n/(n − 1)
+    # (R: svymean(..., deff=TRUE) for means, svytotal deff of the ratio's linearised variable)
+    swe2 = np.empty_like(var)
+    for j in range(m + k):
+        swe2[:, j] = np.bincount(g, weights=np.multiply(z[j], e[j], out=tmp), minlength=n_groups)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s2 = (wsum * nobs / (nobs - 1))[:, None] * swe2
+        fpc = np.where(wsum > nobs, (wsum - nobs) / (wsum * nobs), 1.0 / nobs)
+        deff = var / (s2 * fpc[:, None])
+    return _Core(est, var, df, n_resp, n_eff, nobs, deff)
+
+
+def _build(
+    core: _Core,
+    grouping: Grouping,
+    measures: Sequence[str],
+    *,
+    proportion_like: Sequence[bool],
+    ci_method: str,
+    confidence_level: float,
+    min_n: int,
+    transform: Sequence[tuple[float, float] | None] | None = None,
+) -> list[Estimate]:
+    """Turn core arrays into Estimate objects (intervals, statuses, notes)."""
+    level = intervals.check_level(confidence_level)
+    out: list[Estimate] = []
+    n_groups = grouping.size
+    df = core.df
+    for j, measure in enumerate(measures):
+        p = core.estimate[:, j]
+        var = core.var[:, j]
+        se = np.sqrt(var)
+        n = core.n[:, j]
+        nobs = core.nobs
+        if proportion_like[j]:
+            method = ci_method
+            lo, hi = intervals.proportion_interval(method, p, se, nobs, df, level)
+            degenerate = (var <= 0) & ((p <= 0) | (p >= 1))
+            if degenerate.any():
+                dlo, dhi = intervals.degenerate_interval(p, core.n_eff[:, j], nobs, df, level)
+                lo = np.where(degenerate, dlo, lo)
+                hi = np.where(degenerate, dhi, hi)
+        else:
+            method = "wald"
+            lo, hi = intervals.wald_interval(p, se, df, level)
+            degenerate = np.zeros(n_groups, dtype=bool)
+        deff = core.deff[:, j]
+        tr = transform[j] if transform is not None else None
+        for k in range(n_groups):
+            nk = int(n[k])
+            label = grouping.labels[k]
+            if nk < min_n or nk == 0:
+                out.append(
+                    Estimate(
+                        label,
+                        measure,
+                        nk,
+                        float(core.n_eff[k, j]) if nk else 0.0,
+                        None,
+                        None,
+                        None,
+                        None,
+                        None,
+                        None,
+                        "insufficient_data",
+                        INSUFFICIENT_NOTE.format(min_n=max(min_n, 1)),
+                        level,
+                        method,
+                    )
+                )
+                continue
+            est = float(p[k])
+            if tr is not None:
+                est = tr[0] + tr[1] * est
+            if df[k] <= 0:
+                out.append(
+                    Estimate(
+                        label,
+                        measure,
+                        nk,
+                        float(core.n_eff[k, j]),
+                        est,
+                        None,
+                        None,
+                        None,
+                        float(df[k]),
+                        None,
+                        "variance_not_estimable",
+                        NOT_ESTIMABLE_NOTE,
+                        level,
+                        method,
+                    )
+                )
+                continue
+            s, lo_k, hi_k, d_k = float(se[k]), float(lo[k]), float(hi[k]), float(deff[k])
+            note = ""
+            if degenerate[k]:
+                what = "all satisfied" if p[k] >= 1 else "none satisfied"
+                note = DEGENERATE_NOTE.format(what=what)
+                d_k = float(nobs[k] / core.n_eff[k, j])
+            elif var[k] <= 0:
+                note = "the sampling variance is 0 (every unit of the group was observed)"
+            if tr is not None:
+                s = abs(tr[1]) * s
+                lo_k, hi_k = tr[0] + tr[1] * lo_k, tr[0] + tr[1] * hi_k
+            out.append(
+                Estimate(
+                    label,
+                    measure,
+                    nk,
+                    float(core.n_eff[k, j]),
+                    est,
+                    s,
+                    lo_k,
+                    hi_k,
+                    float(df[k]),
+                    d_k if np.isfinite(d_k) else None,
+                    "ok",
+                    note,
+                    level,
+                    method,
+                )
+            )
+    return out
+
+
+def _check_method(ci_method: str) -> None:
+    if ci_method not in intervals.CI_METHODS:
+        raise AnalysisError(
+            f"unknown interval method {ci_method!r}; use one of {', '.join(intervals.CI_METHODS)}"
+        )
+
+
+def _check_design(data: pd.DataFrame, design: SurveyDesign) -> None:
+    if design.n_rows != len(data):
+        raise AnalysisError(
+            f"the design has {design.n_rows} rows but the data {len(data)}: build the design "
+            "from the same data"
+        )
+
+
+def _run(
+    data: pd.DataFrame,
+    design: SurveyDesign,
+    by: str | Sequence[str] | None,
+    include_total: bool,
+    a: np.ndarray,
+    b: np.ndarray,
+    valid: np.ndarray | None,
+    measures: Sequence[str],
+    proportion_like: Sequence[bool],
+    ci_method: str,
+    confidence_level: float,
+    min_n: int,
+    combos: np.ndarray | None = None,
+    transform: Sequence[tuple[float, float] | None] | None = None,
+) -> list[Estimate]:
+    _check_design(data, design)
+    _check_method(ci_method)
+    if min_n < 0:
+        raise AnalysisError("the minimum sample size cannot be negative")
+    out: list[Estimate] = []
+    for grouping in groupings_for(data, by, include_total):
+        core = _ratio_core(design, a, b, valid, grouping, combos)
+        out.extend(
+            _build(
+                core,
+                grouping,
+                measures,
+                proportion_like=proportion_like,
+                ci_method=ci_method,
+                confidence_level=confidence_level,
+                min_n=min_n,
+                transform=transform,
+            )
+        )
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# public estimators
+
+
+def estimate_proportion(
+    data: pd.DataFrame,
+    item: str,
+    design: SurveyDesign,
+    by: str | Sequence[str] | None = None,
+    *,
+    satisfied_from: float = 4,
+    ci_method: str = "logit",
+    confidence_level: float = 0.95,
+    min_n: int = 30,
+    include_total: bool = True,
+) -> list[Estimate]:
+    """Share satisfied with one item: Σw·1[x ≥ satisfied_from] / Σw over valid answers, by group.
+
+    Sampling weights from ``design``; blank answers are outside the domain (R
+    ``svyciprop(~I(q >= 4), subset(design, !is.na(q)))``). Intervals: logit (default),
+    Korn–Graubard ``beta``, ``wilson`` on the effective sample size or ``wald``, t with the
+    domain's degrees of freedom (Lumley 2010 §2.3.1; Korn & Graubard 1998).
+    """
+    x = item_values(data, item)
+    valid = ~np.isnan(x)
+    a = (x >= satisfied_from).astype(float)[None, :]
+    b = valid.astype(float)[None, :]
+    return _run(
+        data,
+        design,
+        by,
+        include_total,
+        a,
+        b,
+        valid,
+        [f"share_satisfied:{item}"],
+        [True],
+        ci_method,
+        confidence_level,
+        min_n,
+    )
+
+
+def _answer_counts(
+    data: pd.DataFrame, items: Sequence[str], satisfied_from: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if not items:
+        raise AnalysisError("give at least one item column")
+    n = len(data)
+    sat = np.zeros(n)
+    answered = np.zeros(n)
+    all_sat = np.ones(n, dtype=bool)
+    for it in items:
+        x = item_values(data, it)
+        ok = x == x  # not NaN
+        s = x >= satisfied_from  # False for NaN
+        sat += s
+        answered += ok
+        all_sat &= s | ~ok
+    return sat, answered, all_sat
+
+
+def estimate_ratio(
+    data: pd.DataFrame,
+    items: Sequence[str],
+    design: SurveyDesign,
+    by: str | Sequence[str] | None = None,
+    *,
+    satisfied_from: float = 4,
+    ci_method: str = "logit",
+    confidence_level: float = 0.95,
+    min_n: int = 30,
+    include_total: bool = True,
+    name: str = "satisfied_answers",
+) -> list[Estimate]:
+    """Share of satisfied answers over a set of items (the SIPAS-style element/overall index).
+
+    R̂ = Σ_i w_i s_i / Σ_i w_i v_i with s_i the number of the respondent's answers ≥
+    ``satisfied_from`` and v_i the number of valid answers (blank / not applicable excluded);
+    sampling weights; ratio linearisation (R ``svyratio(~sat_answers, ~answers, sub)``; Lumley
+    2010 §2.3). Use ``ci_method="wald"`` for R's estimate ± t·se.
+    """
+    sat, answered, _ = _answer_counts(data, items, satisfied_from)
+    return _run(
+        data,
+        design,
+        by,
+        include_total,
+        sat[None, :],
+        answered[None, :],
+        None,
+        [f"{name}:{','.join(items)}"],
+        [True],
+        ci_method,
+        confidence_level,
+        min_n,
+    )
+
+
+def comprehensive_satisfaction(
+    data: pd.DataFrame,
+    items: Sequence[str],
+    design: SurveyDesign,
+    by: str | Sequence[str] | None = None,
+    *,
+    satisfied_from: float = 4,
+    ci_method: str = "logit",
+    confidence_level: float = 0.95,
+    min_n: int = 30,
+    include_total: bool = True,
+) -> list[Estimate]:
+    """Share of respondents satisfied on every item they answered ("hài lòng toàn diện").
+
+    Weighted proportion (sampling weights) among respondents with at least one valid answer
+    (Ministry of Health decision 3869/QĐ-BYT, 2019). Same variance and intervals as
+    :func:`estimate_proportion`.
+    """
+    _, answered, all_sat = _answer_counts(data, items, satisfied_from)
+    valid = answered > 0
+    return _run(
+        data,
+        design,
+        by,
+        include_total,
+        (all_sat & valid).astype(float)[None, :],
+        valid.astype(float)[None, :],
+        valid,
+        ["comprehensive_satisfaction"],
+        [True],
+        ci_method,
+        confidence_level,
+        min_n,
+    )
+
+
+def estimate_mean(
+    data: pd.DataFrame,
+    item: str,
+    design: SurveyDesign,
+    by: str | Sequence[str] | None = None,
+    *,
+    index: bool = False,
+    confidence_level: float = 0.95,
+    min_n: int = 30,
+    include_total: bool = True,
+) -> list[Estimate]:
+    """Weighted mean score Σw·x/Σw over valid answers (sampling weights), or its 0–100 index.
+
+    With ``index=True`` the estimate is M = 100·(mean − 1)/4 (ACSI-style rescaling of the 1–5
+    scale), its SE 25·SE(mean). Interval: estimate ± t_{df}·se (R ``svymean``, ``confint(df=)``).
+    """
+    x = item_values(data, item)
+    valid = ~np.isnan(x)
+    a = np.where(valid, x, 0.0)[None, :]
+    b = valid.astype(float)[None, :]
+    measure = f"mean_index:{item}" if index else f"mean:{item}"
+    tr = [(-25.0, 25.0)] if index else None
+    return _run(
+        data,
+        design,
+        by,
+        include_total,
+        a,
+        b,
+        valid,
+        [measure],
+        [False],
+        "wald",
+        confidence_level,
+        min_n,
+        transform=tr,
+    )
+
+
+def parse_elements(spec: str) -> dict[str, list[str]]:
+    """Parse ``"access=q_a1,q_a2;staff=q_s1"`` into {element: [items]}."""
+    out: dict[str, list[str]] = {}
+    for part in spec.split(";"):
+        part = part.strip()
+        if not part:
+            continue
+        if "=" not in part:
+            raise AnalysisError(f"element {part!r} must be written name=item1,item2")
+        name, items = part.split("=", 1)
+        cols = [c.strip() for c in items.split(",") if c.strip()]
+        if not name.strip() or not cols:
+            raise AnalysisError(f"element {part!r} must be written name=item1,item2")
+        out[name.strip()] = cols
+    if not out:
+        raise AnalysisError("no elements given")
+    return out
+
+
+def element_indices(
+    data: pd.DataFrame,
+    elements: Mapping[str, Sequence[str]],
+    design: SurveyDesign,
+    by: str | Sequence[str] | None = None,
+    *,
+    element_weights: Mapping[str, float] | None = None,
+    satisfied_from: float = 4,
+    ci_method: str = "logit",
+    confidence_level: float = 0.95,
+    min_n: int = 30,
+    include_total: bool = True,
+) -> list[Estimate]:
+    """Element indices E_k (share of satisfied answers over element k's items) and the composite.
+
+    Composite = Σ_k c_k E_k with c_k = 1/K by default (the official SIPAS weights are not
+    published) or ``element_weights`` normalised to sum to 1. Its variance uses the combined
+    influence values Σ_k c_k z_ik, so covariances between elements are accounted for
+    (Lumley 2010 §2.3, ``svycontrast``). Measures: ``element:<name>`` and ``composite``.
+    """
+    names = list(elements)
+    if not names:
+        raise AnalysisError("give at least one element")
+    n = len(data)
+    a = np.empty((len(names), n))
+    b = np.empty((len(names), n))
+    for j, nm in enumerate(names):
+        a[j], b[j], _ = _answer_counts(data, list(elements[nm]), satisfied_from)
+    if element_weights is None:
+        c = np.full(len(names), 1.0 / len(names))
+    else:
+        unknown = set(element_weights) - set(names)
+        if unknown:
+            raise AnalysisError(f"element weight given for unknown element {sorted(unknown)[0]!r}")
+        c = np.array([float(element_weights.get(nm, 0.0)) for nm in names])
+        if (c < 0).any() or c.sum() <= 0:
+            raise AnalysisError("element weights must be non-negative and not all zero")
+        c = c / c.sum()
+    measures = [f"element:{nm}" for nm in names] + ["composite"]
+    return _run(
+        data,
+        design,
+        by,
+        include_total,
+        a,
+        b,
+        None,
+        measures,
+        [True] * len(measures),
+        ci_method,
+        confidence_level,
+        min_n,
+        combos=c[:, None],
+    )
+
+
+def kish_effective_n(weights: np.ndarray) -> float:
+    """Kish's (1965) effective sample size (Σw)²/Σw² of sampling weights w."""
+    w = np.asarray(weights, dtype=float)
+    if w.size == 0:
+        return 0.0
+    return float(w.sum() ** 2 / (w * w).sum())
+
+
+def to_frame(estimates: Sequence[Estimate]) -> pd.DataFrame:
+    """Tidy DataFrame of estimates, one row each, group columns spread out first."""
+    rows = []
+    for e in estimates:
+        d = e.to_dict()
+        grp = d.pop("group")
+        rows.append({**grp, **d})
+    return pd.DataFrame(rows)

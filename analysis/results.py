@@ -1,0 +1,193 @@
+"""Frozen result objects returned by the estimators, tests and comparisons.
+
+Every number is kept at full precision: rounding and wording happen last, in
+:mod:`analysis.summaries` or in the web reports.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+#: Status of an estimate.
+#: ``ok`` — estimate and interval are reported;
+#: ``insufficient_data`` — fewer respondents than the minimum sample rule allows (no numbers shown);
+#: ``variance_not_estimable`` — the design gives the domain no degrees of freedom (e.g. a single
+#: primary sampling unit), so no standard error or interval exists (never reported as SE 0).
+STATUSES = ("ok", "insufficient_data", "variance_not_estimable")
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """One estimate for one group (domain) of respondents.
+
+    ``group`` maps each grouping column to its value (empty for the whole population).
+    ``n`` counts respondents contributing to the estimate, ``n_eff`` is Kish's effective sample
+    size (Σw)²/Σw² (Kish 1965) with sampling weights w, ``df`` the design degrees of freedom of the
+    domain (PSUs − strata containing the domain, as R's ``degf``), ``deff`` the design effect
+    (variance over the variance of simple random sampling of the same size, Kish 1965; for a
+    degenerate group the weighting design effect n/n_eff, explained in ``note``).
+    """
+
+    group: dict[str, Any]
+    measure: str
+    n: int
+    n_eff: float
+    estimate: float | None
+    se: float | None
+    ci_low: float | None
+    ci_high: float | None
+    df: float | None
+    deff: float | None
+    status: str = "ok"
+    note: str = ""
+    confidence_level: float = 0.95
+    ci_method: str = "logit"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict with non-finite numbers as ``None`` (JSON-ready)."""
+        return {k: _clean(v) for k, v in asdict(self).items()}
+
+
+@dataclass(frozen=True)
+class Target:
+    """A target for an index: a threshold (``high is None``) or a band ``[low, high]``.
+
+    Values are proportions (0.70 for 70%). A threshold target is "met" when the estimate is above
+    ``low`` with statistical confidence; a band (e.g. the 70–75% of Điện Biên's 2015 plan) reports
+    where the estimate lies relative to the band.
+    """
+
+    low: float
+    high: float | None = None
+
+    def __post_init__(self) -> None:
+        from analysis.errors import AnalysisError
+
+        if not (0.0 <= self.low <= 1.0) or (self.high is not None and not 0.0 <= self.high <= 1.0):
+            raise AnalysisError(
+                f"a target must be a proportion between 0 and 1 (got {self.low}"
+                f"{'' if self.high is None else ':' + str(self.high)}); write 0.70 for 70%"
+            )
+        if self.high is not None and self.high < self.low:
+            raise AnalysisError(
+                f"a target band must go from low to high (got {self.low}:{self.high})"
+            )
+
+    @property
+    def is_band(self) -> bool:
+        return self.high is not None
+
+    def label(self) -> str:
+        if self.high is None:
+            return f"{self.low:g}"
+        return f"{self.low:g}:{self.high:g}"
+
+
+@dataclass(frozen=True)
+class TargetTest:
+    """Verdict of an estimate against a target.
+
+    ``verdict`` for a threshold: ``met`` (interval entirely above the threshold), ``not_met``
+    (entirely below) or ``undetermined`` (the interval contains the threshold). For a band:
+    ``above_band``, ``within_band`` (interval inside the band), ``below_band`` or ``undetermined``
+    (the interval straddles a band edge). ``insufficient_data`` / ``variance_not_estimable``
+    when the estimate itself has that status.
+
+    ``p_value`` is one-sided, in the direction of the estimate, against the nearest relevant
+    bound. ``additional_n`` is how many more respondents would be needed to reach a decision at the
+    current estimate with power ``power`` (design effect included); 0 when decided, ``None`` when
+    the estimate equals the bound (no sample size can decide).
+    """
+
+    estimate: Estimate
+    target: Target
+    verdict: str
+    p_value: float | None
+    statistic: float | None
+    additional_n: int | None
+    power: float = 0.8
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class PairwiseDifference:
+    """Difference ``estimate_a − estimate_b`` between two groups, with its interval and p-values.
+
+    ``p_holm`` and ``p_bh`` are adjusted over the family of pairs reported together (Holm 1979;
+    Benjamini & Hochberg 1995). ``overlap`` tells whether the two groups' own intervals overlap.
+    """
+
+    group_a: dict[str, Any]
+    group_b: dict[str, Any]
+    estimate_a: float
+    estimate_b: float
+    difference: float
+    se: float | None
+    ci_low: float | None
+    ci_high: float | None
+    df: float | None
+    p_value: float | None
+    p_holm: float | None = None
+    p_bh: float | None = None
+    confidence_level: float = 0.95
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: _clean(v) for k, v in asdict(self).items()}
+
+
+@dataclass(frozen=True)
+class ComparisonTest:
+    """Rao–Scott second-order corrected test of independence (F form) within one domain.
+
+    ``statistic`` = X²/tr(Δ̂), referred to F(d, d·ν) with d = tr(Δ̂)²/tr(Δ̂²) and ν the domain's
+    design degrees of freedom (Rao & Scott 1984; R: ``svychisq(..., statistic="F")``).
+    """
+
+    within: dict[str, Any]
+    statistic: float | None
+    ndf: float | None
+    ddf: float | None
+    p_value: float | None
+    pearson_chisq: float | None
+    n: int
+    groups: int
+    pairs: tuple[PairwiseDifference, ...] = field(default_factory=tuple)
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {k: _clean(v) for k, v in asdict(self).items() if k != "pairs"}
+        out["pairs"] = [p.to_dict() for p in self.pairs]
+        return out
+
+
+@dataclass(frozen=True)
+class LinearTrend:
+    """Linear trend of an estimate over ordered periods: slope per period with its interval."""
+
+    periods: tuple[Any, ...]
+    slope: float
+    se: float | None
+    ci_low: float | None
+    ci_high: float | None
+    df: float | None
+    p_value: float | None
+    confidence_level: float = 0.95
+
+
+@dataclass(frozen=True)
+class Reliability:
+    """Cronbach's alpha of the items of one element (Cronbach 1951), with sampling weights."""
+
+    element: str
+    items: tuple[str, ...]
+    alpha: float | None
+    n: int
+    note: str = ""

@@ -1,0 +1,119 @@
+"""Property tests (hypothesis) of the estimators, intervals and adjustments."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from analysis import (
+    bh_adjust,
+    counter_design,
+    estimate_proportion,
+    estimate_ratio,
+    general_design,
+    holm_adjust,
+)
+
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@st.composite
+def survey_frames(draw: st.DrawFn) -> pd.DataFrame:
+    n_strata = draw(st.integers(2, 5))
+    rows = []
+    for h in range(n_strata):
+        n = draw(st.integers(2, 12))
+        volume = n + draw(st.integers(0, 200))
+        p = draw(st.floats(0.05, 0.95))
+        for _ in range(n):
+            rows.append(
+                {
+                    "service_point": f"P{h}",
+                    "agency": f"A{h % 2}",
+                    "volume": volume,
+                    "q_overall": draw(st.integers(1, 5)) if draw(st.floats(0, 1)) > p else 5,
+                    "q1": draw(st.one_of(st.none(), st.integers(1, 5))),
+                    "q2": draw(st.integers(1, 5)),
+                }
+            )
+    df = pd.DataFrame(rows)
+    df["weight"] = df.volume / df.groupby("service_point").q_overall.transform("size")
+    return df
+
+
+@given(survey_frames(), st.sampled_from(["logit", "beta"]))
+@SETTINGS
+def test_intervals_contain_estimate_and_stay_in_unit_interval(
+    df: pd.DataFrame, method: str
+) -> None:
+    for e in estimate_proportion(
+        df, "q_overall", counter_design(df), "agency", ci_method=method, min_n=0
+    ):
+        if e.status != "ok":
+            continue
+        assert e.ci_low is not None and e.ci_high is not None and e.estimate is not None
+        assert 0.0 <= e.ci_low <= e.estimate + 1e-12
+        assert e.estimate - 1e-12 <= e.ci_high <= 1.0
+        assert np.isfinite(e.deff)
+
+
+@given(survey_frames(), st.randoms(use_true_random=False))
+@SETTINGS
+def test_invariant_to_row_order(df: pd.DataFrame, rnd) -> None:
+    order = list(range(len(df)))
+    rnd.shuffle(order)
+    shuffled = df.iloc[order].reset_index(drop=True)
+    a = estimate_ratio(df, ["q1", "q2"], counter_design(df), "agency", min_n=0)
+    b = estimate_ratio(shuffled, ["q1", "q2"], counter_design(shuffled), "agency", min_n=0)
+    for x, y in zip(a, b, strict=True):
+        assert x.group == y.group
+        assert x.estimate == y.estimate or abs(x.estimate - y.estimate) < 1e-12
+        if x.se is not None:
+            assert abs(x.se - y.se) < 1e-12
+
+
+@given(survey_frames(), st.floats(0.01, 1000))
+@SETTINGS
+def test_invariant_to_scaling_all_weights(df: pd.DataFrame, factor: float) -> None:
+    scaled = df.assign(weight=df.weight * factor)
+    a = estimate_proportion(
+        df,
+        "q_overall",
+        general_design(df, strata="service_point", weight="weight"),
+        "agency",
+        min_n=0,
+    )
+    b = estimate_proportion(
+        scaled,
+        "q_overall",
+        general_design(scaled, strata="service_point", weight="weight"),
+        "agency",
+        min_n=0,
+    )
+    for x, y in zip(a, b, strict=True):
+        assert abs(x.estimate - y.estimate) < 1e-9
+        if x.se is not None:
+            assert abs(x.se - y.se) < 1e-9 * max(1.0, x.se)
+
+
+@given(survey_frames())
+@SETTINGS
+def test_groups_add_up_to_the_whole(df: pd.DataFrame) -> None:
+    design = counter_design(df)
+    ests = estimate_proportion(df, "q_overall", design, "agency", min_n=0)
+    w = design.weights
+    total = next(e for e in ests if e.group == {})
+    weighted = sum(
+        w[(df.agency == e.group["agency"]).to_numpy()].sum() * e.estimate for e in ests if e.group
+    )
+    assert abs(weighted - w.sum() * total.estimate) < 1e-9 * w.sum()
+
+
+@given(st.lists(st.floats(0, 1), min_size=1, max_size=30))
+def test_holm_and_bh_adjustments_are_ordered(p: list[float]) -> None:
+    holm = holm_adjust(p)
+    bh = bh_adjust(p)
+    for raw, h, b in zip(p, holm, bh, strict=True):
+        assert raw - 1e-15 <= b <= h + 1e-15 <= 1.0 + 1e-15
