@@ -10,7 +10,8 @@ from werkzeug import Response
 
 from survey.extensions import csrf, get_session
 from survey.public import public_blueprint as bp
-from survey.public.forms import FACES, response_form
+from survey.public.forms import response_form
+from survey.public.recent import recent_submission, remember_submission
 from survey.services.errors import InvalidAnswers
 from survey.services.questionnaires import open_service_point
 from survey.services.responses import submit_response
@@ -33,8 +34,10 @@ def show_form(code: str) -> Response | tuple[str, int]:
     session = get_session()
     point, questionnaire = open_service_point(session, code)
     form = response_form(questionnaire, language)
+    already_sent = None
     if request.method == "GET":
-        form.submission_id.data = secrets.token_urlsafe(16)
+        already_sent = None if request.args.get("new") else recent_submission(code)
+        form.submission_id.data = already_sent or secrets.token_urlsafe(16)
     elif form.validate_on_submit():
         if form.website.data:
             return redirect(url_for(".thank_you", code=code))
@@ -52,6 +55,7 @@ def show_form(code: str) -> Response | tuple[str, int]:
         except InvalidAnswers as error:
             form.form_errors.append(error.message(language))
         else:
+            remember_submission(code, form.submission_id.data)
             return redirect(url_for(".thank_you", code=code))
     status = 200 if request.method == "GET" else 422
     return (
@@ -60,8 +64,8 @@ def show_form(code: str) -> Response | tuple[str, int]:
             form=form,
             point=point,
             questionnaire=questionnaire,
-            faces=FACES,
             language=language,
+            already_sent=already_sent,
         ),
         status,
     )

@@ -42,7 +42,7 @@ def test_form_is_vietnamese_by_default_and_english_on_request(
     assert fields["csrf_token"] and len(fields["submission_id"]) >= 16
 
     english, _ = _open(client, seeded.desk.public_code, "?lang=en")
-    assert '<html lang="en">' in english and "Very satisfied" in english
+    assert '<html lang="en">' in english and "Very happy" in english
     assert "Staff were polite and helpful" in english
     # The choice is remembered by a cookie.
     again, _ = _open(client, seeded.desk.public_code)
@@ -164,3 +164,19 @@ def test_form_page_is_light(client: FlaskClient, seeded: SmallProvince):
     weight = len(gzip.compress(html.encode())) + len(gzip.compress(css))
     assert weight < 50 * 1024
     assert "<script" not in html  # works without JavaScript
+
+
+def test_form_reopened_after_sending_keeps_the_id_unless_a_new_person_answers(
+    client: FlaskClient, seeded: SmallProvince, session: Session
+):
+    _html, fields = _open(client, seeded.desk.public_code)
+    client.post(f"/s/{seeded.desk.public_code}", data={**fields, **ANSWERS})
+    reopened, reopened_fields = _open(client, seeded.desk.public_code)
+    assert reopened_fields["submission_id"] == fields["submission_id"]
+    assert "Ông/Bà vừa gửi câu trả lời từ thiết bị này" in reopened
+    client.post(f"/s/{seeded.desk.public_code}", data={**reopened_fields, **ANSWERS})
+    assert queries.count_responses(session) == 1
+    _fresh, new_fields = _open(client, seeded.desk.public_code, "?new=1")
+    assert new_fields["submission_id"] != fields["submission_id"]
+    client.post(f"/s/{seeded.desk.public_code}", data={**new_fields, **ANSWERS})
+    assert queries.count_responses(session) == 2
