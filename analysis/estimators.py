@@ -337,7 +337,9 @@ def _build(
                 note = DEGENERATE_NOTE.format(what=what)
                 d_k = float(nobs[k] / core.n_eff[k, j])
             elif var[k] <= 0:
+                # A census of the group: the value is exact, whatever the interval method.
                 note = "the sampling variance is 0 (every unit of the group was observed)"
+                lo_k = hi_k = float(p[k])
             if tr is not None:
                 s = abs(tr[1]) * s
                 lo_k, hi_k = tr[0] + tr[1] * lo_k, tr[0] + tr[1] * hi_k

@@ -202,3 +202,32 @@ def test_rake_and_trim_errors(data: pd.DataFrame) -> None:
     trimmed = trim_weights(des, upper=30.0)
     assert trimmed.weights.max() <= 30.0 + 1e-9
     assert trimmed.weights.sum() == pytest.approx(des.weights.sum())
+
+
+def test_census_group_gets_an_exact_interval_with_every_method():
+    """Found by hypothesis: volume = responses (all clients answered) gave a NaN beta interval."""
+    import pandas as pd
+
+    from analysis import counter_design, estimate_proportion
+
+    df = pd.DataFrame(
+        {
+            "service_point": ["P0", "P0", "P1", "P1"],
+            "agency": ["A0", "A0", "A1", "A1"],
+            "volume": [2, 2, 2, 2],
+            "q_overall": [1, 5, 5, 5],
+        }
+    )
+    for method in ("logit", "beta", "wilson", "wald"):
+        (a0, _a1) = estimate_proportion(
+            df,
+            "q_overall",
+            counter_design(df),
+            "agency",
+            ci_method=method,
+            min_n=0,
+            include_total=False,
+        )
+        assert a0.estimate == 0.5 and a0.se == 0.0
+        assert a0.ci_low == a0.ci_high == 0.5
+        assert "every unit" in a0.note
