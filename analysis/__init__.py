@@ -34,6 +34,7 @@ _EXPORTS = {
     "estimate_mean": "analysis.estimators",
     "comprehensive_satisfaction": "analysis.estimators",
     "element_indices": "analysis.estimators",
+    "answer_distribution": "analysis.estimators",
     "parse_elements": "analysis.estimators",
     "kish_effective_n": "analysis.estimators",
     "to_frame": "analysis.estimators",

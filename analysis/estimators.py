@@ -682,3 +682,22 @@ def to_frame(estimates: Sequence[Estimate]) -> pd.DataFrame:
         grp = d.pop("group")
         rows.append({**grp, **d})
     return pd.DataFrame(rows)
+
+
+def answer_distribution(
+    data: pd.DataFrame, item: str, design: SurveyDesign, scale: tuple[int, int] = (1, 5)
+) -> dict[int, float]:
+    """Weighted share of each answer on the scale among valid answers: Σw·1[x = v] / Σw·1[x valid].
+
+    Sampling weights from ``design`` (R: ``svymean(~factor(q), subset(design, !is.na(q)))``);
+    blank answers ("not applicable") are left out. Empty when nobody answered.
+    """
+    x = item_values(data, item, scale)
+    valid = ~np.isnan(x)
+    total = float(design.weights[valid].sum())
+    if total <= 0:
+        return {}
+    return {
+        value: float(design.weights[valid & (x == value)].sum() / total)
+        for value in range(scale[0], scale[1] + 1)
+    }

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
+from analysis.summaries import format_percent
 from survey.services.exports import VIETNAM_TIME
 
 SECTOR_NAMES = {
@@ -24,8 +25,15 @@ def local_time(moment: dt.datetime) -> str:
     return moment.astimezone(VIETNAM_TIME).strftime("%d/%m/%Y %H:%M")
 
 
+def percent(value: float | None, language: str = "vi", decimals: int = 1) -> str:
+    if value is None:
+        return "—"
+    return format_percent(value, language, decimals)
+
+
 def register_templating(app: Flask) -> None:
     app.add_template_filter(local_time, "local_time")
+    app.add_template_filter(percent, "pct")
 
     @app.context_processor
     def names() -> dict[str, Any]:

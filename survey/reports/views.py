@@ -1,0 +1,117 @@
+"""Report views: thin — read the period and scope, call the report service, render."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Response, redirect, render_template, request, url_for
+from flask_babel import get_locale
+
+from survey.extensions import get_session
+from survey.reports import reports_blueprint as bp
+from survey.services import report_exports, report_pdf
+from survey.services.access import requires
+from survey.services.errors import InvalidInput, NotFound
+from survey.services.periods import Period, custom_period, parse_period
+from survey.services.report_charts import CHART_CACHE
+from survey.services.reports import build_report, default_period, period_choices
+
+SCOPE_KINDS = ("province", "sector", "agency")
+
+
+def _language() -> str:
+    locale = get_locale()
+    return locale.language if locale else "vi"
+
+
+def _period() -> Period:
+    first, last = request.args.get("from"), request.args.get("to")
+    if first or last:
+        try:
+            return custom_period(
+                dt.date.fromisoformat(first or ""), dt.date.fromisoformat(last or "")
+            )
+        except ValueError:
+            raise InvalidInput(
+                "Ngày không hợp lệ; hãy chọn cả ngày bắt đầu và ngày kết thúc.",
+                "Not a valid date; choose both a start and an end date.",
+            ) from None
+    if request.args.get("period"):
+        return parse_period(request.args["period"])
+    return default_period(get_session())
+
+
+def _report(kind: str, key: str):  # type: ignore[no-untyped-def]
+    if kind not in SCOPE_KINDS:
+        raise NotFound()
+    return build_report(get_session(), _period(), kind, "" if kind == "province" else key)
+
+
+@bp.get("/")
+@requires("view_reports")
+def index() -> Response:
+    return redirect(url_for(".scope", kind="province", key="all"))  # type: ignore[return-value]
+
+
+@bp.get("/<kind>/<key>")
+@requires("view_reports", report_args=("kind", "key"))
+def scope(kind: str, key: str) -> str:
+    report = _report(kind, key)
+    language = _language()
+    return render_template(
+        "reports/scope.html",
+        report=report,
+        charts=CHART_CACHE.charts(report, language),
+        periods=period_choices(get_session()),
+        language=language,
+        kind=kind,
+        key=key,
+    )
+
+
+@bp.get("/<kind>/<key>/report.pdf")
+@requires("view_reports", report_args=("kind", "key"))
+def pdf(kind: str, key: str) -> Response:
+    report = _report(kind, key)
+    language = _language()
+    body = report_pdf.render_pdf(report, CHART_CACHE.charts(report, language), language)
+    name = f"bao-cao-hai-long-{kind}-{key}-{report.period.key}.pdf"
+    return Response(
+        body,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{name}"'},
+    )
+
+
+@bp.get("/<kind>/<key>/indices.<fmt>")
+@requires("view_reports", report_args=("kind", "key"))
+def indices(kind: str, key: str, fmt: str) -> Response:
+    if fmt not in ("csv", "xlsx"):
+        raise NotFound()
+    report = _report(kind, key)
+    table = report_exports.indices_table(report, _language())
+    name = f"chi-so-hai-long-{kind}-{key}-{report.period.key}"
+    return report_exports.download(table, name, fmt, sheet="indices")
+
+
+@bp.get("/<kind>/<key>/responses.<fmt>")
+@requires("view_reports", report_args=("kind", "key"))
+def responses(kind: str, key: str, fmt: str) -> Response:
+    if fmt not in ("csv", "xlsx"):
+        raise NotFound()
+    report = _report(kind, key)  # checks the scope exists (and, later, that it is visible)
+    table = report_exports.responses_in_scope(get_session(), report)
+    name = f"phieu-tra-loi-{kind}-{key}-{report.period.key}"
+    return report_exports.download(
+        table, name, fmt, sheet="responses", codebook=report_exports.codebook(get_session())
+    )
+
+
+@bp.get("/<kind>/<key>/prepare")
+@requires("view_reports", report_args=("kind", "key"))
+def prepare(kind: str, key: str) -> dict[str, object]:
+    """One step of preparing a PDF (the page's progress bar calls them in turn)."""
+    report = _report(kind, key)
+    if request.args.get("step") == "charts":
+        CHART_CACHE.charts(report, _language())
+    return {"step": request.args.get("step", "report"), "responses": report.responses}

@@ -1,0 +1,119 @@
+"""Reporting periods: a quarter, a half-year, a year or a custom range of days (Vietnam time)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from survey.services.errors import InvalidInput
+
+_YEAR = re.compile(r"^(\d{4})$")
+_HALF = re.compile(r"^(\d{4})-H([12])$")
+_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
+_RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$")
+
+
+@dataclass(frozen=True)
+class Period:
+    """Days ``first``..``last`` inclusive; ``key`` is how it is written in URLs."""
+
+    kind: str  # year | half | quarter | custom
+    first: dt.date
+    last: dt.date
+    key: str
+
+    def label(self, language: str) -> str:
+        year = self.first.year
+        if self.kind == "year":
+            return f"Năm {year}" if language == "vi" else str(year)
+        if self.kind == "half":
+            half = 1 if self.first.month == 1 else 2
+            return (
+                f"6 tháng {'đầu' if half == 1 else 'cuối'} năm {year}"
+                if language == "vi"
+                else f"{'First' if half == 1 else 'Second'} half of {year}"
+            )
+        if self.kind == "quarter":
+            quarter = (self.first.month - 1) // 3 + 1
+            return f"Quý {quarter}/{year}" if language == "vi" else f"Q{quarter} {year}"
+        if language == "vi":
+            return f"{self.first:%d/%m/%Y} – {self.last:%d/%m/%Y}"
+        return f"{self.first:%d %b %Y} – {self.last:%d %b %Y}"
+
+    def previous(self) -> Period:
+        """The period of the same kind just before (a custom range: the same length before)."""
+        if self.kind == "year":
+            return parse_period(str(self.first.year - 1))
+        if self.kind == "half":
+            half = 1 if self.first.month == 1 else 2
+            return parse_period(
+                f"{self.first.year - 1}-H2" if half == 1 else f"{self.first.year}-H1"
+            )
+        if self.kind == "quarter":
+            quarter = (self.first.month - 1) // 3 + 1
+            year, quarter = (
+                (self.first.year - 1, 4) if quarter == 1 else (self.first.year, quarter - 1)
+            )
+            return parse_period(f"{year}-Q{quarter}")
+        length = self.last - self.first
+        last = self.first - dt.timedelta(days=1)
+        return custom_period(last - length, last)
+
+
+def _month_end(year: int, month: int) -> dt.date:
+    if month == 12:
+        return dt.date(year, 12, 31)
+    return dt.date(year, month + 1, 1) - dt.timedelta(days=1)
+
+
+def custom_period(first: dt.date, last: dt.date) -> Period:
+    if last < first:
+        raise InvalidInput(
+            "Ngày kết thúc trước ngày bắt đầu.", "The end date is before the start date."
+        )
+    return Period("custom", first, last, f"{first.isoformat()}..{last.isoformat()}")
+
+
+def parse_period(text: str) -> Period:
+    """``2025``, ``2025-H1``, ``2025-Q3`` or ``2025-01-01..2025-03-31``."""
+    text = (text or "").strip()
+    if match := _YEAR.match(text):
+        year = int(match.group(1))
+        return Period("year", dt.date(year, 1, 1), dt.date(year, 12, 31), text)
+    if match := _HALF.match(text):
+        year, half = int(match.group(1)), int(match.group(2))
+        return Period(
+            "half",
+            dt.date(year, 1 if half == 1 else 7, 1),
+            _month_end(year, 6 if half == 1 else 12),
+            text,
+        )
+    if match := _QUARTER.match(text):
+        year, quarter = int(match.group(1)), int(match.group(2))
+        return Period(
+            "quarter", dt.date(year, 3 * quarter - 2, 1), _month_end(year, 3 * quarter), text
+        )
+    if match := _RANGE.match(text):
+        try:
+            first, last = (dt.date.fromisoformat(match.group(i)) for i in (1, 2))
+        except ValueError:
+            pass
+        else:
+            return custom_period(first, last)
+    raise InvalidInput(
+        f"Kỳ báo cáo không hợp lệ: “{text}”. Ví dụ: 2025, 2025-H1, 2025-Q3, "
+        "2025-01-01..2025-03-31.",
+        f"Not a reporting period: “{text}”. Examples: 2025, 2025-H1, 2025-Q3, "
+        "2025-01-01..2025-03-31.",
+    )
+
+
+def quarters_in(period: Period) -> list[str]:
+    """Quarter labels (as in the export's ``period`` column, e.g. ``2025Q3``) the period touches."""
+    labels = []
+    year, quarter = period.first.year, (period.first.month - 1) // 3 + 1
+    while dt.date(year, 3 * quarter - 2, 1) <= period.last:
+        labels.append(f"{year}Q{quarter}")
+        year, quarter = (year + 1, 1) if quarter == 4 else (year, quarter + 1)
+    return labels

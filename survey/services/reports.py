@@ -1,0 +1,683 @@
+"""Reports for officials: indices against targets, comparisons, trends, coverage.
+
+Three steps, as everywhere: a query gives tidy rows (``responses_table``), this module shapes the
+DataFrame for a scope and period, and ``analysis`` returns the statistics. Formatting happens
+last, in templates, charts and the PDF.
+
+Headline index: the share of respondents satisfied overall (answer 4–5 on the overall item, "tỷ lệ
+hài lòng"), under the counter design (design A: every service point × quarter a stratum, its
+service volume the population size; weights volume / responses). Element indices and the composite
+(SIPAS-style, equal element weights unless the questionnaire says otherwise) break it down.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from analysis import (
+    AnalysisError,
+    ComparisonTest,
+    Estimate,
+    PairwiseDifference,
+    TargetTest,
+    answer_distribution,
+    compare_groups,
+    compare_periods,
+    comprehensive_satisfaction,
+    counter_design,
+    element_indices,
+    estimate_proportion,
+    test_target,
+)
+from analysis import Target as StatTarget
+from analysis.summaries import summarize_difference, summarize_estimate, summarize_test
+from survey.services.errors import NotFound
+from survey.services.exports import VIETNAM_TIME, responses_table
+from survey.services.periods import Period, parse_period
+from survey.storage import queries
+from survey.storage.models import SECTORS, Agency, Questionnaire, Target
+
+OVERALL = "q_overall"
+MIN_RESPONSES = 30
+SECTOR_NAMES = {
+    "administrative": ("Dịch vụ hành chính công", "Administrative services"),
+    "health": ("Dịch vụ y tế công", "Public health"),
+    "education": ("Dịch vụ giáo dục công", "Public education"),
+}
+
+
+@dataclass(frozen=True)
+class AppliedTarget:
+    """The target in force for a sector and period, as stored (shares, not percent)."""
+
+    low: float
+    high: float | None
+    description: str
+    source: str
+    scope_name: str
+
+
+@dataclass(frozen=True)
+class IndexLine:
+    """One row of an index table: a sector, agency, service point or quarter."""
+
+    key: str
+    name_vi: str
+    name_en: str
+    estimate: Estimate
+    target: AppliedTarget | None = None
+    verdict: TargetTest | None = None
+    sector: str = ""
+    level: str = ""
+    retired: bool = False
+    agency_id: int | None = None
+
+    def name(self, language: str) -> str:
+        return self.name_vi if language == "vi" else self.name_en
+
+    def summary(self, language: str, min_n: int = MIN_RESPONSES) -> str:
+        return summarize_estimate(
+            self.estimate, self.verdict, name=self.name(language), language=language, min_n=min_n
+        )
+
+
+@dataclass(frozen=True)
+class ElementLine:
+    code: str
+    name_vi: str
+    name_en: str
+    estimate: Estimate
+
+    def name(self, language: str) -> str:
+        return self.name_vi if language == "vi" else self.name_en
+
+
+@dataclass(frozen=True)
+class ItemDistribution:
+    code: str
+    text_vi: str
+    text_en: str
+    shares: dict[int, float]
+    answered: int
+
+    def text(self, language: str) -> str:
+        return self.text_vi if language == "vi" else self.text_en
+
+
+@dataclass(frozen=True)
+class PointCoverage:
+    agency_vi: str
+    agency_en: str
+    point_vi: str
+    point_en: str
+    responses: int
+
+
+@dataclass(frozen=True)
+class Comment:
+    submitted_at: str
+    agency_vi: str
+    text: str
+
+
+@dataclass(frozen=True)
+class SectorDetail:
+    """Element breakdown and answer distributions for one sector's questionnaire."""
+
+    sector: str
+    elements: list[ElementLine]
+    composite: Estimate | None
+    comprehensive: Estimate | None
+    distributions: list[ItemDistribution]
+
+
+@dataclass(frozen=True)
+class ScopeReport:
+    """Everything one dashboard page, PDF or export shows for a scope and period."""
+
+    scope_kind: str  # province | sector | agency
+    scope_key: str
+    title_vi: str
+    title_en: str
+    period: Period
+    previous: Period
+    responses: int
+    headline: IndexLine
+    sectors: list[IndexLine]
+    agencies: list[IndexLine]
+    points: list[IndexLine]
+    quarters: list[IndexLine]
+    details: list[SectorDetail]
+    change: PairwiseDifference | None
+    comparisons: list[ComparisonTest]
+    coverage: list[PointCoverage]
+    comments: list[Comment]
+    children: list[IndexLine] = field(default_factory=list)
+    volume_note: str = ""
+    version: tuple[Any, ...] = ()  # the cache key: scope, period, data fingerprint
+    agency_codes: frozenset[str] = frozenset()
+
+    def title(self, language: str) -> str:
+        return self.title_vi if language == "vi" else self.title_en
+
+    def change_summary(self, language: str) -> str | None:
+        if self.change is None:
+            return None
+        names = (self.period.label(language), self.previous.label(language))
+        return summarize_difference(self.change, names=names, language=language)
+
+    def comparison_summaries(self, language: str) -> list[str]:
+        return [
+            summarize_test(
+                test, what=_sector_name(test.within.get("sector", ""), language), language=language
+            )
+            for test in self.comparisons
+        ]
+
+
+def _sector_name(sector: str, language: str) -> str:
+    names = SECTOR_NAMES.get(sector)
+    if names is None:
+        return sector
+    return names[0] if language == "vi" else names[1]
+
+
+# --------------------------------------------------------------------------------------------
+# Targets
+
+
+def applicable_target(
+    targets: Sequence[Target], sector: str, period: Period, province_id: int | None
+) -> AppliedTarget | None:
+    """The target in force at the end of the period for a sector.
+
+    Among targets for the sector (or every sector) that started by the period's end, the one that
+    covers the period's end wins, else the most recent one ("above 80% by 2020" stays the bar until
+    a newer target replaces it); a province's own target beats the national one of the same date.
+    """
+    candidates = [
+        t
+        for t in targets
+        if t.sector in (sector, None)
+        and t.period_start <= period.last
+        and (
+            (t.scope_agency_id is None and t.scope_name == "Toàn quốc")
+            or (province_id is not None and t.scope_agency_id == province_id)
+        )
+    ]
+    if not candidates:
+        return None
+
+    def rank(t: Target) -> tuple[bool, dt.date, bool, bool]:
+        covers = t.period_start <= period.last <= t.period_end
+        return (covers, t.period_end, t.scope_agency_id is not None, t.sector is not None)
+
+    best = max(candidates, key=rank)
+    return AppliedTarget(best.low, best.high, best.description, best.source, best.scope_name)
+
+
+def _verdict(estimate: Estimate, target: AppliedTarget | None) -> TargetTest | None:
+    if target is None or estimate.status != "ok":
+        return None
+    return test_target(estimate, StatTarget(target.low, target.high))
+
+
+# --------------------------------------------------------------------------------------------
+# Data for a scope and period
+
+
+@dataclass(frozen=True)
+class Hierarchy:
+    agencies: dict[int, Agency]
+    by_code: dict[str, Agency]
+
+    def subtree_codes(self, root: Agency) -> set[str]:
+        """The agency, its sub-units at any depth, and the agencies merged into any of them."""
+        children: dict[int | None, list[Agency]] = {}
+        predecessors: dict[int, list[Agency]] = {}
+        for agency in self.agencies.values():
+            children.setdefault(agency.parent_id, []).append(agency)
+            if agency.successor_id is not None:
+                predecessors.setdefault(agency.successor_id, []).append(agency)
+        codes: set[str] = set()
+        stack = [root]
+        while stack:
+            agency = stack.pop()
+            if agency.code in codes:
+                continue
+            codes.add(agency.code)
+            stack.extend(children.get(agency.id, []))
+            stack.extend(predecessors.get(agency.id, []))
+        return codes
+
+    def province(self) -> Agency | None:
+        roots = [a for a in self.agencies.values() if a.parent_id is None]
+        return roots[0] if len(roots) == 1 else None
+
+
+def load_hierarchy(session: Session) -> Hierarchy:
+    agencies = {agency.id: agency for agency in queries.all_agencies(session)}
+    return Hierarchy(agencies, {a.code: a for a in agencies.values()})
+
+
+def _prorate_volumes(table: pd.DataFrame, period: Period) -> pd.DataFrame:
+    """Scale each quarter's volume to the days of the quarter inside a custom period."""
+    if period.kind != "custom" or table.empty:
+        return table
+    table = table.copy()
+    fractions = {}
+    for label in table["period"].unique():
+        year, quarter = int(label[:4]), int(label[-1])
+        first = dt.date(year, 3 * quarter - 2, 1)
+        last = dt.date(
+            year + (quarter == 4), 1 if quarter == 4 else 3 * quarter + 1, 1
+        ) - dt.timedelta(days=1)
+        inside = (min(last, period.last) - max(first, period.first)).days + 1
+        fractions[label] = inside / ((last - first).days + 1)
+    table["volume"] = (table["volume"] * table["period"].map(fractions)).round()
+    return table
+
+
+def analysable(table: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """Responses with a usable volume for design A, and a note on what had to be assumed.
+
+    A stratum without a recorded service volume is given volume = responses ÷ the median
+    response rate of the strata that have one (20 responses per 100 citizens if none has), so that
+    its respondents weigh like their neighbours' instead of being dropped; the note says so.
+    """
+    if table.empty:
+        return table, ""
+    table = table.copy()
+    responses = table.groupby("stratum")["response_id"].transform("size")
+    missing = table["volume"].isna()
+    note = ""
+    if missing.any():
+        known = (
+            table.loc[~missing]
+            .groupby("stratum")
+            .agg(n=("response_id", "size"), volume=("volume", "first"))
+        )
+        rate = float((known["n"] / known["volume"]).median()) if len(known) else 0.2
+        rate = min(max(rate, 1e-3), 1.0)
+        table.loc[missing, "volume"] = (responses[missing] / rate).round()
+        points = table.loc[missing, "service_point"].nunique()
+        note = (
+            f"{points} service point(s) had no recorded service volume; their volume was "
+            f"taken as responses ÷ {rate:.1%}, the median response rate."
+        )
+    table["volume"] = table["volume"].astype(float).clip(lower=responses)
+    return table, note
+
+
+# --------------------------------------------------------------------------------------------
+# The report
+
+
+def default_period(session: Session) -> Period:
+    """The latest calendar year with responses (this year when there are none)."""
+    latest = queries.latest_submission(session)
+    year = latest.astimezone(VIETNAM_TIME).year if latest else dt.date.today().year
+    return Period("year", dt.date(year, 1, 1), dt.date(year, 12, 31), str(year))
+
+
+def period_choices(session: Session) -> list[Period]:
+    """Years, halves and quarters from the first to the last response, newest first."""
+    first, last = queries.first_submission(session), queries.latest_submission(session)
+    if first is None or last is None:
+        return [default_period(session)]
+    out: list[Period] = []
+    for year in range(
+        last.astimezone(VIETNAM_TIME).year, first.astimezone(VIETNAM_TIME).year - 1, -1
+    ):
+        out.append(parse_period(str(year)))
+        out.extend(parse_period(f"{year}-H{half}") for half in (2, 1))
+        out.extend(parse_period(f"{year}-Q{quarter}") for quarter in (4, 3, 2, 1))
+    return out
+
+
+class ReportCache:
+    """Reports per scope and period, valid while no response is added, changed or excluded.
+
+    App servers stay stateless: the key includes a fingerprint of the responses read from the
+    database, so every process computes the same thing and never serves a stale report.
+    """
+
+    def __init__(self, size: int = 64) -> None:
+        self._items: OrderedDict[tuple[Any, ...], ScopeReport] = OrderedDict()
+        self._lock = threading.Lock()
+        self.size = size
+
+    def get_or_build(self, key: tuple[Any, ...], build: Callable[[], ScopeReport]) -> ScopeReport:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        report = build()
+        with self._lock:
+            self._items[key] = report
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return report
+
+
+REPORT_CACHE = ReportCache()
+
+
+def build_report(
+    session: Session,
+    period: Period,
+    scope_kind: str = "province",
+    scope_key: str = "",
+    *,
+    min_n: int = MIN_RESPONSES,
+    allowed: Callable[[Agency], bool] | None = None,
+    cache: ReportCache | None = REPORT_CACHE,
+) -> ScopeReport:
+    """The report of a scope (``province``, ``sector`` + sector code, ``agency`` + agency code)."""
+    fingerprint = queries.responses_fingerprint(session)
+    key = (scope_kind, scope_key, period.key, min_n, fingerprint)
+    if cache is None or allowed is not None:
+        return _build(session, period, scope_kind, scope_key, min_n, allowed, key)
+    return cache.get_or_build(
+        key, lambda: _build(session, period, scope_kind, scope_key, min_n, None, key)
+    )
+
+
+def _scope(
+    hierarchy: Hierarchy, scope_kind: str, scope_key: str, allowed: Callable[[Agency], bool] | None
+) -> tuple[set[str], str, str]:
+    """Agency codes in the scope and the scope's title."""
+    visible = {code for code, a in hierarchy.by_code.items() if allowed is None or allowed(a)}
+    if scope_kind == "province":
+        province = hierarchy.province()
+        title = province.name_vi if province else "Toàn tỉnh"
+        return visible, title, province.name_en if province else "Whole province"
+    if scope_kind == "sector":
+        if scope_key not in SECTORS:
+            raise NotFound()
+        codes = {c for c in visible if hierarchy.by_code[c].sector == scope_key}
+        vi, en = SECTOR_NAMES[scope_key]
+        return codes, vi, en
+    if scope_kind == "agency":
+        agency = hierarchy.by_code.get(scope_key)
+        if agency is None or scope_key not in visible:
+            raise NotFound()
+        return hierarchy.subtree_codes(agency) & visible, agency.name_vi, agency.name_en
+    raise NotFound()
+
+
+def _build(
+    session: Session,
+    period: Period,
+    scope_kind: str,
+    scope_key: str,
+    min_n: int,
+    allowed: Callable[[Agency], bool] | None,
+    version: tuple[Any, ...],
+) -> ScopeReport:
+    hierarchy = load_hierarchy(session)
+    codes, title_vi, title_en = _scope(hierarchy, scope_kind, scope_key, allowed)
+    previous = period.previous()
+    both = responses_table(session, previous.first, period.last)
+    both = both[both["agency"].isin(codes)]
+    current_mask = both["submitted_at"].str[:10] >= period.first.isoformat()
+    current, volume_note = analysable(_prorate_volumes(both[current_mask], period))
+    earlier, _ = analysable(_prorate_volumes(both[~current_mask], previous))
+    province = hierarchy.province()
+    targets = queries.all_targets(session)
+
+    def target_for(sector: str) -> AppliedTarget | None:
+        return applicable_target(targets, sector, period, province.id if province else None)
+
+    scope_sectors = sorted({hierarchy.by_code[c].sector for c in codes})
+    headline_target = target_for(scope_sectors[0]) if len(scope_sectors) == 1 else None
+    empty = Estimate(
+        {},
+        f"share_satisfied:{OVERALL}",
+        0,
+        0.0,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        "insufficient_data",
+        "no responses",
+    )
+    if current.empty:
+        headline = IndexLine(scope_key or "all", title_vi, title_en, empty, headline_target)
+        return ScopeReport(
+            scope_kind,
+            scope_key,
+            title_vi,
+            title_en,
+            period,
+            previous,
+            0,
+            headline,
+            [],
+            [],
+            [],
+            [],
+            [],
+            None,
+            [],
+            _coverage(session, hierarchy, codes, current, period, min_n),
+            [],
+            version=version,
+            agency_codes=frozenset(codes),
+        )
+
+    design = counter_design(current, strata="stratum", volume="volume")
+    whole, *_ = estimate_proportion(current, OVERALL, design, None, min_n=min_n)
+    headline = IndexLine(
+        scope_key or "all",
+        title_vi,
+        title_en,
+        whole,
+        headline_target,
+        _verdict(whole, headline_target),
+    )
+
+    sectors = [
+        IndexLine(
+            e.group["sector"],
+            *SECTOR_NAMES[e.group["sector"]],
+            estimate=e,
+            target=target_for(e.group["sector"]),
+            verdict=_verdict(e, target_for(e.group["sector"])),
+            sector=e.group["sector"],
+        )
+        for e in estimate_proportion(
+            current, OVERALL, design, "sector", min_n=min_n, include_total=False
+        )
+    ]
+    agencies = []
+    for e in estimate_proportion(
+        current, OVERALL, design, "agency", min_n=min_n, include_total=False
+    ):
+        agency = hierarchy.by_code[e.group["agency"]]
+        target = target_for(agency.sector)
+        agencies.append(
+            IndexLine(
+                agency.code,
+                agency.name_vi,
+                agency.name_en,
+                e,
+                target,
+                _verdict(e, target),
+                agency.sector,
+                agency.level,
+                agency.valid_to is not None,
+                agency.id,
+            )
+        )
+    level_order = {"province": 0, "district": 1, "commune": 2}
+    agencies.sort(
+        key=lambda line: (line.sector, level_order.get(line.level, 3), line.retired, line.name_vi)
+    )
+    points = []
+    if scope_kind == "agency":
+        names = {p.public_code: p for p in queries.all_service_points(session)}
+        for e in estimate_proportion(
+            current, OVERALL, design, "service_point", min_n=min_n, include_total=False
+        ):
+            point = names[e.group["service_point"]]
+            points.append(
+                IndexLine(
+                    point.public_code,
+                    f"{point.agency.name_vi} — {point.name_vi}",
+                    f"{point.agency.name_en} — {point.name_en}",
+                    e,
+                    sector=point.agency.sector,
+                    agency_id=point.agency_id,
+                )
+            )
+    quarters = [
+        IndexLine(
+            e.group["period"],
+            e.group["period"],
+            e.group["period"],
+            e,
+            headline_target,
+            _verdict(e, headline_target),
+        )
+        for e in estimate_proportion(
+            current, OVERALL, design, "period", min_n=min_n, include_total=False
+        )
+    ]
+    children: list[IndexLine] = []
+    if scope_kind == "agency":
+        root = hierarchy.by_code[scope_key]
+        child_ids = {
+            a.id
+            for a in hierarchy.agencies.values()
+            if a.parent_id == root.id or a.successor_id == root.id
+        }
+        children = [line for line in agencies if line.agency_id in child_ids]
+
+    details = [
+        _sector_detail(session, current, sector, min_n)
+        for sector in sorted(current["sector"].unique())
+    ]
+    change = _change(current, earlier)
+    comparisons: list[ComparisonTest] = []
+    if current["agency"].nunique() > 1:
+        try:
+            comparisons = compare_groups(current, design, "agency", "sector", min_n=min_n)
+        except AnalysisError:
+            comparisons = []
+    comments = [
+        Comment(row.submitted_at[:16].replace("T", " "), row.agency_name, row.comment)
+        for row in current[current["comment"].notna()]
+        .sort_values("submitted_at", ascending=False)
+        .head(20)
+        .itertuples()
+    ]
+    return ScopeReport(
+        scope_kind,
+        scope_key,
+        title_vi,
+        title_en,
+        period,
+        previous,
+        len(current),
+        headline,
+        sectors,
+        agencies,
+        points,
+        quarters,
+        details,
+        change,
+        comparisons,
+        _coverage(session, hierarchy, codes, current, period, min_n),
+        comments,
+        children,
+        volume_note,
+        version,
+        frozenset(codes),
+    )
+
+
+def _change(current: pd.DataFrame, earlier: pd.DataFrame) -> PairwiseDifference | None:
+    """Current minus previous period, strata kept apart (independent samples)."""
+    if current.empty or earlier.empty:
+        return None
+    both = pd.concat(
+        [current.assign(report_period="current"), earlier.assign(report_period="previous")],
+        ignore_index=True,
+    )
+    design = counter_design(both, strata="stratum", volume="volume")
+    try:
+        return compare_periods(both, design, "report_period", first="current", second="previous")
+    except AnalysisError:
+        return None
+
+
+def _sector_detail(session: Session, table: pd.DataFrame, sector: str, min_n: int) -> SectorDetail:
+    questionnaire: Questionnaire | None = queries.active_questionnaire(session, sector)
+    rows = table[table["sector"] == sector]
+    if questionnaire is None or rows.empty:
+        return SectorDetail(sector, [], None, None, [])
+    design = counter_design(rows, strata="stratum", volume="volume")
+    elements = {el.code: [f"q_{item.code}" for item in el.items] for el in questionnaire.elements}
+    weights = {el.code: el.weight for el in questionnaire.elements}
+    results = element_indices(rows, elements, design, None, element_weights=weights, min_n=min_n)
+    by_measure = {e.measure: e for e in results}
+    element_lines = [
+        ElementLine(el.code, el.name_vi, el.name_en, by_measure[f"element:{el.code}"])
+        for el in questionnaire.elements
+    ]
+    items = [f"q_{item.code}" for item in questionnaire.items if not item.is_overall]
+    comprehensive = None
+    if sector == "health":
+        comprehensive, *_ = comprehensive_satisfaction(rows, items, design, None, min_n=min_n)
+    distributions = [
+        ItemDistribution(
+            item.code,
+            item.text_vi,
+            item.text_en,
+            answer_distribution(rows, f"q_{item.code}", design),
+            int(rows[f"q_{item.code}"].notna().sum()),
+        )
+        for item in questionnaire.items
+    ]
+    return SectorDetail(
+        sector, element_lines, by_measure.get("composite"), comprehensive, distributions
+    )
+
+
+def _coverage(
+    session: Session,
+    hierarchy: Hierarchy,
+    codes: set[str],
+    table: pd.DataFrame,
+    period: Period,
+    min_n: int,
+) -> list[PointCoverage]:
+    """Service points open during the period with fewer responses than the minimum."""
+    counts = table.groupby("service_point").size() if not table.empty else pd.Series(dtype=int)
+    out = []
+    for point in queries.all_service_points(session):
+        agency = point.agency
+        if agency.code not in codes or not point.active:
+            continue
+        if agency.valid_from > period.last or (agency.valid_to and agency.valid_to <= period.first):
+            continue
+        responses = int(counts.get(point.public_code, 0))
+        if responses < min_n:
+            out.append(
+                PointCoverage(
+                    agency.name_vi, agency.name_en, point.name_vi, point.name_en, responses
+                )
+            )
+    return sorted(out, key=lambda c: (c.responses, c.agency_vi))

@@ -1,0 +1,223 @@
+"""Reports: the figures equal what ``python -m analysis`` computes on the exported responses."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from survey.services.demo import load_demo_province
+from survey.services.errors import InvalidInput, NotFound
+from survey.services.periods import parse_period
+from survey.services.report_exports import indices_table, responses_in_scope
+from survey.services.reports import (
+    ReportCache,
+    applicable_target,
+    build_report,
+    default_period,
+)
+from survey.storage import queries
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _cli(csv: Path, *options: str) -> list[dict]:
+    """python -m analysis indices on a CSV, design A with service point × quarter strata."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "analysis",
+            "indices",
+            str(csv),
+            "--strata",
+            "stratum",
+            "--fpc",
+            "volume",
+            "--items",
+            "q_overall",
+            "--format",
+            "json",
+            *options,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    )
+    return json.loads(result.stdout)["groups"]
+
+
+def _cli_by(csv: Path, column: str) -> dict[str, dict]:
+    """The CLI's groups by one column (its whole-population group left out)."""
+    return {g["group"][column]: g for g in _cli(csv, "--by", column) if g["group"]}
+
+
+@pytest.fixture
+def demo(session: Session) -> Session:
+    load_demo_province(session)
+    return session
+
+
+def _same(line_estimate, group: dict) -> None:
+    assert line_estimate.n == group["n"]
+    assert line_estimate.estimate == pytest.approx(group["estimate"], abs=1e-12)
+    assert line_estimate.ci_low == pytest.approx(group["ci_low"], abs=1e-12)
+    assert line_estimate.ci_high == pytest.approx(group["ci_high"], abs=1e-12)
+    assert line_estimate.df == pytest.approx(group["df"], abs=1e-12)
+
+
+@pytest.mark.parametrize("period_key", ["2025", "2025-Q3"])
+def test_province_figures_equal_the_command_line_on_the_export(
+    demo: Session, tmp_path: Path, period_key: str
+):
+    report = build_report(demo, parse_period(period_key), cache=None)
+    csv = tmp_path / "responses.csv"
+    responses_in_scope(demo, report).to_csv(csv, index=False, encoding="utf-8-sig")
+
+    (whole,) = _cli(csv)
+    _same(report.headline.estimate, whole)
+    by_sector = _cli_by(csv, "sector")
+    assert {line.key for line in report.sectors} == set(by_sector)
+    for line in report.sectors:
+        _same(line.estimate, by_sector[line.key])
+    by_agency = _cli_by(csv, "agency")
+    assert len(report.agencies) == len(by_agency)
+    for line in report.agencies:
+        group = by_agency[line.key]
+        if line.estimate.status == "insufficient_data":
+            assert group["estimate"] is None
+        else:
+            _same(line.estimate, group)
+
+
+def test_agency_and_sector_scopes_equal_the_command_line(demo: Session, tmp_path: Path):
+    period = parse_period("2025")
+    for kind, key in (("sector", "health"), ("agency", "DIENBIEN-PHUONG-MUONG-THANH-2025")):
+        report = build_report(demo, period, kind, key, cache=None)
+        csv = tmp_path / f"{kind}.csv"
+        responses_in_scope(demo, report).to_csv(csv, index=False, encoding="utf-8-sig")
+        (whole,) = _cli(csv, "--target", "0.8")
+        _same(report.headline.estimate, whole)
+        if report.headline.verdict is not None:
+            assert report.headline.verdict.verdict == whole["verdict"]
+            assert report.headline.verdict.p_value == pytest.approx(whole["p_value"], abs=1e-12)
+        by_quarter = _cli_by(csv, "period")
+        for line in report.quarters:
+            _same(line.estimate, by_quarter[line.key])
+
+
+def test_exported_index_table_holds_the_report_numbers(demo: Session):
+    report = build_report(demo, parse_period("2025-H2"), cache=None)
+    table = indices_table(report, "en")
+    sectors = table[table["level"] == "sector"].set_index("key")
+    for line in report.sectors:
+        assert sectors.loc[line.key, "estimate"] == line.estimate.estimate
+        assert sectors.loc[line.key, "verdict"] == line.verdict.verdict  # type: ignore[union-attr]
+    assert (table["period"] == "2025-H2").all()
+    assert not table["summary"].str.contains(r"\bnan\b", case=False).any()
+
+
+def test_reorganisation_adds_up_and_successors_carry_history(demo: Session):
+    year = build_report(demo, parse_period("2025"), cache=None)
+    assert sum(line.estimate.n for line in year.agencies) == year.responses
+    assert sum(line.estimate.n for line in year.sectors) == year.responses
+    new_ward = build_report(
+        demo, parse_period("2025"), "agency", "DIENBIEN-PHUONG-MUONG-THANH-2025", cache=None
+    )
+    # The new ward's year includes the first half of its predecessors, before 1 July 2025.
+    assert {line.key for line in new_ward.quarters} == {"2025Q1", "2025Q2", "2025Q3", "2025Q4"}
+    assert len(new_ward.children) == 4
+    assert (
+        sum(c.estimate.n for c in new_ward.children)
+        + sum(line.estimate.n for line in new_ward.agencies if line.key == new_ward.scope_key)
+        == new_ward.responses
+    )
+
+
+def test_targets_in_force_and_verdicts(demo: Session):
+    report = build_report(demo, parse_period("2025"), cache=None)
+    targets = {line.key: line.target for line in report.sectors}
+    assert targets["health"] is not None and targets["health"].low == 0.80
+    assert "2025" in targets["health"].description
+    assert targets["administrative"] is not None and targets["administrative"].low == 0.80
+    for line in report.sectors:
+        assert line.verdict is not None
+        assert line.verdict.verdict in {"met", "not_met", "undetermined"}
+    # 2015: Điện Biên's own band 70–75% beats the national 60%.
+    province_id = queries.agency_by_code(demo, "DIENBIEN").id  # type: ignore[union-attr]
+    band = applicable_target(
+        queries.all_targets(demo), "administrative", parse_period("2015"), province_id
+    )
+    assert band is not None and (band.low, band.high) == (0.70, 0.75)
+
+
+def test_empty_and_thin_data_read_as_sentences(demo: Session):
+    empty = build_report(demo, parse_period("2019"), cache=None)
+    assert empty.responses == 0 and empty.agencies == []
+    sentence = empty.headline.summary("vi")
+    assert "chưa đủ số phiếu" in sentence and "nan" not in sentence.lower()
+    thin = build_report(
+        demo, parse_period("2025-Q3"), "agency", "DIENBIEN-XA-THANH-NUA-2025", cache=None
+    )
+    for line in [thin.headline, *thin.points]:
+        assert "nan" not in line.summary("en").lower()
+    assert any(c.responses < 30 for c in thin.coverage) or thin.headline.estimate.n >= 30
+
+
+def test_cache_is_invalidated_by_a_new_response(demo: Session, app: Flask):
+    cache = ReportCache()
+    period = parse_period("2025")
+    first = build_report(demo, period, cache=cache)
+    assert build_report(demo, period, cache=cache) is first
+    from survey.services.questionnaires import open_service_point
+    from survey.services.responses import submit_response
+
+    point = queries.active_service_points_of_sector(demo, "health", 1)[0]
+    point, questionnaire = open_service_point(demo, point.public_code)
+    answers = {item.code: 5 for item in questionnaire.items}
+    submit_response(
+        demo,
+        point=point,
+        questionnaire=questionnaire,
+        answers=answers,
+        idempotency_key="cache-test-000001",
+        channel="qr",
+        submitted_at=dt.datetime(2025, 6, 1, 3, tzinfo=dt.UTC),
+    )
+    second = build_report(demo, period, cache=cache)
+    assert second is not first and second.responses == first.responses + 1
+
+
+def test_bad_scope_and_period_are_clear_errors(demo: Session):
+    with pytest.raises(NotFound):
+        build_report(demo, parse_period("2025"), "agency", "NO-SUCH-AGENCY", cache=None)
+    with pytest.raises(NotFound):
+        build_report(demo, parse_period("2025"), "sector", "police", cache=None)
+    with pytest.raises(InvalidInput) as error:
+        parse_period("2025-Q5")
+    assert "2025-Q3" in error.value.message_en
+    assert default_period(demo).key == "2025"
+    assert parse_period("2025-Q1").previous().key == "2024-Q4"
+    assert parse_period("2025-H1").previous().key == "2024-H2"
+    assert parse_period("2025-02-01..2025-02-28").previous().last == dt.date(2025, 1, 31)
+
+
+def test_responses_export_roundtrips_through_excel(demo: Session):
+    from survey.services.report_exports import codebook, download
+
+    report = build_report(demo, parse_period("2025-Q4"), "sector", "education", cache=None)
+    table = responses_in_scope(demo, report)
+    response = download(table, "x", "xlsx", sheet="responses", codebook=codebook(demo))
+    sheets = pd.read_excel(io.BytesIO(response.get_data()), sheet_name=None)
+    assert set(sheets) == {"responses", "codebook"}
+    assert len(sheets["responses"]) == report.responses
+    assert "Học sinh tiến bộ" in " ".join(sheets["codebook"]["vi"])
