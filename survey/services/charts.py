@@ -1,4 +1,5 @@
-"""Charts as accessible SVG (matplotlib, text as paths): the same image in the page, PDF and print.
+"""Charts as accessible SVG (matplotlib; text kept as text, so screen readers and PDF search see
+it): the same image in the page, the PDF and a printout.
 
 Every chart has a <title> and <desc> and ``role="img"``; the page shows its numbers as a table too.
 Colours come from the Okabe–Ito palette (safe for colour blindness) and every verdict also has its
@@ -20,7 +21,7 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
 plt.rcParams.update(
-    {"svg.fonttype": "path", "font.family": "DejaVu Sans", "font.size": 9, "svg.hashsalt": "survey"}
+    {"svg.fonttype": "none", "font.family": "DejaVu Sans", "font.size": 9, "svg.hashsalt": "survey"}
 )
 
 BLUE, ORANGE, GREEN, GREY, VERMILION = "#0072B2", "#E69F00", "#009E73", "#555555", "#D55E00"
@@ -48,7 +49,9 @@ class Interval:
 
 def _presentation_attributes(match: re.Match[str]) -> str:
     declarations = (d.split(":", 1) for d in match.group(1).split(";") if ":" in d)
-    return " ".join(f'{name.strip()}="{value.strip()}"' for name, value in declarations)
+    return " ".join(
+        f'{name.strip()}="{value.strip().strip(chr(39))}"' for name, value in declarations
+    )
 
 
 def _svg(fig: Figure, title: str, description: str) -> str:

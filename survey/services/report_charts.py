@@ -128,6 +128,10 @@ class ChartCache:
         self._lock = threading.Lock()
         self.size = size
 
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
     def charts(self, report: ScopeReport, language: str) -> ReportCharts:
         key = (report.version, language)
         with self._lock:

@@ -144,6 +144,7 @@ def render_pdf(
     pdf = _ReportPDF(orientation="P", unit="mm", format="A4")
     pdf.add_font("DejaVu", "", str(FONT_DIR / "DejaVuSans.ttf"))
     pdf.add_font("DejaVu", "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
+    pdf.add_font("DejaVu Sans", "", str(FONT_DIR / "DejaVuSans.ttf"))  # the charts' text
     pdf.set_title(f"{words['kind']} — {report.title(language)}")
     pdf.footer_text = f"{report.title(language)} · {report.period.label(language)}"
     pdf.set_auto_page_break(True, margin=16)
@@ -262,6 +263,7 @@ def _chart(pdf: FPDF, svg: str) -> None:
         width, height = available / _svg_aspect(svg), available
     if pdf.get_y() + height > pdf.h - pdf.b_margin:
         pdf.add_page()
+    svg = re.sub(r"<(title|desc)>.*?</\1>", "", svg, flags=re.S)  # fpdf2 has no use for them
     pdf.image(io.BytesIO(svg.encode()), x=(pdf.w - width) / 2, y=pdf.get_y(), w=width, h=height)
     pdf.set_y(pdf.get_y() + height + 4)
 

@@ -40,7 +40,7 @@ from analysis import (
 from analysis import Target as StatTarget
 from analysis.summaries import summarize_difference, summarize_estimate, summarize_test
 from survey.services.errors import NotFound
-from survey.services.exports import VIETNAM_TIME, responses_table
+from survey.services.exports import VIETNAM_TIME, local_day_start, responses_table
 from survey.services.periods import Period, parse_period
 from survey.storage import queries
 from survey.storage.models import SECTORS, Agency, Questionnaire, Target
@@ -355,6 +355,10 @@ class ReportCache:
         self._lock = threading.Lock()
         self.size = size
 
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
     def get_or_build(self, key: tuple[Any, ...], build: Callable[[], ScopeReport]) -> ScopeReport:
         with self._lock:
             if key in self._items:
@@ -382,7 +386,11 @@ def build_report(
     cache: ReportCache | None = REPORT_CACHE,
 ) -> ScopeReport:
     """The report of a scope (``province``, ``sector`` + sector code, ``agency`` + agency code)."""
-    fingerprint = queries.responses_fingerprint(session)
+    fingerprint = queries.responses_fingerprint(
+        session,
+        local_day_start(period.previous().first),
+        local_day_start(period.last + dt.timedelta(days=1)),
+    )
     key = (scope_kind, scope_key, period.key, min_n, fingerprint)
     if cache is None or allowed is not None:
         return _build(session, period, scope_kind, scope_key, min_n, allowed, key)
