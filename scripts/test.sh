@@ -10,6 +10,7 @@ if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
   [ -x /usr/bin/chromium ] || need+=(chromium)
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
   Rscript -e 'library(survey)' >/dev/null 2>&1 || need+=(r-base-core r-cran-survey r-cran-mass)
+  command -v redis-server >/dev/null || need+=(redis-server)
   if ((${#need[@]})); then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
@@ -35,6 +36,13 @@ fi
 trap '"${as_pg[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast stop >/dev/null; rm -rf "$pg_dir"' EXIT
 "${as_pg[@]}" "$pg_bin/createdb" -h 127.0.0.1 -p "$pg_port" -U postgres survey_test
 postgres_url="postgresql+psycopg://postgres@127.0.0.1:$pg_port/survey_test"
+
+# A Redis of our own on loopback (rate limits shared across app instances), stopped on exit.
+redis_port=${REDIS_PORT:-63799}
+redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
+  --pidfile "$pg_dir/redis.pid" >/dev/null
+trap '"${as_pg[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast stop >/dev/null; kill "$(cat "$pg_dir/redis.pid")" 2>/dev/null; rm -rf "$pg_dir"' EXIT
+export TEST_REDIS_URL="redis://127.0.0.1:$redis_port" REQUIRE_REDIS=1
 
 export REQUIRE_R=1 REQUIRE_BROWSER=1
 .venv/bin/ruff check .

@@ -25,18 +25,28 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.update(load_settings(app.instance_path, test_config))
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(PROJECT_ROOT / "translations")
 
-    from survey import cli, errors, extensions, i18n, templating
-    from survey.admin import admin_blueprint
+    from survey import cli, errors, extensions, i18n, ratelimit, security, templating
+    from survey.admin import account_views, admin_blueprint  # noqa: F401 (routes on import)
+    from survey.admin.kiosk_views import kiosk_admin_blueprint
+    from survey.kiosk import kiosk_blueprint
     from survey.public import public_blueprint
+    from survey.reports import reports_blueprint
+    from survey.services import access
 
     extensions.init_database(app)
     extensions.babel.init_app(app, locale_selector=i18n.select_language)
     extensions.csrf.init_app(app)
     extensions.login_manager.init_app(app)
+    access.init_app(app)
+    security.init_app(app)
     app.after_request(i18n.remember_language)
     app.register_blueprint(public_blueprint)
     app.register_blueprint(admin_blueprint, url_prefix="/admin")
+    app.register_blueprint(reports_blueprint, url_prefix="/reports")
+    app.register_blueprint(kiosk_blueprint, url_prefix="/kiosk")
+    app.register_blueprint(kiosk_admin_blueprint, url_prefix="/admin")
     errors.register_error_handlers(app)
+    ratelimit.init_app(app)  # after the blueprints: it wraps their views
     templating.register_templating(app)
     cli.register_commands(app)
     return app

@@ -4,10 +4,22 @@
 ``SECRET_KEY``       required outside development and tests.
 ``PUBLIC_BASE_URL``  the absolute origin that QR codes encode, e.g. ``https://hailong.dienbien.gov.vn``.
 ``SURVEY_ENV``       ``production`` (default), ``development`` or ``testing``.
+
+Security (survey/security.py, survey/ratelimit.py, survey/services/access.py):
+``RATELIMIT_STORAGE_URI``  where rate-limit counters live: ``redis://127.0.0.1:6379`` shares them
+                           across processes; default ``memory://`` (per process).
+``RATELIMIT_ENABLED``      ``false`` switches rate limits off (default on, off under testing).
+``RATELIMIT_FORM_PER_ADDRESS``, ``RATELIMIT_FORM_PER_POINT``, ``RATELIMIT_SIGN_IN_PER_ADDRESS``
+                           the limits, e.g. ``30 per minute; 300 per hour``.
+``SESSION_IDLE_MINUTES``   an official's session ends after this much inactivity (default 30).
+``SESSION_MAX_HOURS``      and at the latest this long after signing in (default 12).
+``COMMENT_RETENTION_DAYS`` raw comments older than this are blanked by ``flask purge-comments``.
+``PROXY_FIX_X_FOR``        number of trusted reverse proxies in front of the app (default 0).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 from typing import Any
@@ -43,6 +55,33 @@ def load_settings(instance_path: str, test_config: dict[str, Any] | None = None)
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "MIN_RESPONSES_FOR_INDEX": 30,
+        # Request size limits: one form field, number of fields (survey/security.py).
+        "MAX_FORM_MEMORY_SIZE": 64 * 1024,
+        "MAX_FORM_PARTS": 200,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "SESSION_IDLE_TIMEOUT": dt.timedelta(minutes=_int_env("SESSION_IDLE_MINUTES", 30)),
+        "PERMANENT_SESSION_LIFETIME": dt.timedelta(hours=_int_env("SESSION_MAX_HOURS", 12)),
+        "SIGN_IN_MAX_FAILURES": 5,
+        "SIGN_IN_LOCKOUT": dt.timedelta(minutes=15),
+        "COMMENT_RETENTION_DAYS": _int_env("COMMENT_RETENTION_DAYS", 0) or None,
+        "PROXY_FIX_X_FOR": _int_env("PROXY_FIX_X_FOR", 0),
+        "RATELIMIT_ENABLED": os.environ.get(
+            "RATELIMIT_ENABLED", "false" if environment == "testing" else "true"
+        ).lower()
+        not in ("0", "false", "no", "off"),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_KEY_PREFIX": "survey",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_FORM_PER_ADDRESS": os.environ.get(
+            "RATELIMIT_FORM_PER_ADDRESS", "30 per minute; 300 per hour"
+        ),
+        "RATELIMIT_FORM_PER_POINT": os.environ.get("RATELIMIT_FORM_PER_POINT", "60 per minute"),
+        "RATELIMIT_SIGN_IN_PER_ADDRESS": os.environ.get(
+            "RATELIMIT_SIGN_IN_PER_ADDRESS", "10 per minute; 50 per hour"
+        ),
+        # Routes without @requires/@public_route answer 403 (survey/services/access.py).
+        "ACCESS_DEFAULT_DENY": True,
     }
     settings.update(test_config)
     if not settings["SECRET_KEY"]:
@@ -54,4 +93,15 @@ def load_settings(instance_path: str, test_config: dict[str, Any] | None = None)
             )
         settings["SECRET_KEY"] = "development-only-" + environment
     settings.setdefault("SESSION_COOKIE_SECURE", settings["PUBLIC_BASE_URL"].startswith("https://"))
+    settings.setdefault("REMEMBER_COOKIE_SECURE", settings["SESSION_COOKIE_SECURE"])
     return settings
+
+
+def _int_env(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a whole number, not {value!r}.") from None

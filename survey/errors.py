@@ -7,6 +7,7 @@ import logging
 from flask import Flask, render_template
 from flask_babel import get_locale
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from survey.services.errors import DomainError
@@ -55,6 +56,21 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError) -> tuple[str, int]:
         return render_error(error.status_code, error.message_vi, error.message_en)
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def database_unavailable(error: Exception) -> tuple[str, int, dict[str, str]]:
+        # The database is restarting or busy. Sending again is safe: the form's submission id
+        # makes sure an answer is never counted twice.
+        log.warning("database unavailable: %s", error)
+        page, status = render_error(
+            503,
+            "Hệ thống đang bận trong giây lát. Vui lòng bấm Gửi lại; câu trả lời sẽ không bị "
+            "tính hai lần.",
+            "The system is busy for a moment. Please press Send again; your answer will not be "
+            "counted twice.",
+        )
+        return page, status, {"Retry-After": "5"}
 
     @app.errorhandler(CSRFError)
     def csrf_error(_error: CSRFError) -> tuple[str, int]:

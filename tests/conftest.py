@@ -92,7 +92,9 @@ def form_fields(html: str) -> dict[str, str]:
     """The hidden fields (CSRF token, submission id) of a rendered form."""
     fields = {}
     for name in ("csrf_token", "submission_id"):
-        match = re.search(rf'name="{name}" type="hidden" value="([^"]*)"', html)
+        match = re.search(rf'name="{name}" type="hidden" value="([^"]*)"', html) or re.search(
+            rf'type="hidden" name="{name}" value="([^"]*)"', html
+        )
         if match:
             fields[name] = match.group(1)
     return fields

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import UserMixin, login_required, login_user, logout_user
+from flask_login import UserMixin, current_user, login_user, logout_user
 from werkzeug import Response
 
 from survey.admin import admin_blueprint as bp
-from survey.admin.forms import SignInForm, SignOutForm
+from survey.admin.forms import ConfirmForm, SignInForm, SignOutForm, TargetForm
 from survey.extensions import get_session, login_manager
 from survey.services import qr
+from survey.services.access import (
+    current_scope,
+    public_route,
+    requires,
+    start_session_clock,
+    visible_agency_ids,
+)
 from survey.services.accounts import authenticate
 from survey.services.errors import NotFound
 from survey.services.overview import response_overview
+from survey.services.service_points import retire_service_point
+from survey.services.targets import add_target, delete_target
 from survey.storage import queries
 from survey.storage.models import User
 
@@ -28,6 +37,9 @@ class SignedInUser(UserMixin):
         self.id = user.id
         self.username = user.username
         self.role = user.role
+        self.sector = user.sector
+        self.scope_agency_id = user.scope_agency_id
+        self.password_changed_at = user.password_changed_at
 
 
 @login_manager.user_loader
@@ -50,49 +62,65 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
+@public_route
 def sign_in() -> Response | tuple[str, int]:
     form = SignInForm()
     status = 200
     if form.validate_on_submit():
-        user = authenticate(get_session(), form.username.data, form.password.data)
+        user = authenticate(
+            get_session(),
+            form.username.data,
+            form.password.data,
+            max_failures=current_app.config["SIGN_IN_MAX_FAILURES"],
+            lockout=current_app.config["SIGN_IN_LOCKOUT"],
+        )
         if user is not None:
+            session.clear()
             login_user(SignedInUser(user))
+            start_session_clock()
             return redirect(_safe_next(request.args.get("next")))
         flash(_("Wrong username or password."))
         status = 401
     elif request.method == "POST":
+        if form.csrf_token.errors:
+            flash(_("The page stayed open too long. Please sign in again."))
+        else:
+            flash(_("Please enter your username and password."))
         status = 400
     return render_template("admin/sign_in.html", form=form, language=_language()), status
 
 
 @bp.post("/sign-out")
-@login_required
+@requires("signed_in")
 def sign_out() -> Response:
     if SignOutForm().validate_on_submit():
         logout_user()
+        session.clear()
     return redirect(url_for("public.index"))
 
 
 @bp.get("/")
-@login_required
+@requires("view_reports")
 def dashboard() -> str:
-    overview = response_overview(get_session())
+    session = get_session()
+    overview = response_overview(session, agency_ids=visible_agency_ids(session, current_scope()))
     return render_template(
         "admin/dashboard.html", overview=overview, language=_language(), sign_out=SignOutForm()
     )
 
 
 @bp.get("/agencies")
-@login_required
+@requires("view_reports")
 def agencies() -> str:
-    rows = queries.agencies_with_point_counts(get_session())
+    session = get_session()
+    rows = queries.agencies_with_point_counts(session, visible_agency_ids(session, current_scope()))
     return render_template(
         "admin/agencies.html", rows=rows, language=_language(), sign_out=SignOutForm()
     )
 
 
 @bp.get("/agencies/<int:agency_id>")
-@login_required
+@requires("view_reports", agency_arg="agency_id")
 def agency(agency_id: int) -> str:
     session = get_session()
     found = queries.agency_by_id(session, agency_id)
@@ -106,13 +134,14 @@ def agency(agency_id: int) -> str:
         agency=found,
         points=points,
         urls=urls,
+        confirm=ConfirmForm(),
         language=_language(),
         sign_out=SignOutForm(),
     )
 
 
 @bp.get("/agencies/<int:agency_id>/posters.pdf")
-@login_required
+@requires("view_reports", agency_arg="agency_id")
 def agency_posters(agency_id: int) -> Response:
     session = get_session()
     points = queries.service_points_of_agency(session, agency_id)
@@ -127,7 +156,7 @@ def agency_posters(agency_id: int) -> Response:
 
 
 @bp.get("/service-points/<code>/qr.<fmt>")
-@login_required
+@requires("view_reports", point_arg="code")
 def service_point_qr(code: str, fmt: str) -> Response:
     point = queries.service_point_by_code(get_session(), code)
     if point is None or fmt not in ("png", "svg"):
@@ -136,3 +165,55 @@ def service_point_qr(code: str, fmt: str) -> Response:
     if fmt == "png":
         return Response(qr.qr_png(url), mimetype="image/png")
     return Response(qr.qr_svg(url), mimetype="image/svg+xml")
+
+
+@bp.route("/targets", methods=["GET", "POST"])
+@requires("manage_targets")
+def targets() -> Response | tuple[str, int]:
+    session = get_session()
+    form = TargetForm()
+    status = 200
+    if form.validate_on_submit():
+        add_target(
+            session,
+            current_user,
+            current_scope(),
+            sector=form.sector.data or None,
+            first=form.first.data,
+            last=form.last.data,
+            low=float(form.low.data) / 100,
+            high=float(form.high.data) / 100 if form.high.data is not None else None,
+            description=form.description.data,
+            source=form.source.data or "",
+        )
+        flash(_("The target was added."))
+        return redirect(url_for(".targets"))
+    if request.method == "POST":
+        status = 422
+    scope = current_scope()
+    rows = [t for t in queries.all_targets(session) if scope.sector in (None, t.sector)]
+    return render_template(
+        "admin/targets.html", form=form, targets=rows, confirm=ConfirmForm(), language=_language()
+    ), status
+
+
+@bp.post("/targets/<int:target_id>/delete")
+@requires("manage_targets")
+def delete_target_view(target_id: int) -> Response:
+    if ConfirmForm().validate_on_submit():
+        delete_target(get_session(), current_user, current_scope(), target_id)
+        flash(_("The target was removed."))
+    return redirect(url_for(".targets"))
+
+
+@bp.post("/service-points/<code>/retire")
+@requires("manage_service_points", point_arg="code")
+def retire_point(code: str) -> Response:
+    point = queries.service_point_by_code(get_session(), code)
+    if point is None:
+        raise NotFound()
+    agency_id = point.agency_id
+    if ConfirmForm().validate_on_submit():
+        retire_service_point(get_session(), current_user, code)
+        flash(_("The service point was closed; its answers stay in the reports."))
+    return redirect(url_for(".agency", agency_id=agency_id))

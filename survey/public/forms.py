@@ -45,7 +45,18 @@ class ResponseFormBase(FlaskForm):
 
 def response_form(questionnaire: Questionnaire, language: str) -> ResponseFormBase:
     """A form instance with one required radio group per item of the questionnaire."""
+    key = (questionnaire.id, questionnaire.code, questionnaire.version, language)
+    form_class = _FORM_CLASSES.get(key)
+    if form_class is None:
+        form_class = _FORM_CLASSES[key] = _form_class(questionnaire, language)
+    return form_class()
 
+
+# One class per questionnaire version and language: versions never change once answered.
+_FORM_CLASSES: dict[tuple[int, str, int, str], type[ResponseFormBase]] = {}
+
+
+def _form_class(questionnaire: Questionnaire, language: str) -> type[ResponseFormBase]:
     class ResponseForm(ResponseFormBase):
         pass
 
@@ -67,4 +78,4 @@ def response_form(questionnaire: Questionnaire, language: str) -> ResponseFormBa
                 ],
             ),
         )
-    return ResponseForm()
+    return ResponseForm

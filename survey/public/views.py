@@ -12,6 +12,7 @@ from survey.extensions import csrf, get_session
 from survey.public import public_blueprint as bp
 from survey.public.forms import response_form
 from survey.public.recent import recent_submission, remember_submission
+from survey.services.access import public_route
 from survey.services.errors import InvalidAnswers
 from survey.services.questionnaires import open_service_point
 from survey.services.responses import submit_response
@@ -23,12 +24,14 @@ def _language() -> str:
 
 
 @bp.get("/")
+@public_route
 def index() -> str:
     return render_template("public/index.html", language=_language())
 
 
 @bp.route("/s/<code>", methods=["GET", "POST"])
 @csrf.exempt  # the form checks its own token so that an expired one keeps the citizen's answers
+@public_route
 def show_form(code: str) -> Response | tuple[str, int]:
     language = _language()
     session = get_session()
@@ -72,6 +75,7 @@ def show_form(code: str) -> Response | tuple[str, int]:
 
 
 @bp.get("/s/<code>/thanks")
+@public_route
 def thank_you(code: str) -> str:
     point, _questionnaire = open_service_point(get_session(), code)
     return render_template("public/thanks.html", point=point, language=_language())

@@ -6,17 +6,24 @@ import datetime as dt
 
 from flask import Response, redirect, render_template, request, url_for
 from flask_babel import get_locale
+from flask_login import current_user
 
 from survey.extensions import get_session
 from survey.reports import reports_blueprint as bp
 from survey.services import report_exports, report_pdf
-from survey.services.access import requires
+from survey.services.access import current_scope, report_allowed, requires
 from survey.services.errors import InvalidInput, NotFound
 from survey.services.periods import Period, custom_period, parse_period
 from survey.services.report_charts import CHART_CACHE
-from survey.services.reports import build_report, default_period, period_choices
+from survey.services.reports import build_report, default_period, home_report, period_choices
 
 SCOPE_KINDS = ("province", "sector", "agency")
+REPORT_CRUMBS = (
+    ("province", "all"),
+    ("sector", "administrative"),
+    ("sector", "health"),
+    ("sector", "education"),
+)
 
 
 def _language() -> str:
@@ -50,7 +57,9 @@ def _report(kind: str, key: str):  # type: ignore[no-untyped-def]
 @bp.get("/")
 @requires("view_reports")
 def index() -> Response:
-    return redirect(url_for(".scope", kind="province", key="all"))  # type: ignore[return-value]
+    """The report of the user's own scope: the province, their sector, or their agency."""
+    kind, key = home_report(get_session(), current_scope(), current_user.id)
+    return redirect(url_for(".scope", kind=kind, key=key))  # type: ignore[return-value]
 
 
 @bp.get("/<kind>/<key>")
@@ -66,6 +75,11 @@ def scope(kind: str, key: str) -> str:
         language=language,
         kind=kind,
         key=key,
+        crumbs=[
+            (crumb_kind, crumb_key)
+            for crumb_kind, crumb_key in REPORT_CRUMBS
+            if report_allowed(current_scope(), crumb_kind, crumb_key)
+        ],
     )
 
 

@@ -122,7 +122,7 @@ def forest_chart(
     ax.grid(axis="x", color="#dddddd", linewidth=0.6)
     ax.set_axisbelow(True)
     ax.spines[["top", "right"]].set_visible(False)
-    if target_low is not None:
+    if target_low is not None and target_label:
         ax.legend(loc="lower left", frameon=False, fontsize=8)
     return _svg(fig, title, description)
 
@@ -164,7 +164,7 @@ def trend_chart(
     ax.set_ylabel("%")
     ax.grid(axis="y", color="#dddddd", linewidth=0.6)
     ax.spines[["top", "right"]].set_visible(False)
-    if target_low is not None:
+    if target_low is not None and target_label:
         ax.legend(loc="lower right", frameon=False, fontsize=8)
     return _svg(fig, title, description)
 
@@ -206,11 +206,12 @@ def distribution_chart(
     ax.set_xlim(0, 100)
     ax.set_xlabel("%")
     ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(
-        loc="upper center",
-        bbox_to_anchor=(0.5, -0.25 - 0.5 / height),
-        ncol=5,
-        frameon=False,
-        fontsize=7,
-    )
+    if rows:
+        ax.legend(
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.25 - 0.5 / height),
+            ncol=5,
+            frameon=False,
+            fontsize=7,
+        )
     return _svg(fig, title, description)

@@ -32,7 +32,10 @@ class ResponseOverview:
     latest: Sequence[Response]
 
 
-def response_overview(session: Session, latest_limit: int = 50) -> ResponseOverview:
+def response_overview(
+    session: Session, latest_limit: int = 50, agency_ids: frozenset[int] | None = None
+) -> ResponseOverview:
+    """Counts and latest responses of the agencies a user may see (``None``: all of them)."""
     agencies = [
         AgencyCount(
             agency_id=row.id,
@@ -44,7 +47,7 @@ def response_overview(session: Session, latest_limit: int = 50) -> ResponseOverv
             responses=row.responses,
             latest=row.latest,
         )
-        for row in queries.response_counts(session)
+        for row in queries.response_counts(session, agency_ids)
     ]
     by_sector = dict.fromkeys(SECTORS, 0)
     for agency in agencies:
@@ -53,5 +56,5 @@ def response_overview(session: Session, latest_limit: int = 50) -> ResponseOverv
         total=sum(by_sector.values()),
         by_sector=by_sector,
         by_agency=agencies,
-        latest=queries.latest_responses(session, latest_limit),
+        latest=queries.latest_responses(session, latest_limit, agency_ids=agency_ids),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 from sqlalchemy.orm import Session
 
@@ -76,7 +77,33 @@ def open_service_point(session: Session, public_code: str) -> tuple[ServicePoint
     point = queries.service_point_by_code(session, public_code)
     if point is None or not point.active or not point.agency.is_active_on(dt.date.today()):
         raise UnknownServicePoint()
-    questionnaire = queries.active_questionnaire(session, point.agency.sector)
+    questionnaire = active_questionnaire(session, point.agency.sector)
     if questionnaire is None:
         raise NoQuestionnaire()
     return point, questionnaire
+
+
+# Answered versions never change, so each version's items are loaded once per process; every
+# request still asks the database which version is active (one small query).
+_LOADED: dict[tuple[str, int, str, int], Questionnaire] = {}
+_LOADED_LOCK = threading.Lock()
+
+
+def active_questionnaire(session: Session, sector: str) -> Questionnaire | None:
+    """The active version of a sector's questionnaire, items and elements loaded.
+
+    Read-only and shared between requests: use its ids and texts, never attach it to a new row.
+    """
+    active = queries.active_questionnaire_version(session, sector)
+    if active is None:
+        return None
+    key = (str(session.get_bind().url), *active)
+    with _LOADED_LOCK:
+        cached = _LOADED.get(key)
+    if cached is None:
+        cached = queries.active_questionnaire(session, sector)
+        if cached is None:
+            return None
+        with _LOADED_LOCK:
+            _LOADED[key] = cached
+    return cached

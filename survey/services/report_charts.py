@@ -117,7 +117,7 @@ def build_charts(report: ScopeReport, language: str) -> ReportCharts:
             else "Share of each answer among valid answers, by question.",
         )
         for detail in report.details
-        if detail.distributions
+        if any(d.shares for d in detail.distributions)
     }
     return ReportCharts(comparison, sectors, trend, distributions)
 

@@ -321,6 +321,25 @@ def analysable(table: pd.DataFrame) -> tuple[pd.DataFrame, str]:
 # The report
 
 
+def home_report(session: Session, scope: Any, user_id: int) -> tuple[str, str]:
+    """(kind, key) of the report a user lands on: the province, their sector or their agency."""
+    if scope.everything:
+        return "province", "all"
+    if scope.sector is not None:
+        return "sector", scope.sector
+    user = queries.user_by_id(session, user_id)
+    agency = (
+        queries.agency_by_id(session, user.scope_agency_id)
+        if user and user.scope_agency_id
+        else None
+    )
+    if agency is None:
+        raise NotFound(
+            "Tài khoản chưa được gán phạm vi báo cáo.", "This account has no report scope yet."
+        )
+    return "agency", agency.code
+
+
 def default_period(session: Session) -> Period:
     """The latest calendar year with responses (this year when there are none)."""
     latest = queries.latest_submission(session)

@@ -14,11 +14,12 @@ from survey.storage import queries
 from survey.storage.models import CHANNELS, Questionnaire, ServicePoint, utc_now
 
 COMMENT_MAX_LENGTH = 1000
-IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+IDEMPOTENCY_KEY_PATTERN = re.compile(r"\A[A-Za-z0-9_-]{16,64}\Z")
 
 # Phone numbers (Vietnamese mobile/landline, with or without +84, spaces, dots or dashes) and e-mail
 # addresses are masked before a comment is stored: responses stay anonymous.
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _PHONE = re.compile(r"(?<!\d)(?:\+?84|0)(?:[\s.-]?\d){8,10}(?!\d)")
 
 
@@ -36,7 +37,8 @@ def mask_personal_data(text: str) -> str:
 def clean_comment(comment: str | None) -> str | None:
     if comment is None:
         return None
-    comment = comment.strip()
+    # NUL and other control characters have no place in a comment (PostgreSQL refuses NUL).
+    comment = _CONTROL.sub("", comment).strip()
     if not comment:
         return None
     if len(comment) > COMMENT_MAX_LENGTH:
@@ -100,7 +102,7 @@ def submit_response(
     """
     if channel not in CHANNELS:
         raise InvalidAnswers(f"Kênh không hợp lệ: {channel}", f"Unknown channel: {channel}")
-    if not IDEMPOTENCY_KEY_PATTERN.match(idempotency_key or ""):
+    if not IDEMPOTENCY_KEY_PATTERN.fullmatch(idempotency_key or ""):
         raise InvalidAnswers(
             "Mã phiếu không hợp lệ, vui lòng tải lại trang.",
             "The form id is not valid; please reload the page.",

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session
 
+from survey.services import audit
+from survey.services.access import OutOfScope
+from survey.services.errors import InvalidInput, NotFound
 from survey.storage import queries
 from survey.storage.models import Target
 
@@ -198,3 +202,85 @@ def seed_targets(session: Session) -> int:
         added += 1
     session.flush()
     return added
+
+
+def add_target(
+    session: Session,
+    actor: Any,
+    scope: Any,
+    *,
+    sector: str | None,
+    first: dt.date,
+    last: dt.date,
+    low: float,
+    high: float | None,
+    description: str,
+    source: str,
+) -> Target:
+    """Add a province target (shares 0–1) and log it; sector administrators: their sector only."""
+    if scope.sector is not None and sector != scope.sector:
+        raise OutOfScope()
+    if last < first:
+        raise InvalidInput(
+            "Ngày kết thúc trước ngày bắt đầu.", "The end date is before the start date."
+        )
+    if not 0 <= low <= 1 or (high is not None and not low <= high <= 1):
+        raise InvalidInput(
+            "Mục tiêu phải từ 0 đến 100%, cận trên không nhỏ hơn cận dưới.",
+            "A target lies between 0 and 100%, its upper bound not below its lower bound.",
+        )
+    province = queries.root_agency(session)
+    target = Target(
+        sector=sector,
+        scope_name=province.name_vi if province else NATIONAL,
+        scope_agency_id=province.id if province else None,
+        period_start=first,
+        period_end=last,
+        low=low,
+        high=high,
+        description=description,
+        source=source,
+    )
+    session.add(target)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "target.added",
+        f"target:{target.id}",
+        {
+            "sector": sector,
+            "from": first,
+            "to": last,
+            "low": low,
+            "high": high,
+            "description": description,
+        },
+    )
+    session.commit()
+    return target
+
+
+def delete_target(session: Session, actor: Any, scope: Any, target_id: int) -> None:
+    """Remove a target and log what it was."""
+    target = session.get(Target, target_id)
+    if target is None:
+        raise NotFound()
+    if scope.sector is not None and target.sector != scope.sector:
+        raise OutOfScope()
+    audit.record(
+        session,
+        actor,
+        "target.deleted",
+        f"target:{target.id}",
+        {
+            "sector": target.sector,
+            "scope": target.scope_name,
+            "from": target.period_start,
+            "to": target.period_end,
+            "low": target.low,
+            "high": target.high,
+        },
+    )
+    session.delete(target)
+    session.commit()

@@ -8,9 +8,10 @@ commune) live side by side: a retired agency keeps its rows and points at its ``
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
     Date,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -31,6 +33,7 @@ from sqlalchemy.types import TypeDecorator
 SECTORS = ("administrative", "health", "education")
 LEVELS = ("province", "district", "commune")
 CHANNELS = ("qr", "kiosk", "paper", "import")
+ROLES = ("province_admin", "sector_admin", "agency_manager", "viewer")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -223,6 +226,12 @@ class Response(Base):
     language: Mapped[str] = mapped_column(String(5), default="vi")
     submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
     comment: Mapped[str | None] = mapped_column(Text)
+    # Kiosk responses: the counter tablet (an office's device, not the citizen's) and the moment
+    # the citizen pressed Send on it, which a queued answer keeps while the tablet is offline.
+    kiosk_id: Mapped[int | None] = mapped_column(ForeignKey("kiosk.id"), index=True)
+    device_time: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Set only by an administrator's logged decision (ResponseDecision); excluded from indices.
+    excluded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     service_point: Mapped[ServicePoint] = relationship()
     questionnaire: Mapped[Questionnaire] = relationship()
@@ -271,9 +280,17 @@ class Target(Base):
 
 
 class User(Base):
-    """An official who signs in. Passwords are stored as argon2 hashes only."""
+    """An official who signs in. Passwords are stored as argon2 hashes only.
+
+    The role's scope is ``sector`` (sector administrators, sector viewers) or ``scope_agency``
+    and its sub-units (agency managers, agency viewers); province administrators have neither.
+    """
 
     __tablename__ = "app_user"
+    __table_args__ = (
+        CheckConstraint(_in("role", ROLES), name="role"),
+        CheckConstraint("sector IS NULL OR " + _in("sector", SECTORS), name="sector"),
+    )
 
     id: Mapped[int_pk]
     username: Mapped[str] = mapped_column(String(80), unique=True)
@@ -281,3 +298,95 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(30), default="province_admin")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+    sector: Mapped[str | None] = mapped_column(String(20))
+    scope_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    password_changed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    scope_agency: Mapped[Agency | None] = relationship()
+
+
+FLAG_KINDS = ("too_fast", "identical_burst", "implausible_rate")
+
+
+class Kiosk(Base):
+    """A counter tablet registered for one service point.
+
+    Pairing: the administrator gets a one-time pairing code (only its hash is kept) that the tablet
+    exchanges for a device token (only its hash is kept). Revoking stops its submissions at once.
+    """
+
+    __tablename__ = "kiosk"
+
+    id: Mapped[int_pk]
+    service_point_id: Mapped[int] = mapped_column(ForeignKey("service_point.id"), index=True)
+    label: Mapped[str] = mapped_column(String(120))
+    pairing_code_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    pairing_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    paired_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+
+    service_point: Mapped[ServicePoint] = relationship()
+
+
+class ResponseFlag(Base):
+    """A reason to doubt a response (too fast after the previous one, a burst of identical
+    answers, more responses than the point can plausibly serve). The response is kept and counted
+    until an administrator records a decision."""
+
+    __tablename__ = "response_flag"
+    __table_args__ = (
+        UniqueConstraint("response_id", "kind"),
+        CheckConstraint(_in("kind", FLAG_KINDS), name="kind"),
+    )
+
+    id: Mapped[int_pk]
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id"))
+    kind: Mapped[str] = mapped_column(String(30))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now, index=True)
+
+    response: Mapped[Response] = relationship()
+
+
+class ResponseDecision(Base):
+    """An administrator's include/exclude decision on a flagged response: who, when and why.
+
+    Append-only: the newest decision of a response is the one in force (copied to
+    ``Response.excluded``); the older ones stay as the log.
+    """
+
+    __tablename__ = "response_decision"
+
+    id: Mapped[int_pk]
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id"), index=True)
+    excluded: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str] = mapped_column(Text)
+    decided_by_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    decided_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+    decided_by: Mapped[User] = relationship()
+
+
+class AuditEvent(Base):
+    """One administrative action. Append-only: rows are inserted, never updated or deleted.
+
+    ``actor_name`` keeps the name as it was (``system`` for the command line); ``details`` holds
+    what changed, as JSON.
+    """
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int_pk]
+    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    actor_name: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(60), index=True)
+    subject: Mapped[str] = mapped_column(String(300))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

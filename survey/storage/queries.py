@@ -3,26 +3,36 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, func, insert, select
+from sqlalchemy import ColumnElement, Row, case, func, insert, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from survey.storage.models import (
     Agency,
     Answer,
+    AuditEvent,
     Item,
+    Kiosk,
     Questionnaire,
     Response,
+    ResponseDecision,
+    ResponseFlag,
     ServicePoint,
     ServiceVolume,
     Target,
     User,
 )
 
+PUBLIC_CODE = re.compile(r"[A-Za-z0-9_-]{1,32}")
+
 
 def service_point_by_code(session: Session, public_code: str) -> ServicePoint | None:
+    """The point with this public code; None for a code that cannot exist (wrong characters)."""
+    if not PUBLIC_CODE.fullmatch(public_code):
+        return None
     return session.scalar(
         select(ServicePoint)
         .options(joinedload(ServicePoint.agency))
@@ -53,11 +63,19 @@ def agency_by_id(session: Session, agency_id: int) -> Agency | None:
     return session.get(Agency, agency_id)
 
 
-def agencies_with_point_counts(session: Session) -> Sequence[Row[Any]]:
+def _within(agency_ids: frozenset[int] | None) -> list[ColumnElement[bool]]:
+    """Condition limiting rows to a user's agencies (None: every agency)."""
+    return [] if agency_ids is None else [Agency.id.in_(agency_ids)]
+
+
+def agencies_with_point_counts(
+    session: Session, agency_ids: frozenset[int] | None = None
+) -> Sequence[Row[Any]]:
     """Agencies in hierarchy order with the number of their service points."""
     return session.execute(
         select(Agency, func.count(ServicePoint.id).label("points"))
         .outerjoin(ServicePoint, ServicePoint.agency_id == Agency.id)
+        .where(*_within(agency_ids))
         .group_by(Agency.id)
         .order_by(Agency.sector, Agency.level, Agency.name_vi)
     ).all()
@@ -163,7 +181,9 @@ def bulk_insert_volumes(session: Session, rows: list[dict[str, Any]]) -> None:
         session.connection().execute(insert(ServiceVolume.__table__), rows)
 
 
-def response_counts(session: Session) -> Sequence[Row[Any]]:
+def response_counts(
+    session: Session, agency_ids: frozenset[int] | None = None
+) -> Sequence[Row[Any]]:
     """Responses per agency (with its sector and level), agencies without responses included."""
     return session.execute(
         select(
@@ -178,18 +198,24 @@ def response_counts(session: Session) -> Sequence[Row[Any]]:
         )
         .outerjoin(ServicePoint, ServicePoint.agency_id == Agency.id)
         .outerjoin(Response, Response.service_point_id == ServicePoint.id)
+        .where(*_within(agency_ids))
         .group_by(Agency.id)
         .order_by(Agency.sector, func.count(Response.id).desc(), Agency.name_vi)
     ).all()
 
 
-def latest_responses(session: Session, limit: int, offset: int = 0) -> Sequence[Response]:
+def latest_responses(
+    session: Session, limit: int, offset: int = 0, agency_ids: frozenset[int] | None = None
+) -> Sequence[Response]:
     return session.scalars(
         select(Response)
         .options(
             joinedload(Response.service_point).joinedload(ServicePoint.agency),
             selectinload(Response.answers).joinedload(Answer.item),
         )
+        .join(ServicePoint, Response.service_point_id == ServicePoint.id)
+        .join(Agency, ServicePoint.agency_id == Agency.id)
+        .where(*_within(agency_ids))
         .order_by(Response.submitted_at.desc(), Response.id.desc())
         .limit(limit)
         .offset(offset)
@@ -211,8 +237,16 @@ def _submitted_between(
     return conditions
 
 
+def _not_excluded(include_excluded: bool) -> list[ColumnElement[bool]]:
+    """Responses an administrator excluded (a logged decision) leave indices unless asked for."""
+    return [] if include_excluded else [Response.excluded.is_(False)]
+
+
 def responses_for_export(
-    session: Session, start: dt.datetime | None, end: dt.datetime | None
+    session: Session,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    include_excluded: bool = True,
 ) -> Sequence[Row[Any]]:
     """One row per response with its point, agency and questionnaire (answers fetched apart)."""
     return session.execute(
@@ -233,20 +267,23 @@ def responses_for_export(
         .join(ServicePoint, Response.service_point_id == ServicePoint.id)
         .join(Agency, ServicePoint.agency_id == Agency.id)
         .join(Questionnaire, Response.questionnaire_id == Questionnaire.id)
-        .where(*_submitted_between(start, end))
+        .where(*_submitted_between(start, end), *_not_excluded(include_excluded))
         .order_by(Response.id)
     ).all()
 
 
 def answers_for_export(
-    session: Session, start: dt.datetime | None, end: dt.datetime | None
+    session: Session,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    include_excluded: bool = True,
 ) -> Sequence[Row[Any]]:
     """(response id, item code, value) for the responses that ``responses_for_export`` returns."""
     return session.execute(
         select(Answer.response_id, Item.code, Answer.value)
         .join(Item, Answer.item_id == Item.id)
         .join(Response, Answer.response_id == Response.id)
-        .where(*_submitted_between(start, end))
+        .where(*_submitted_between(start, end), *_not_excluded(include_excluded))
     ).all()
 
 
@@ -289,3 +326,329 @@ def active_service_points_of_sector(
         .order_by(ServicePoint.id)
         .limit(limit)
     ).all()
+
+
+# --- Kiosks and response integrity (survey/services/kiosks.py, survey/services/integrity.py) ---
+
+
+def service_point_by_id(session: Session, point_id: int) -> ServicePoint | None:
+    return session.scalar(
+        select(ServicePoint)
+        .options(joinedload(ServicePoint.agency))
+        .where(ServicePoint.id == point_id)
+    )
+
+
+def questionnaire_with_items(session: Session, questionnaire_id: int) -> Questionnaire | None:
+    return session.scalar(
+        select(Questionnaire)
+        .options(selectinload(Questionnaire.items).joinedload(Item.element))
+        .where(Questionnaire.id == questionnaire_id)
+    )
+
+
+def kiosk_by_id(session: Session, kiosk_id: int) -> Kiosk | None:
+    return session.get(Kiosk, kiosk_id)
+
+
+def kiosk_by_token_hash(session: Session, token_hash: str) -> Kiosk | None:
+    return session.scalar(
+        select(Kiosk)
+        .options(joinedload(Kiosk.service_point).joinedload(ServicePoint.agency))
+        .where(Kiosk.token_hash == token_hash)
+    )
+
+
+def kiosk_by_pairing_hash(session: Session, pairing_hash: str) -> Kiosk | None:
+    return session.scalar(select(Kiosk).where(Kiosk.pairing_code_hash == pairing_hash))
+
+
+def all_kiosks(session: Session) -> Sequence[Kiosk]:
+    return session.scalars(
+        select(Kiosk)
+        .options(joinedload(Kiosk.service_point).joinedload(ServicePoint.agency))
+        .order_by(Kiosk.revoked_at.is_not(None), Kiosk.id.desc())
+    ).all()
+
+
+def set_response_kiosk(
+    session: Session, response_id: int, kiosk_id: int, device_time: dt.datetime | None
+) -> None:
+    session.execute(
+        update(Response)
+        .where(Response.id == response_id, Response.kiosk_id.is_(None))
+        .values(kiosk_id=kiosk_id, device_time=device_time)
+    )
+
+
+def response_by_id(session: Session, response_id: int) -> Response | None:
+    return session.get(Response, response_id)
+
+
+def response_ids_between(session: Session, start: dt.datetime, end: dt.datetime) -> Sequence[int]:
+    return session.scalars(
+        select(Response.id)
+        .where(Response.submitted_at >= start, Response.submitted_at < end)
+        .order_by(Response.submitted_at, Response.id)
+    ).all()
+
+
+def kiosk_neighbours(
+    session: Session, kiosk_id: int, start: dt.datetime, end: dt.datetime, exclude_id: int
+) -> Sequence[Row[Any]]:
+    """(id, device_time) of the kiosk's other responses whose device time is in [start, end]."""
+    return session.execute(
+        select(Response.id, Response.device_time)
+        .where(
+            Response.kiosk_id == kiosk_id,
+            Response.device_time >= start,
+            Response.device_time <= end,
+            Response.id != exclude_id,
+        )
+        .order_by(Response.device_time)
+    ).all()
+
+
+def point_answer_rows(
+    session: Session, point_id: int, start: dt.datetime, end: dt.datetime
+) -> Sequence[Row[Any]]:
+    """(response id, item id, value) for the point's responses submitted in [start, end]."""
+    return session.execute(
+        select(Answer.response_id, Answer.item_id, Answer.value)
+        .join(Response, Answer.response_id == Response.id)
+        .where(
+            Response.service_point_id == point_id,
+            Response.submitted_at >= start,
+            Response.submitted_at <= end,
+        )
+    ).all()
+
+
+def count_point_responses(
+    session: Session, point_id: int, start: dt.datetime, end: dt.datetime
+) -> int:
+    return (
+        session.scalar(
+            select(func.count(Response.id)).where(
+                Response.service_point_id == point_id,
+                Response.submitted_at >= start,
+                Response.submitted_at <= end,
+            )
+        )
+        or 0
+    )
+
+
+def point_month_volume(session: Session, point_id: int, month: dt.date) -> int | None:
+    return session.scalar(
+        select(ServiceVolume.volume).where(
+            ServiceVolume.service_point_id == point_id, ServiceVolume.month == month
+        )
+    )
+
+
+def flag_kinds_of(session: Session, response_ids: Iterable[int]) -> set[tuple[int, str]]:
+    ids = list(response_ids)
+    if not ids:
+        return set()
+    rows = session.execute(
+        select(ResponseFlag.response_id, ResponseFlag.kind).where(ResponseFlag.response_id.in_(ids))
+    )
+    return {(response_id, kind) for response_id, kind in rows}
+
+
+def add_flag(session: Session, response_id: int, kind: str, detail: str) -> None:
+    session.add(ResponseFlag(response_id=response_id, kind=kind, detail=detail))
+
+
+def flagged_response_ids(
+    session: Session, limit: int, agency_ids: frozenset[int] | None = None
+) -> Sequence[int]:
+    """Responses with at least one flag, newest flag first (of these agencies unless None)."""
+    scoped = []
+    if agency_ids is not None:
+        scoped = [
+            ResponseFlag.response_id.in_(
+                select(Response.id)
+                .join(ServicePoint, Response.service_point_id == ServicePoint.id)
+                .where(ServicePoint.agency_id.in_(agency_ids))
+            )
+        ]
+    return session.scalars(
+        select(ResponseFlag.response_id)
+        .where(*scoped)
+        .group_by(ResponseFlag.response_id)
+        .order_by(func.max(ResponseFlag.created_at).desc(), ResponseFlag.response_id.desc())
+        .limit(limit)
+    ).all()
+
+
+def responses_with_details(session: Session, response_ids: Sequence[int]) -> Sequence[Response]:
+    return session.scalars(
+        select(Response)
+        .options(
+            joinedload(Response.service_point).joinedload(ServicePoint.agency),
+            selectinload(Response.answers).joinedload(Answer.item),
+        )
+        .where(Response.id.in_(list(response_ids)))
+    ).all()
+
+
+def flags_of(session: Session, response_ids: Sequence[int]) -> Sequence[ResponseFlag]:
+    return session.scalars(
+        select(ResponseFlag)
+        .where(ResponseFlag.response_id.in_(list(response_ids)))
+        .order_by(ResponseFlag.created_at, ResponseFlag.id)
+    ).all()
+
+
+def decisions_of(session: Session, response_ids: Sequence[int]) -> Sequence[ResponseDecision]:
+    return session.scalars(
+        select(ResponseDecision)
+        .options(joinedload(ResponseDecision.decided_by))
+        .where(ResponseDecision.response_id.in_(list(response_ids)))
+        .order_by(ResponseDecision.decided_at, ResponseDecision.id)
+    ).all()
+
+
+def kiosk_labels(session: Session, kiosk_ids: Iterable[int]) -> dict[int, str]:
+    ids = list(kiosk_ids)
+    if not ids:
+        return {}
+    return dict(session.execute(select(Kiosk.id, Kiosk.label).where(Kiosk.id.in_(ids))).all())
+
+
+def add_decision(
+    session: Session, *, response_id: int, excluded: bool, reason: str, user_id: int
+) -> None:
+    session.add(
+        ResponseDecision(
+            response_id=response_id, excluded=excluded, reason=reason, decided_by_id=user_id
+        )
+    )
+    session.execute(update(Response).where(Response.id == response_id).values(excluded=excluded))
+
+
+def all_agencies(session: Session) -> Sequence[Agency]:
+    return session.scalars(select(Agency).order_by(Agency.id)).all()
+
+
+def responses_fingerprint(
+    session: Session, start: dt.datetime | None = None, end: dt.datetime | None = None
+) -> tuple[Any, ...]:
+    """Changes whenever a response of the time window is added, removed, excluded or included
+    again: the key of cached reports (a new response today leaves last year's reports cached)."""
+    row = session.execute(
+        select(
+            func.count(Response.id),
+            func.max(Response.id),
+            func.sum(case((Response.excluded.is_(True), 1), else_=0)),
+        ).where(*_submitted_between(start, end))
+    ).one()
+    return tuple(row)
+
+
+# --- Accounts, scopes, audit log, retention (services accounts, access, audit; cli_retention) ---
+
+
+def agency_links(session: Session) -> Sequence[Row[Any]]:
+    """Every agency's (id, sector, parent_id, successor_id): the hierarchy a scope expands over."""
+    return session.execute(
+        select(Agency.id, Agency.sector, Agency.parent_id, Agency.successor_id)
+    ).all()
+
+
+def agencies_by_code(session: Session) -> Sequence[Agency]:
+    return session.scalars(select(Agency).order_by(Agency.code)).all()
+
+
+def all_users(session: Session) -> Sequence[User]:
+    return session.scalars(
+        select(User).options(joinedload(User.scope_agency)).order_by(User.username)
+    ).all()
+
+
+def count_failed_sign_in(session: Session, user_id: int) -> int:
+    """Add one failed sign-in in the database itself (safe when two servers count at once)."""
+    session.execute(
+        update(User)
+        .where(User.id == user_id)
+        .values(failed_sign_ins=User.failed_sign_ins + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return int(session.scalar(select(User.failed_sign_ins).where(User.id == user_id)) or 0)
+
+
+def add_audit_event(session: Session, **fields: Any) -> AuditEvent:
+    """Insert one audit event. There is deliberately no query that updates or deletes one."""
+    event = AuditEvent(**fields)
+    session.add(event)
+    session.flush()
+    return event
+
+
+def audit_events(
+    session: Session, limit: int, offset: int = 0, action: str | None = None
+) -> Sequence[AuditEvent]:
+    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit).offset(offset)
+    if action:
+        query = query.where(AuditEvent.action == action)
+    return session.scalars(query).all()
+
+
+def count_audit_events(session: Session, action: str | None = None) -> int:
+    query = select(func.count()).select_from(AuditEvent)
+    if action:
+        query = query.where(AuditEvent.action == action)
+    return int(session.scalar(query) or 0)
+
+
+def audit_actions(session: Session) -> Sequence[str]:
+    return session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
+
+
+def count_comments_before(session: Session, cutoff: dt.datetime) -> int:
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Response)
+            .where(Response.submitted_at < cutoff, Response.comment.is_not(None))
+        )
+        or 0
+    )
+
+
+def clear_comments_before(session: Session, cutoff: dt.datetime) -> int:
+    """Blank the raw comments of responses submitted before ``cutoff``; the answers stay."""
+    result = session.execute(
+        update(Response)
+        .where(Response.submitted_at < cutoff, Response.comment.is_not(None))
+        .values(comment=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def latest_submission(session: Session) -> dt.datetime | None:
+    return session.scalar(select(func.max(Response.submitted_at)))
+
+
+def first_submission(session: Session) -> dt.datetime | None:
+    return session.scalar(select(func.min(Response.submitted_at)))
+
+
+def active_questionnaire_version(session: Session, sector: str) -> tuple[int, str, int] | None:
+    """(id, code, version) of the newest active questionnaire of a sector."""
+    row = session.execute(
+        select(Questionnaire.id, Questionnaire.code, Questionnaire.version)
+        .where(Questionnaire.sector == sector, Questionnaire.active.is_(True))
+        .order_by(Questionnaire.version.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else (row[0], row[1], row[2])
+
+
+def root_agency(session: Session) -> Agency | None:
+    """The province: the one agency without a parent (None when there are several or none)."""
+    roots = session.scalars(select(Agency).where(Agency.parent_id.is_(None)).limit(2)).all()
+    return roots[0] if len(roots) == 1 else None

@@ -1,0 +1,260 @@
+"""Administrator pages for kiosks (register, pair, revoke) and flagged responses (decide)."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from werkzeug import Response
+from wtforms import RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length
+
+from survey.admin.forms import SignOutForm
+from survey.extensions import get_session
+from survey.services import qr
+from survey.services.access import current_scope, requires, visible_agency_ids
+from survey.services.errors import DomainError
+from survey.services.integrity import (
+    REASON_MAX_LENGTH,
+    REASON_MIN_LENGTH,
+    IntegritySettings,
+    flagged_responses,
+    record_decision,
+    scan_for_anomalies,
+)
+from survey.services.kiosks import (
+    LABEL_MAX_LENGTH,
+    PairingCode,
+    all_kiosks,
+    new_pairing_code,
+    register_kiosk,
+    revoke_kiosk,
+)
+from survey.storage import queries
+from survey.storage.models import utc_now
+
+kiosk_admin_blueprint = Blueprint("kiosk_admin", __name__)
+bp = kiosk_admin_blueprint
+
+SCAN_DAYS = 7
+FLAG_NAMES = {
+    "too_fast": _l("Too soon after the previous answer on this kiosk"),
+    "identical_burst": _l("Burst of identical answers"),
+    "implausible_rate": _l("More answers than the point serves"),
+}
+FLAG_DETAILS = {
+    "too_fast": _l("%(seconds)s s after another answer on the same kiosk (minimum %(minimum)s s)"),
+    "identical_burst": _l(
+        "%(count)s identical answer sets at this point within %(minutes)s minutes "
+        "(threshold %(threshold)s)"
+    ),
+    "implausible_rate": _l(
+        "%(count)s answers at this point in one hour (plausible at most %(limit)s)"
+    ),
+}
+STATUS_NAMES = {"open": _l("To decide"), "decided": _l("Decided"), "all": _l("All")}
+
+
+class RegisterKioskForm(FlaskForm):
+    service_point = SelectField(_l("Service point"), coerce=int, validators=[InputRequired()])
+    label = StringField(
+        _l("Kiosk name (e.g. where it stands)"),
+        validators=[InputRequired(), Length(max=LABEL_MAX_LENGTH)],
+    )
+
+
+class ConfirmForm(FlaskForm):
+    """A button that posts (CSRF-protected) and nothing else."""
+
+
+class DecisionForm(FlaskForm):
+    decision = RadioField(
+        _l("Decision"),
+        choices=[
+            SelectChoice("include", _l("Keep counting it")),
+            SelectChoice("exclude", _l("Exclude it from indices")),
+        ],
+        validators=[InputRequired()],
+    )
+    reason = TextAreaField(
+        _l("Reason (kept in the log)"),
+        validators=[InputRequired(), Length(min=REASON_MIN_LENGTH, max=REASON_MAX_LENGTH)],
+    )
+
+
+def _language() -> str:
+    locale = get_locale()
+    return locale.language if locale else "vi"
+
+
+def _point_choices(language: str) -> list[SelectChoice]:
+    return [
+        SelectChoice(
+            point.id,
+            f"{point.agency.name_vi if language == 'vi' else point.agency.name_en} — "
+            f"{point.name_vi if language == 'vi' else point.name_en}",
+        )
+        for point in queries.all_service_points(get_session())
+        if point.active and point.agency.valid_to is None and current_scope().allows_point(point)
+    ]
+
+
+def _render_kiosks(form: RegisterKioskForm, status: int = 200) -> tuple[str, int]:
+    return (
+        render_template(
+            "admin/kiosks.html",
+            kiosks=[
+                kiosk
+                for kiosk in all_kiosks(get_session())
+                if current_scope().allows_point(kiosk.service_point)
+            ],
+            form=form,
+            confirm=ConfirmForm(),
+            language=_language(),
+            sign_out=SignOutForm(),
+            now=utc_now(),
+        ),
+        status,
+    )
+
+
+def _show_pairing(pairing: PairingCode, label: str) -> Response:
+    code = pairing.code.replace("-", "")
+    link = f"{current_app.config['PUBLIC_BASE_URL']}{url_for('kiosk.pair_page', code=code)}"
+    png = base64.b64encode(qr.qr_png(link)).decode()
+    html = render_template(
+        "admin/kiosks_pairing.html",
+        pairing=pairing,
+        label=label,
+        link=link,
+        pair_url=f"{current_app.config['PUBLIC_BASE_URL']}{url_for('kiosk.pair_page')}",
+        qr_data_uri="data:image/png;base64," + png,
+        language=_language(),
+        sign_out=SignOutForm(),
+    )
+    response = Response(html, mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/kiosks")
+@requires("manage_kiosks")
+def kiosks() -> tuple[str, int]:
+    form = RegisterKioskForm()
+    form.service_point.choices = _point_choices(_language())
+    return _render_kiosks(form)
+
+
+@bp.post("/kiosks")
+@requires("manage_kiosks")
+def register() -> Response | tuple[str, int]:
+    form = RegisterKioskForm()
+    form.service_point.choices = _point_choices(_language())
+    if not form.validate_on_submit():
+        return _render_kiosks(form, 400)
+    try:
+        pairing = register_kiosk(
+            get_session(),
+            service_point_id=form.service_point.data,
+            label=form.label.data,
+            user_id=current_user.id,
+        )
+    except DomainError as error:
+        form.label.errors = [error.message(_language())]
+        return _render_kiosks(form, error.status_code)
+    return _show_pairing(pairing, form.label.data.strip())
+
+
+@bp.post("/kiosks/<int:kiosk_id>/pairing-code")
+@requires("manage_kiosks", kiosk_arg="kiosk_id")
+def pairing_code(kiosk_id: int) -> Response:
+    if not ConfirmForm().validate_on_submit():
+        return redirect(url_for(".kiosks"))
+    session = get_session()
+    pairing = new_pairing_code(session, kiosk_id)
+    kiosk = queries.kiosk_by_id(session, kiosk_id)
+    return _show_pairing(pairing, kiosk.label if kiosk else "")
+
+
+@bp.post("/kiosks/<int:kiosk_id>/revoke")
+@requires("manage_kiosks", kiosk_arg="kiosk_id")
+def revoke(kiosk_id: int) -> Response:
+    if ConfirmForm().validate_on_submit():
+        revoke_kiosk(get_session(), kiosk_id, current_user.id)
+        flash(_("The kiosk was revoked: it can no longer send answers."))
+    return redirect(url_for(".kiosks"))
+
+
+@bp.get("/flags")
+@requires("review_responses")
+def flags() -> str:
+    status = request.args.get("status", "open")
+    if status not in STATUS_NAMES:
+        status = "open"
+    return render_template(
+        "admin/flags.html",
+        flagged=flagged_responses(
+            get_session(), status, agency_ids=visible_agency_ids(get_session(), current_scope())
+        ),
+        status=status,
+        status_names=STATUS_NAMES,
+        flag_names=FLAG_NAMES,
+        flag_details=FLAG_DETAILS,
+        decision_form=DecisionForm(),
+        confirm=ConfirmForm(),
+        language=_language(),
+        sign_out=SignOutForm(),
+        scan_days=SCAN_DAYS,
+    )
+
+
+@bp.post("/flags/<int:response_id>/decision")
+@requires("review_responses", response_arg="response_id")
+def decide(response_id: int) -> Response:
+    form = DecisionForm()
+    if form.validate_on_submit():
+        record_decision(
+            get_session(),
+            response_id=response_id,
+            exclude=form.decision.data == "exclude",
+            reason=form.reason.data,
+            user_id=current_user.id,
+        )
+        flash(_("Decision recorded for response %(id)s.", id=response_id))
+    else:
+        flash(
+            _(
+                "Choose a decision and give a reason (%(low)s–%(high)s characters).",
+                low=REASON_MIN_LENGTH,
+                high=REASON_MAX_LENGTH,
+            )
+        )
+    return redirect(url_for(".flags"))
+
+
+@bp.post("/flags/scan")
+@requires("review_responses")
+def scan() -> Response:
+    if ConfirmForm().validate_on_submit():
+        end = utc_now()
+        result = scan_for_anomalies(
+            get_session(),
+            end - dt.timedelta(days=SCAN_DAYS),
+            end,
+            IntegritySettings.from_config(current_app.config),
+        )
+        flash(
+            _(
+                "%(checked)s responses checked, %(added)s new flags.",
+                checked=result.checked,
+                added=result.flags_added,
+            )
+        )
+    return redirect(url_for(".flags"))

@@ -1,0 +1,316 @@
+"""Kiosk views: the app shell, the pairing page, the worker and manifest, and the JSON API.
+
+The API is authenticated by the tablet's device token (``Authorization: Bearer``), not by a
+cookie, so it is exempt from the session CSRF check. Its errors are JSON
+``{"error": {"code", "message_vi", "message_en"}}`` that the tablet shows to staff.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import current_app, jsonify, render_template, request, url_for
+from flask_babel import get_locale
+from werkzeug import Response
+from werkzeug.exceptions import HTTPException
+
+from survey.errors import HTTP_MESSAGES, render_error
+from survey.extensions import csrf, get_session
+from survey.kiosk import kiosk_blueprint as bp
+from survey.kiosk.texts import texts_in_both_languages
+from survey.services.access import public_route
+from survey.services.errors import DomainError, InvalidAnswers
+from survey.services.integrity import IntegritySettings
+from survey.services.kiosks import (
+    KioskSettings,
+    authenticate_kiosk,
+    kiosk_setup,
+    pair_kiosk,
+    submit_from_kiosk,
+    touch_kiosk,
+)
+
+log = logging.getLogger(__name__)
+
+SHELL_ASSETS = ("kiosk/kiosk.js", "kiosk/kiosk.css", "kiosk/icon-192.png")
+VERSIONED_FILES = (
+    "static/kiosk/kiosk.js",
+    "static/kiosk/kiosk.css",
+    "templates/kiosk/shell.html",
+    "templates/kiosk/sw.js",
+    "templates/public/_faces.html",
+    "translations/vi/LC_MESSAGES/messages.mo",
+)
+
+
+def _language() -> str:
+    locale = get_locale()
+    return locale.language if locale else "vi"
+
+
+def _is_api() -> bool:
+    return request.path.startswith("/kiosk/api/")
+
+
+def _json_error(status: int, code: str, message_vi: str, message_en: str) -> Response:
+    response = jsonify(error={"code": code, "message_vi": message_vi, "message_en": message_en})
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = "Bearer"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.errorhandler(DomainError)
+def _domain_error(error: DomainError) -> Response | tuple[str, int]:
+    if not _is_api():
+        return render_error(error.status_code, error.message_vi, error.message_en)
+    code = type(error).__name__
+    return _json_error(error.status_code, code, error.message_vi, error.message_en)
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(error: HTTPException) -> Response | tuple[str, int]:
+    status = error.code or 500
+    message_vi, message_en = HTTP_MESSAGES.get(status, HTTP_MESSAGES[400])
+    if not _is_api():
+        return render_error(status, message_vi, message_en)
+    return _json_error(status, f"http_{status}", message_vi, message_en)
+
+
+@bp.errorhandler(Exception)
+def _unexpected_error(error: Exception) -> Response | tuple[str, int]:
+    log.exception("unhandled kiosk error", exc_info=error)
+    if not _is_api():
+        return render_error(500, *HTTP_MESSAGES[500])
+    return _json_error(500, "server_error", *HTTP_MESSAGES[500])
+
+
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def asset_version() -> str:
+    """A hash of everything the worker caches: a new release replaces the cached shell."""
+    cached = current_app.extensions.get("survey.kiosk_version")
+    if cached is None:
+        root = Path(current_app.root_path).parent
+        digest = hashlib.sha256()
+        for name in VERSIONED_FILES:
+            path = root / name
+            digest.update(path.read_bytes() if path.exists() else name.encode())
+        cached = digest.hexdigest()[:12]
+        current_app.extensions["survey.kiosk_version"] = cached
+    return cached
+
+
+def _bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+# --- Pages -------------------------------------------------------------------------------------
+
+
+@bp.get("/")
+@public_route
+def shell() -> Response:
+    """The app shell: identical for every tablet (the token and questionnaire come later)."""
+    settings = KioskSettings.from_config(current_app.config)
+    html = render_template(
+        "kiosk/shell.html",
+        language="vi",
+        texts=texts_in_both_languages(),
+        version=asset_version(),
+        settings=settings,
+    )
+    response = Response(html, mimetype="text/html")
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/pair/<code>")
+@bp.get("/pair")
+@public_route
+def pair_page(code: str = "") -> Response:
+    """Shows the code and a button; the script spends the code (a GET never does)."""
+    html = render_template(
+        "kiosk/pair.html", language=_language(), code=code, texts=texts_in_both_languages()
+    )
+    response = Response(html, mimetype="text/html")
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return _no_store(response)
+
+
+@bp.get("/sw.js")
+@public_route
+def service_worker() -> Response:
+    assets = [url_for("static", filename=name) for name in SHELL_ASSETS]
+    body = render_template(
+        "kiosk/sw.js",
+        version=asset_version(),
+        shell_url=url_for(".shell"),
+        manifest_url=url_for(".manifest"),
+        assets=assets,
+    )
+    response = Response(body, mimetype="text/javascript")
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/manifest.webmanifest")
+@public_route
+def manifest() -> Response:
+    data = {
+        "name": "Đánh giá sự hài lòng — Kiosk",
+        "short_name": "Hài lòng",
+        "lang": "vi",
+        "start_url": url_for(".shell"),
+        "scope": url_for(".shell"),
+        "display": "fullscreen",
+        "orientation": "any",
+        "background_color": "#f3f5f7",
+        "theme_color": "#0b4f8a",
+        "icons": [
+            {
+                "src": url_for("static", filename="kiosk/icon-192.png"),
+                "sizes": "192x192",
+                "type": "image/png",
+            },
+            {
+                "src": url_for("static", filename="kiosk/icon-512.png"),
+                "sizes": "512x512",
+                "type": "image/png",
+                "purpose": "any maskable",
+            },
+        ],
+    }
+    response = jsonify(data)
+    response.mimetype = "application/manifest+json"
+    return response
+
+
+# --- JSON API ------------------------------------------------------------------------------------
+
+
+@bp.post("/api/pair")
+@csrf.exempt
+@public_route
+def api_pair() -> tuple[Response, int]:
+    payload = request.get_json(silent=True) or {}
+    code = payload.get("code") if isinstance(payload, dict) else None
+    pairing = pair_kiosk(get_session(), code if isinstance(code, str) else "")
+    return _no_store(jsonify(token=pairing.token, kiosk_id=pairing.kiosk_id)), 201
+
+
+@bp.get("/api/setup")
+@public_route
+def api_setup() -> Response:
+    session = get_session()
+    kiosk = authenticate_kiosk(session, _bearer_token())
+    setup = kiosk_setup(session, kiosk)
+    touch_kiosk(session, kiosk)
+    settings = KioskSettings.from_config(current_app.config)
+    point, questionnaire = setup.point, setup.questionnaire
+    return _no_store(
+        jsonify(
+            kiosk={"id": kiosk.id, "label": kiosk.label},
+            point={
+                "name_vi": point.name_vi,
+                "name_en": point.name_en,
+                "agency_vi": point.agency.name_vi,
+                "agency_en": point.agency.name_en,
+            },
+            questionnaire={
+                "id": questionnaire.id,
+                "title_vi": questionnaire.title_vi,
+                "title_en": questionnaire.title_en,
+                "items": [
+                    {
+                        "code": item.code,
+                        "text_vi": item.text_vi,
+                        "text_en": item.text_en,
+                        "not_applicable": item.allows_not_applicable,
+                    }
+                    for item in questionnaire.items
+                ],
+            },
+            settings={
+                "min_interval_seconds": settings.min_interval_seconds,
+                "idle_seconds": settings.idle_seconds,
+                "countdown_seconds": settings.countdown_seconds,
+                "thanks_seconds": settings.thanks_seconds,
+                "timeout_policy": settings.timeout_policy,
+            },
+        )
+    )
+
+
+@bp.post("/api/responses")
+@csrf.exempt
+@public_route
+def api_submit() -> tuple[Response, int]:
+    session = get_session()
+    kiosk = authenticate_kiosk(session, _bearer_token())
+    submission = _parse_submission(request.get_json(silent=True))
+    result = submit_from_kiosk(
+        session,
+        kiosk,
+        settings=IntegritySettings.from_config(current_app.config),
+        **submission,
+    )
+    body = jsonify(response_id=result.response_id, created=result.created)
+    return _no_store(body), 201 if result.created else 200
+
+
+def _parse_submission(payload: Any) -> dict[str, Any]:
+    """Shape checks only; the answers themselves are validated by submit_response."""
+    if not isinstance(payload, dict):
+        raise InvalidAnswers("Dữ liệu gửi lên không hợp lệ.", "The request body is not valid JSON.")
+    answers = payload.get("answers")
+    if not isinstance(answers, dict) or not all(
+        isinstance(code, str)
+        and (value is None or (isinstance(value, int) and not isinstance(value, bool)))
+        for code, value in answers.items()
+    ):
+        raise InvalidAnswers(
+            "Câu trả lời phải là các mức từ 1 đến 5.", "Answers must be ratings from 1 to 5."
+        )
+    client_id = payload.get("client_id")
+    comment = payload.get("comment")
+    language = payload.get("language")
+    questionnaire_id = payload.get("questionnaire_id")
+    kiosk_id = payload.get("kiosk_id")
+    if not all(
+        value is None or (isinstance(value, int) and not isinstance(value, bool))
+        for value in (questionnaire_id, kiosk_id)
+    ):
+        raise InvalidAnswers(
+            "Mã phiếu khảo sát không hợp lệ.", "The questionnaire id is not valid."
+        )
+    return {
+        "client_id": client_id if isinstance(client_id, str) else "",
+        "answers": answers,
+        "comment": comment if isinstance(comment, str) else None,
+        "language": language if language in ("vi", "en") else "vi",
+        "device_time": _parse_time(payload.get("device_time")),
+        "questionnaire_id": questionnaire_id,
+        "answered_on_kiosk_id": kiosk_id,
+    }
+
+
+def _parse_time(value: Any) -> dt.datetime | None:
+    """An ISO 8601 time with a zone (JavaScript's toISOString); anything else is ignored."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None

@@ -1,0 +1,80 @@
+"""Rate limits (Flask-Limiter) on the public form and on sign-in.
+
+Limits (``limits`` notation, each a setting that the environment can change):
+
+* ``RATELIMIT_FORM_PER_ADDRESS`` — submissions of the public form per client address;
+  generous because a hospital's Wi-Fi or a mobile carrier puts many citizens behind one address.
+* ``RATELIMIT_FORM_PER_POINT`` — submissions per service point, whoever sends them.
+* ``RATELIMIT_SIGN_IN_PER_ADDRESS`` — sign-in attempts per client address (the account lockout
+  in survey/services/accounts.py covers guessing one account from many addresses).
+
+Only POSTs count; a 429 is the bilingual "too many requests" page of survey/errors.py.
+
+The counters live in ``RATELIMIT_STORAGE_URI``: ``redis://127.0.0.1:6379`` (Debian's
+``redis-server``) is shared by every server process and machine. The default ``memory://`` keeps
+counters per process, so with gunicorn's N workers a client gets up to N times the limit; use Redis
+in production. If Redis goes away the limits fall back to per-process memory rather than refusing
+citizens (``RATELIMIT_SWALLOW_ERRORS``, in-memory fallback).
+
+``RATELIMIT_ENABLED`` switches all of it (off by default under ``SURVEY_ENV=testing``; load
+benchmarks from one address set it to ``false`` or raise the limits).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+LIMITED_ENDPOINTS: dict[str, tuple[tuple[str, str], ...]] = {
+    # endpoint: ((setting, key), ...) with key "address" or "point"
+    "public.show_form": (
+        ("RATELIMIT_FORM_PER_ADDRESS", "address"),
+        ("RATELIMIT_FORM_PER_POINT", "point"),
+    ),
+    "admin.sign_in": (("RATELIMIT_SIGN_IN_PER_ADDRESS", "address"),),
+}
+
+
+def client_address() -> str:
+    return "address:" + (get_remote_address() or "unknown")
+
+
+def service_point_key() -> str:
+    code = (request.view_args or {}).get("code", "")
+    return f"point:{code}"
+
+
+KEYS: dict[str, Callable[[], str]] = {"address": client_address, "point": service_point_key}
+
+
+def init_app(app: Flask) -> Limiter | None:
+    """Attach one limiter to this app (after the blueprints) and wrap the limited views."""
+    if not app.config.get("RATELIMIT_ENABLED", True):
+        return None
+    limiter = Limiter(
+        key_func=client_address,
+        app=app,
+        storage_uri=app.config["RATELIMIT_STORAGE_URI"],
+        strategy="fixed-window",
+        swallow_errors=True,
+        in_memory_fallback_enabled=True,
+        key_prefix=app.config.get("RATELIMIT_KEY_PREFIX", "survey"),
+    )
+    for endpoint, limits in LIMITED_ENDPOINTS.items():
+        view: Any = app.view_functions.get(endpoint)
+        if view is None:
+            continue
+        for setting, key in limits:
+            view = limiter.limit(
+                app.config[setting],
+                key_func=KEYS[key],
+                methods=["POST"],
+                scope=f"{endpoint}:{key}",
+            )(view)
+        app.view_functions[endpoint] = view
+    app.extensions["survey.limiter"] = limiter
+    return limiter

@@ -1,0 +1,326 @@
+"""Honest counts: flags on doubtful responses, and the administrator's logged decisions.
+
+Three flags, computed when a response arrives (cheap: a few indexed queries) and again by
+``scan_for_anomalies`` over any period (e.g. after a bulk import, or for QR responses):
+
+``too_fast``
+    Two responses from one kiosk whose *device* times (when the citizen pressed Send on the
+    tablet, kept while it was offline) are less than ``min_interval_seconds`` apart. The later one
+    is flagged. Arrival times are not compared: a queue replayed after an outage arrives in a burst.
+``identical_burst``
+    At least ``burst_size`` responses at one service point with exactly the same answers (every
+    item, "not applicable" included; comments ignored) within ``burst_minutes`` of each other.
+    Every response of the burst is flagged: a clerk pressing the same faces again and again.
+``implausible_rate``
+    More responses at one point in the hour before a response than the point can plausibly serve:
+    ``limit = max(rate_floor, ceil(rate_factor × monthly volume / working hours per month))``
+    (22 days × 8 hours), with ``rate_floor`` alone when the month's volume is unknown.
+
+A flagged response is kept, marked and still counted. Only an administrator's decision, stored
+with who, when and why (``ResponseDecision``), excludes it from indices (``Response.excluded``);
+a later decision may include it again, and the log keeps both.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from survey.services.errors import InvalidInput, NotFound
+from survey.storage import queries
+from survey.storage.models import FLAG_KINDS
+
+WORKING_HOURS_PER_MONTH = 22 * 8
+REASON_MIN_LENGTH = 5
+REASON_MAX_LENGTH = 1000
+
+
+@dataclass(frozen=True)
+class IntegritySettings:
+    """Thresholds of the flags; ``from_config`` reads them from the app's settings."""
+
+    min_interval_seconds: float = 5.0
+    burst_size: int = 5
+    burst_minutes: float = 10.0
+    rate_floor: int = 30
+    rate_factor: float = 3.0
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> IntegritySettings:
+        return cls(
+            min_interval_seconds=float(config.get("KIOSK_MIN_INTERVAL_SECONDS", 5)),
+            burst_size=int(config.get("INTEGRITY_BURST_SIZE", 5)),
+            burst_minutes=float(config.get("INTEGRITY_BURST_MINUTES", 10)),
+            rate_floor=int(config.get("INTEGRITY_RATE_FLOOR", 30)),
+            rate_factor=float(config.get("INTEGRITY_RATE_FACTOR", 3)),
+        )
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    checked: int
+    flags_added: int
+
+
+@dataclass(frozen=True)
+class FlagView:
+    kind: str
+    detail: str  # language-neutral numbers, e.g. ``count=7;limit=5``
+    created_at: dt.datetime
+
+    @property
+    def numbers(self) -> dict[str, str]:
+        return detail_numbers(self.detail)
+
+
+@dataclass(frozen=True)
+class DecisionView:
+    excluded: bool
+    reason: str
+    decided_by: str
+    decided_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class FlaggedResponse:
+    """A flagged response as an administrator reviews it."""
+
+    response_id: int
+    submitted_at: dt.datetime
+    channel: str
+    point_name_vi: str
+    point_name_en: str
+    agency_name_vi: str
+    agency_name_en: str
+    kiosk_label: str | None
+    answers: tuple[tuple[str, int | None], ...]
+    comment: str | None
+    excluded: bool
+    flags: tuple[FlagView, ...]
+    decisions: tuple[DecisionView, ...] = field(default=())
+
+    @property
+    def open(self) -> bool:
+        """Undecided, or flagged again after the latest decision."""
+        if not self.decisions:
+            return True
+        latest = self.decisions[-1].decided_at
+        return any(flag.created_at > latest for flag in self.flags)
+
+
+def check_response(session: Session, response_id: int, settings: IntegritySettings) -> int:
+    """Add the flags that apply to one stored response (and its burst); commit; return how many.
+
+    Safe to run again: a response carries each kind of flag at most once.
+    """
+    response = queries.response_by_id(session, response_id)
+    if response is None:
+        raise NotFound()
+    wanted: list[tuple[int, str, str]] = []
+    wanted += _too_fast(session, response, settings)
+    wanted += _identical_burst(session, response, settings)
+    wanted += _implausible_rate(session, response, settings)
+    return _add_flags(session, wanted)
+
+
+def scan_for_anomalies(
+    session: Session, start: dt.datetime, end: dt.datetime, settings: IntegritySettings
+) -> ScanResult:
+    """Check every response submitted in [start, end) — any channel — and flag what applies."""
+    ids = queries.response_ids_between(session, start, end)
+    added = sum(check_response(session, response_id, settings) for response_id in ids)
+    return ScanResult(checked=len(ids), flags_added=added)
+
+
+def _too_fast(
+    session: Session, response: Any, settings: IntegritySettings
+) -> list[tuple[int, str, str]]:
+    if response.kiosk_id is None or response.device_time is None:
+        return []
+    gap = dt.timedelta(seconds=settings.min_interval_seconds)
+    found = []
+    for row in queries.kiosk_neighbours(
+        session,
+        response.kiosk_id,
+        response.device_time - gap,
+        response.device_time + gap,
+        response.id,
+    ):
+        other_id, other_time = row.id, row.device_time
+        seconds = abs((response.device_time - other_time).total_seconds())
+        if seconds >= settings.min_interval_seconds:
+            continue
+        # The later of the two came too soon (ties: the one being checked).
+        later = other_id if other_time > response.device_time else response.id
+        detail = _detail(seconds=f"{seconds:.1f}", minimum=f"{settings.min_interval_seconds:g}")
+        found.append((later, "too_fast", detail))
+    return found
+
+
+def _identical_burst(
+    session: Session, response: Any, settings: IntegritySettings
+) -> list[tuple[int, str, str]]:
+    window = dt.timedelta(minutes=settings.burst_minutes)
+    rows = queries.point_answer_rows(
+        session,
+        response.service_point_id,
+        response.submitted_at - window,
+        response.submitted_at + window,
+    )
+    patterns: dict[int, list[tuple[int, int | None]]] = defaultdict(list)
+    for row in rows:
+        patterns[row.response_id].append((row.item_id, row.value))
+    signature = {
+        key: tuple(sorted(values, key=lambda pair: pair[0])) for key, values in patterns.items()
+    }
+    own = signature.get(response.id)
+    if own is None:
+        return []
+    same = sorted(key for key, value in signature.items() if value == own)
+    if len(same) < settings.burst_size:
+        return []
+    detail = _detail(
+        count=len(same), minutes=f"{settings.burst_minutes:g}", threshold=settings.burst_size
+    )
+    return [(key, "identical_burst", detail) for key in same]
+
+
+def _implausible_rate(
+    session: Session, response: Any, settings: IntegritySettings
+) -> list[tuple[int, str, str]]:
+    moment = response.submitted_at
+    count = queries.count_point_responses(
+        session, response.service_point_id, moment - dt.timedelta(hours=1), moment
+    )
+    month = dt.date(moment.year, moment.month, 1)
+    volume = queries.point_month_volume(session, response.service_point_id, month)
+    limit = settings.rate_floor
+    if volume:
+        limit = max(limit, math.ceil(settings.rate_factor * volume / WORKING_HOURS_PER_MONTH))
+    if count <= limit:
+        return []
+    return [(response.id, "implausible_rate", _detail(count=count, limit=limit))]
+
+
+def _detail(**numbers: object) -> str:
+    """A flag's numbers, stored language-neutral (``count=7;limit=5``) and worded when shown."""
+    return ";".join(f"{name}={value}" for name, value in numbers.items())
+
+
+def detail_numbers(detail: str) -> dict[str, str]:
+    return dict(part.split("=", 1) for part in detail.split(";") if "=" in part)
+
+
+def _add_flags(session: Session, wanted: list[tuple[int, str, str]]) -> int:
+    if not wanted:
+        return 0
+    for attempt in range(2):
+        existing = queries.flag_kinds_of(session, {response_id for response_id, _k, _d in wanted})
+        added = 0
+        for response_id, kind, detail in wanted:
+            if (response_id, kind) not in existing:
+                queries.add_flag(session, response_id, kind, detail)
+                existing.add((response_id, kind))
+                added += 1
+        try:
+            session.commit()
+        except IntegrityError:
+            # Another request flagged the same response meanwhile: read again, add the rest.
+            session.rollback()
+            if attempt:
+                raise
+        else:
+            return added
+    return 0  # pragma: no cover
+
+
+def record_decision(
+    session: Session, *, response_id: int, exclude: bool, reason: str, user_id: int
+) -> None:
+    """Log an administrator's decision on a flagged response and apply it to the indices."""
+    reason = (reason or "").strip()
+    if not REASON_MIN_LENGTH <= len(reason) <= REASON_MAX_LENGTH:
+        raise InvalidInput(
+            f"Vui lòng ghi lý do ({REASON_MIN_LENGTH}–{REASON_MAX_LENGTH} ký tự).",
+            f"Please give a reason ({REASON_MIN_LENGTH}–{REASON_MAX_LENGTH} characters).",
+        )
+    if not queries.flag_kinds_of(session, [response_id]):
+        raise NotFound("Phiếu này không bị gắn cờ.", "This response is not flagged.")
+    queries.add_decision(
+        session, response_id=response_id, excluded=exclude, reason=reason, user_id=user_id
+    )
+    session.commit()
+
+
+def flagged_responses(
+    session: Session,
+    status: str = "open",
+    limit: int = 200,
+    agency_ids: frozenset[int] | None = None,
+) -> list[FlaggedResponse]:
+    """Flagged responses, newest flag first; ``status`` is ``open``, ``decided`` or ``all``;
+    ``agency_ids`` (None: every agency) limits them to an official's scope."""
+    ids = queries.flagged_response_ids(session, limit, agency_ids)
+    if not ids:
+        return []
+    responses = {response.id: response for response in queries.responses_with_details(session, ids)}
+    flags: dict[int, list[FlagView]] = defaultdict(list)
+    for flag in queries.flags_of(session, ids):
+        flags[flag.response_id].append(FlagView(flag.kind, flag.detail, flag.created_at))
+    decisions: dict[int, list[DecisionView]] = defaultdict(list)
+    for decision in queries.decisions_of(session, ids):
+        decisions[decision.response_id].append(
+            DecisionView(
+                decision.excluded,
+                decision.reason,
+                decision.decided_by.username,
+                decision.decided_at,
+            )
+        )
+    kiosks = queries.kiosk_labels(
+        session, {r.kiosk_id for r in responses.values() if r.kiosk_id is not None}
+    )
+    result = []
+    for response_id in ids:
+        response = responses[response_id]
+        answers = tuple(
+            (answer.item.code, answer.value)
+            for answer in sorted(response.answers, key=lambda answer: answer.item.position)
+        )
+        flagged = FlaggedResponse(
+            response_id=response.id,
+            submitted_at=response.submitted_at,
+            channel=response.channel,
+            point_name_vi=response.service_point.name_vi,
+            point_name_en=response.service_point.name_en,
+            agency_name_vi=response.service_point.agency.name_vi,
+            agency_name_en=response.service_point.agency.name_en,
+            kiosk_label=kiosks.get(response.kiosk_id) if response.kiosk_id else None,
+            answers=answers,
+            comment=response.comment,
+            excluded=response.excluded,
+            flags=tuple(flags[response_id]),
+            decisions=tuple(decisions[response_id]),
+        )
+        if status == "all" or (status == "open") == flagged.open:
+            result.append(flagged)
+    return result
+
+
+__all__ = [
+    "FLAG_KINDS",
+    "FlaggedResponse",
+    "IntegritySettings",
+    "ScanResult",
+    "check_response",
+    "flagged_responses",
+    "record_decision",
+    "scan_for_anomalies",
+]

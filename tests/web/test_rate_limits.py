@@ -1,0 +1,166 @@
+"""Rate limits on the public form (per address, per service point) and on sign-in.
+
+The Redis test proves that two app instances (as two gunicorn workers or two servers would be)
+share one limit. It uses ``TEST_REDIS_URL`` (scripts/test.sh starts Debian's ``redis-server`` on
+loopback and sets it), else starts ``redis-server`` itself when installed, else skips (and fails
+when ``REQUIRE_REDIS`` is set).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from survey import create_app
+from tests.factories import SmallProvince
+
+MADE: list[Flask] = []
+
+
+@pytest.fixture(autouse=True)
+def _dispose_engines() -> Iterator[None]:
+    yield
+    while MADE:
+        MADE.pop().extensions["survey.engine"].dispose()
+
+
+def _app(database_url: str, **settings: Any) -> Flask:
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "RATELIMIT_ENABLED": True,
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "RATELIMIT_KEY_PREFIX": "test-" + uuid.uuid4().hex,
+            "RATELIMIT_FORM_PER_ADDRESS": "100 per minute",
+            "RATELIMIT_FORM_PER_POINT": "100 per minute",
+            "RATELIMIT_SIGN_IN_PER_ADDRESS": "100 per minute",
+            **settings,
+        }
+    )
+    MADE.append(app)
+    return app
+
+
+def _post(app: Flask, path: str, address: str = "203.0.113.7") -> int:
+    client = app.test_client()
+    return client.post(path, data={}, environ_base={"REMOTE_ADDR": address}).status_code
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def redis_url() -> Iterator[str]:
+    url = os.environ.get("TEST_REDIS_URL")
+    if url:
+        yield url
+        return
+    binary = shutil.which("redis-server")
+    if binary is None:
+        if os.environ.get("REQUIRE_REDIS"):
+            pytest.fail("redis-server is required (apt-get install redis-server)")
+        pytest.skip("redis-server is not installed")
+    port = _free_port()
+    server = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_public_form_is_limited_per_address_with_a_friendly_page(
+    database_url: str, seeded: SmallProvince
+):
+    app = _app(database_url, RATELIMIT_FORM_PER_ADDRESS="3 per minute")
+    path = f"/s/{seeded.counter.public_code}"
+    assert [_post(app, path) for _ in range(3)] == [422, 422, 422]
+    client = app.test_client()
+    answer = client.post(path, data={}, environ_base={"REMOTE_ADDR": "203.0.113.7"})
+    assert answer.status_code == 429
+    page = answer.get_data(as_text=True)
+    assert "Bạn gửi quá nhanh" in page and "Too many requests" in page
+    assert "Retry-After" in answer.headers
+    assert _post(app, path, address="198.51.100.9") == 422  # another address
+    assert client.get(path, environ_base={"REMOTE_ADDR": "203.0.113.7"}).status_code == 200
+
+
+def test_public_form_is_limited_per_service_point(database_url: str, seeded: SmallProvince):
+    app = _app(database_url, RATELIMIT_FORM_PER_POINT="2 per minute")
+    counter, desk = f"/s/{seeded.counter.public_code}", f"/s/{seeded.desk.public_code}"
+    assert _post(app, counter, "192.0.2.1") == 422
+    assert _post(app, counter, "192.0.2.2") == 422
+    assert _post(app, counter, "192.0.2.3") == 429  # same point, whoever sends
+    assert _post(app, desk, "192.0.2.3") == 422  # another point
+
+
+def test_sign_in_is_limited_per_address(database_url: str):
+    """Counted where the password is checked: a POST without a valid CSRF token stops earlier."""
+    app = _app(database_url, RATELIMIT_SIGN_IN_PER_ADDRESS="2 per minute")
+    client = app.test_client()
+    page = client.get("/admin/sign-in").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert token is not None
+    data = {"csrf_token": token.group(1), "username": "chief", "password": "wrong password"}
+    statuses = [client.post("/admin/sign-in", data=data).status_code for _ in range(3)]
+    assert statuses == [401, 401, 429]
+    assert client.get("/admin/sign-in").status_code == 200
+
+
+def test_limits_are_off_under_testing_unless_asked(app: Flask, seeded: SmallProvince):
+    assert app.config["RATELIMIT_ENABLED"] is False
+    assert "survey.limiter" not in app.extensions
+
+
+def test_memory_storage_keeps_counters_per_process(database_url: str, seeded: SmallProvince):
+    """The documented caveat of the default: each process (worker) counts on its own."""
+    first = _app(database_url, RATELIMIT_FORM_PER_ADDRESS="2 per minute")
+    second = _app(database_url, RATELIMIT_FORM_PER_ADDRESS="2 per minute")
+    path = f"/s/{seeded.counter.public_code}"
+    assert [_post(first, path) for _ in range(2)] == [422, 422]
+    assert _post(second, path) == 422
+
+
+def test_two_app_instances_share_the_limit_through_redis(
+    database_url: str, seeded: SmallProvince, redis_url: str
+):
+    prefix = "test-" + uuid.uuid4().hex
+    settings = {
+        "RATELIMIT_STORAGE_URI": redis_url,
+        "RATELIMIT_KEY_PREFIX": prefix,
+        "RATELIMIT_FORM_PER_ADDRESS": "3 per minute",
+    }
+    first, second = _app(database_url, **settings), _app(database_url, **settings)
+    path = f"/s/{seeded.counter.public_code}"
+    assert [_post(first, path), _post(second, path), _post(first, path)] == [422, 422, 422]
+    assert _post(second, path) == 429
+    assert _post(first, path) == 429
+
+
+def test_a_missing_redis_does_not_turn_citizens_away(database_url: str, seeded: SmallProvince):
+    app = _app(database_url, RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{_free_port()}")
+    assert _post(app, f"/s/{seeded.counter.public_code}") == 422
