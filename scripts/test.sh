@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install what the tests need (Chromium, PostgreSQL, R with the survey package, Python packages),
+# Install what the tests need (Chromium, PostgreSQL, R with the survey package, Redis, poppler's
+# pdftoppm, Python packages),
 # start a throwaway PostgreSQL server on loopback, and run the whole suite: every test on SQLite,
 # then the storage and web tests again on PostgreSQL.
 set -euo pipefail
@@ -11,6 +12,7 @@ if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
   Rscript -e 'library(survey)' >/dev/null 2>&1 || need+=(r-base-core r-cran-survey r-cran-mass)
   command -v redis-server >/dev/null || need+=(redis-server)
+  command -v pdftoppm >/dev/null || need+=(poppler-utils)  # report PDFs rendered to PNG in tests
   if ((${#need[@]})); then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
