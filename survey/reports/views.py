@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Response, redirect, render_template, request, url_for
+from flask import Response, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -51,7 +51,13 @@ def _period() -> Period:
 def _report(kind: str, key: str):  # type: ignore[no-untyped-def]
     if kind not in SCOPE_KINDS:
         raise NotFound()
-    return build_report(get_session(), _period(), kind, "" if kind == "province" else key)
+    return build_report(
+        get_session(),
+        _period(),
+        kind,
+        "" if kind == "province" else key,
+        min_n=current_app.config["MIN_RESPONSES_FOR_INDEX"],
+    )
 
 
 @bp.get("/")

@@ -38,7 +38,7 @@ SCALE_NOTE = (
 )
 
 
-def _rows(kind: str, lines: list[IndexLine], language: str) -> list[dict[str, object]]:
+def _rows(kind: str, lines: list[IndexLine], language: str, min_n: int) -> list[dict[str, object]]:
     rows = []
     for line in lines:
         e, t, v = line.estimate, line.target, line.verdict
@@ -62,7 +62,7 @@ def _rows(kind: str, lines: list[IndexLine], language: str) -> list[dict[str, ob
                 "verdict": v.verdict if v else None,
                 "p_value": v.p_value if v else None,
                 "additional_responses": v.additional_n if v else None,
-                "summary": line.summary(language),
+                "summary": line.summary(language, min_n),
             }
         )
     return rows
@@ -70,11 +70,11 @@ def _rows(kind: str, lines: list[IndexLine], language: str) -> list[dict[str, ob
 
 def indices_table(report: ScopeReport, language: str) -> pd.DataFrame:
     """Headline, sectors, agencies, service points and quarters of a report, one row each."""
-    rows = _rows("scope", [report.headline], language)
-    rows += _rows("sector", report.sectors, language)
-    rows += _rows("agency", report.agencies, language)
-    rows += _rows("service_point", report.points, language)
-    rows += _rows("quarter", report.quarters, language)
+    rows = _rows("scope", [report.headline], language, report.min_n)
+    rows += _rows("sector", report.sectors, language, report.min_n)
+    rows += _rows("agency", report.agencies, language, report.min_n)
+    rows += _rows("service_point", report.points, language, report.min_n)
+    rows += _rows("quarter", report.quarters, language, report.min_n)
     table = pd.DataFrame(rows)
     table.insert(0, "period", report.period.key)
     return table

@@ -13,7 +13,7 @@ from fpdf.fonts import FontFace
 from analysis.summaries import format_number, format_percent
 from survey.services.qr import FONT_DIR
 from survey.services.report_charts import ReportCharts
-from survey.services.reports import MIN_RESPONSES, IndexLine, ScopeReport
+from survey.services.reports import IndexLine, ScopeReport
 
 TEXT = {
     "vi": {
@@ -90,7 +90,7 @@ def method_note(report: ScopeReport, language: str) -> str:
             "(hoặc không ai hài lòng) dùng khoảng Korn–Graubard trên cỡ mẫu hiệu dụng. Kết luận "
             "so với mục tiêu: “đạt” khi cả khoảng tin cậy cao hơn mục tiêu, “chưa đạt” khi thấp "
             "hơn, còn lại là chưa kết luận được. Chỉ báo cáo số liệu khi có ít nhất "
-            f"{MIN_RESPONSES} phiếu. Chỉ số thành phần là tỷ lệ câu trả lời hài lòng trên các câu "
+            f"{report.min_n} phiếu. Chỉ số thành phần là tỷ lệ câu trả lời hài lòng trên các câu "
             "trả lời hợp lệ của từng nhóm tiêu chí; “không áp dụng” không tính vào mẫu số. Dữ liệu "
             "QR và kiosk là tự nguyện tham gia, không phải mẫu xác suất."
         )
@@ -104,7 +104,7 @@ def method_note(report: ScopeReport, language: str) -> str:
             "the design's degrees of freedom; a group where everyone (or no one) is satisfied gets "
             "a Korn–Graubard interval on the effective sample size. Against a target: “met” when "
             "the whole interval is above it, “not met” when below, otherwise not yet "
-            f"distinguishable. Figures are shown only from {MIN_RESPONSES} responses. Element "
+            f"distinguishable. Figures are shown only from {report.min_n} responses. Element "
             "indices are the share of satisfied answers among valid answers of each element; "
             "“not applicable” is left out of the denominator. QR and kiosk data are self-selected, "
             "not a probability sample."
@@ -170,7 +170,9 @@ def render_pdf(
         pdf.multi_cell(0, 8, f"{label}: {value}", align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(12)
     pdf.set_font("DejaVu", "", 11)
-    pdf.multi_cell(0, 6, report.headline.summary(language), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(
+        0, 6, report.headline.summary(language, report.min_n), new_x="LMARGIN", new_y="NEXT"
+    )
 
     # Summary against targets
     pdf.add_page()
@@ -178,7 +180,9 @@ def render_pdf(
     if report.responses == 0:
         pdf.multi_cell(0, 6, words["none"], new_x="LMARGIN", new_y="NEXT")
     for line in [report.headline, *report.sectors]:
-        pdf.multi_cell(0, 6, "• " + line.summary(language), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(
+            0, 6, "• " + line.summary(language, report.min_n), new_x="LMARGIN", new_y="NEXT"
+        )
         pdf.ln(1)
     change = report.change_summary(language)
     if change:
@@ -213,12 +217,12 @@ def render_pdf(
     lines = report.points if report.scope_kind == "agency" else report.agencies
     for group in (report.sectors, lines, report.quarters):
         if group:
-            _table(pdf, group, language)
+            _table(pdf, group, language, report.min_n)
             pdf.ln(4)
     if report.coverage:
         pdf.set_font("DejaVu", "B", 10)
         pdf.multi_cell(
-            0, 6, f"{words['coverage']} (n < {MIN_RESPONSES})", new_x="LMARGIN", new_y="NEXT"
+            0, 6, f"{words['coverage']} (n < {report.min_n})", new_x="LMARGIN", new_y="NEXT"
         )
         pdf.set_font("DejaVu", "", 9)
         for point in report.coverage[:60]:
@@ -268,7 +272,7 @@ def _chart(pdf: FPDF, svg: str) -> None:
     pdf.set_y(pdf.get_y() + height + 4)
 
 
-def _table(pdf: FPDF, lines: list[IndexLine], language: str) -> None:
+def _table(pdf: FPDF, lines: list[IndexLine], language: str, min_n: int) -> None:
     words = TEXT[language]
     verdicts = VERDICTS[language]
     pdf.set_font("DejaVu", "", 8)
@@ -285,7 +289,7 @@ def _table(pdf: FPDF, lines: list[IndexLine], language: str) -> None:
             if line.estimate.status == "insufficient_data":
                 verdict = (
                     "Chưa đủ phiếu (n < {})" if language == "vi" else "Too few responses (n < {})"
-                ).format(MIN_RESPONSES)
+                ).format(min_n)
             elif line.verdict is not None:
                 verdict = verdicts.get(line.verdict.verdict, line.verdict.verdict)
             table.row([line.name(language), str(line.estimate.n), share, ci, verdict])

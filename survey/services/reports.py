@@ -164,6 +164,7 @@ class ScopeReport:
     volume_note: str = ""
     version: tuple[Any, ...] = ()  # the cache key: scope, period, data fingerprint
     agency_codes: frozenset[str] = frozenset()
+    min_n: int = MIN_RESPONSES
 
     def title(self, language: str) -> str:
         return self.title_vi if language == "vi" else self.title_en
@@ -502,6 +503,7 @@ def _build(
             [],
             version=version,
             agency_codes=frozenset(codes),
+            min_n=min_n,
         )
 
     design = counter_design(current, strata="stratum", volume="volume")
@@ -632,6 +634,7 @@ def _build(
         volume_note,
         version,
         frozenset(codes),
+        min_n,
     )
 
 
