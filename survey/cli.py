@@ -15,6 +15,7 @@ from survey.services.accounts import ROLES, create_user, reset_development_admin
 from survey.services.demo import load_demo_province
 from survey.services.errors import DomainError
 from survey.services.exports import responses_table, write_responses_csv
+from survey.services.integrity import IntegritySettings, scan_for_anomalies
 from survey.services.questionnaires import seed_questionnaires
 from survey.services.targets import seed_targets
 from survey.storage import queries
@@ -108,6 +109,25 @@ def register_commands(app: Flask) -> None:
             f"Wrote QR codes for {len(points)} service points of {len(by_agency)} "
             f"agencies to {out_dir}."
         )
+
+    @app.cli.command("scan-anomalies")
+    @click.option(
+        "--days",
+        type=click.IntRange(1, 3660),
+        default=7,
+        show_default=True,
+        help="How many days back to check.",
+    )
+    def scan_anomalies(days: int) -> None:
+        """Flag bursts of identical answers and implausible rates (run daily, e.g. from cron)."""
+        end = dt.datetime.now(dt.UTC)
+        result = scan_for_anomalies(
+            get_session(),
+            end - dt.timedelta(days=days),
+            end,
+            IntegritySettings.from_config(current_app.config),
+        )
+        click.echo(f"Checked {result.checked} responses; {result.flags_added} new flags.")
 
     @app.cli.command("export-responses")
     @click.argument("out_file", type=click.Path(dir_okay=False, path_type=Path))

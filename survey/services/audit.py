@@ -92,3 +92,15 @@ def _refuse_changes_to_audit_events(session: Session, _context: Any, _instances:
             instance in session.deleted or session.is_modified(instance)
         ):
             raise AuditLogIsAppendOnly("audit events are append-only")
+
+
+def record_by_user_id(
+    session: Session,
+    user_id: int | None,
+    action: str,
+    subject: str,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """``record`` for services that know the acting user by id only."""
+    actor = queries.user_by_id(session, user_id) if user_id is not None else None
+    return record(session, actor, action, subject, details)

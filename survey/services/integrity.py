@@ -33,6 +33,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from survey.services import audit
 from survey.services.errors import InvalidInput, NotFound
 from survey.storage import queries
 from survey.storage.models import FLAG_KINDS
@@ -255,6 +256,13 @@ def record_decision(
         raise NotFound("Phiếu này không bị gắn cờ.", "This response is not flagged.")
     queries.add_decision(
         session, response_id=response_id, excluded=exclude, reason=reason, user_id=user_id
+    )
+    audit.record_by_user_id(
+        session,
+        user_id,
+        "response.excluded" if exclude else "response.included",
+        f"response:{response_id}",
+        {"reason": reason},
     )
     session.commit()
 

@@ -30,6 +30,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from survey.services import audit
 from survey.services.errors import DomainError, InvalidAnswers, InvalidInput, NotFound
 from survey.services.integrity import IntegritySettings, check_response
 from survey.services.questionnaires import open_service_point
@@ -169,6 +170,14 @@ def register_kiosk(
     kiosk = Kiosk(service_point_id=point.id, label=label, created_by_id=user_id, created_at=now)
     code = _new_pairing(kiosk, now)
     session.add(kiosk)
+    session.flush()
+    audit.record_by_user_id(
+        session,
+        user_id,
+        "kiosk.registered",
+        f"kiosk:{kiosk.id}",
+        {"service_point": point.public_code, "label": label},
+    )
     session.commit()
     return PairingCode(kiosk.id, format_pairing_code(code), kiosk.pairing_expires_at or now)
 
@@ -219,6 +228,9 @@ def revoke_kiosk(
         kiosk.revoked_by_id = user_id
         kiosk.pairing_code_hash = None
         kiosk.pairing_expires_at = None
+        audit.record_by_user_id(
+            session, user_id, "kiosk.revoked", f"kiosk:{kiosk.id}", {"label": kiosk.label}
+        )
         session.commit()
 
 

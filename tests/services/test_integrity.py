@@ -21,7 +21,7 @@ from survey.services.integrity import (
 )
 from survey.services.questionnaires import open_service_point
 from survey.services.responses import submit_response
-from survey.storage.models import Response, ResponseDecision, ResponseFlag
+from survey.storage.models import AuditEvent, Response, ResponseDecision, ResponseFlag
 from tests import factories
 from tests.factories import SmallProvince
 
@@ -127,6 +127,15 @@ def test_flagged_responses_are_counted_until_an_explicit_logged_decision(
     assert log[keys[0]].excluded and log[keys[0]].decided_by == "officer"
     assert log[keys[0]].reason == "Clerk pressing"
     assert not log[keys[3]].excluded
+    # Every decision is also in the administrators' audit log.
+    events = session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+    decisions = [
+        (e.action, e.subject, e.actor_name) for e in events if e.action.startswith("response.")
+    ]
+    assert decisions == [
+        *[("response.excluded", f"response:{key}", "officer") for key in keys[:3]],
+        ("response.included", f"response:{keys[3]}", "officer"),
+    ]
 
     # Changing one's mind is a new logged decision; the old one stays.
     record_decision(

@@ -27,7 +27,7 @@ from survey.services.kiosks import (
     submit_from_kiosk,
 )
 from survey.services.questionnaires import open_service_point
-from survey.storage.models import Kiosk, Response, ResponseFlag
+from survey.storage.models import AuditEvent, Kiosk, Response, ResponseFlag
 from tests.factories import SmallProvince
 
 NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
@@ -113,6 +113,12 @@ def test_revoking_stops_the_token_and_pending_codes(session: Session, seeded: Sm
     for bad in (None, "", "nope"):
         with pytest.raises(KioskNotAuthorised):
             authenticate_kiosk(session, bad)
+    # Registration and revocation are in the audit log (no user: the command line / system).
+    events = session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+    assert [(e.action, e.subject) for e in events] == [
+        ("kiosk.registered", f"kiosk:{kiosk.id}"),
+        ("kiosk.revoked", f"kiosk:{kiosk.id}"),
+    ]
 
 
 def test_new_pairing_code_replaces_the_old_token(session: Session, seeded: SmallProvince):

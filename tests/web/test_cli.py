@@ -106,3 +106,11 @@ def test_export_responses_writes_the_analysis_layout(
         args=["export-responses", str(out), "--from", "2025-09-01", "--to", "2025-08-01"]
     )
     assert backwards.exit_code != 0 and "before --from" in backwards.output
+
+
+def test_scan_anomalies_reports_what_it_checked(runner: FlaskCliRunner, seeded: SmallProvince):
+    result = runner.invoke(args=["scan-anomalies", "--days", "30"])
+    assert result.exit_code == 0, result.output
+    assert "Checked 0 responses; 0 new flags." in result.output
+    bad = runner.invoke(args=["scan-anomalies", "--days", "0"])
+    assert bad.exit_code != 0 and "Traceback" not in bad.output
