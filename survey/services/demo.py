@@ -184,6 +184,8 @@ def load_demo_province(session: Session, seed: int = 2025) -> DemoProvince:
     seed_targets(session)
     _add_volumes_and_responses(session, rng, demo)
     session.commit()
+    queries.refresh_statistics(session)
+    session.commit()
     return demo
 
 

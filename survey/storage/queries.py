@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, case, func, insert, select, update
+from sqlalchemy import ColumnElement, Row, case, func, insert, select, text, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from survey.storage.models import (
@@ -652,3 +652,11 @@ def root_agency(session: Session) -> Agency | None:
     """The province: the one agency without a parent (None when there are several or none)."""
     roots = session.scalars(select(Agency).where(Agency.parent_id.is_(None)).limit(2)).all()
     return roots[0] if len(roots) == 1 else None
+
+
+def refresh_statistics(session: Session) -> None:
+    """After a bulk load, let PostgreSQL's planner see the new row counts (it would otherwise
+    plan joins over 10⁵ answers as if the tables were empty)."""
+    if session.get_bind().dialect.name == "postgresql":
+        for table in (Response.__table__, Answer.__table__, ServiceVolume.__table__):
+            session.execute(text(f"ANALYZE {table.name}"))
