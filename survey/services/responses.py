@@ -109,9 +109,7 @@ def submit_response(
         )
     item_values = validate_answers(questionnaire, answers)
     stored_comment = clean_comment(comment)
-    existing = queries.response_id_by_key(session, idempotency_key)
-    if existing is not None:
-        return SubmissionResult(existing, created=False)
+    # No look-up first: the unique key on idempotency_key decides, in one round trip.
     try:
         response_id = queries.insert_response(
             session,
@@ -126,7 +124,7 @@ def submit_response(
         )
         session.commit()
     except IntegrityError:
-        # Another process stored the same key between our check and our insert.
+        # This key is already stored (a double tap, a re-sent POST, a replayed kiosk queue).
         session.rollback()
         existing = queries.response_id_by_key(session, idempotency_key)
         if existing is None:
