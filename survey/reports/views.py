@@ -14,7 +14,7 @@ from survey.services import report_exports, report_pdf
 from survey.services.access import current_scope, report_allowed, requires
 from survey.services.errors import InvalidInput, NotFound
 from survey.services.periods import Period, custom_period, parse_period
-from survey.services.report_charts import CHART_CACHE
+from survey.services.report_charts import charts_for
 from survey.services.reports import build_report, default_period, home_report, period_choices
 
 SCOPE_KINDS = ("province", "sector", "agency")
@@ -76,7 +76,7 @@ def scope(kind: str, key: str) -> str:
     return render_template(
         "reports/scope.html",
         report=report,
-        charts=CHART_CACHE.charts(report, language),
+        charts=charts_for(report, language),
         periods=period_choices(get_session()),
         language=language,
         kind=kind,
@@ -94,7 +94,7 @@ def scope(kind: str, key: str) -> str:
 def pdf(kind: str, key: str) -> Response:
     report = _report(kind, key)
     language = _language()
-    body = report_pdf.render_pdf(report, CHART_CACHE.charts(report, language), language)
+    body = report_pdf.render_pdf(report, charts_for(report, language), language)
     name = f"bao-cao-hai-long-{kind}-{key}-{report.period.key}.pdf"
     return Response(
         body,
@@ -133,5 +133,5 @@ def prepare(kind: str, key: str) -> dict[str, object]:
     """One step of preparing a PDF (the page's progress bar calls them in turn)."""
     report = _report(kind, key)
     if request.args.get("step") == "charts":
-        CHART_CACHE.charts(report, _language())
+        charts_for(report, _language())
     return {"step": request.args.get("step", "report"), "responses": report.responses}

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import textwrap
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 from analysis.summaries import format_percent
 from survey.services.charts import Interval, distribution_chart, forest_chart, trend_chart
-from survey.services.reports import AppliedTarget, IndexLine, ScopeReport
+from survey.services.reports import AppliedTarget, IndexLine, LruCache, ScopeReport
 
 ANSWERS = {
     "vi": ("Rất không hài lòng", "Không hài lòng", "Bình thường", "Hài lòng", "Rất hài lòng"),
@@ -122,28 +120,14 @@ def build_charts(report: ScopeReport, language: str) -> ReportCharts:
     return ReportCharts(comparison, sectors, trend, distributions)
 
 
-class ChartCache:
-    def __init__(self, size: int = 64) -> None:
-        self._items: OrderedDict[tuple[object, ...], ReportCharts] = OrderedDict()
-        self._lock = threading.Lock()
-        self.size = size
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-    def charts(self, report: ScopeReport, language: str) -> ReportCharts:
-        key = (report.version, language)
-        with self._lock:
-            if report.version and key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        charts = build_charts(report, language)
-        with self._lock:
-            self._items[key] = charts
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-        return charts
+# Charts per report version and language (the report's version is its cache key).
+CHART_CACHE: LruCache[ReportCharts] = LruCache()
 
 
-CHART_CACHE = ChartCache()
+def charts_for(report: ScopeReport, language: str) -> ReportCharts:
+    """The report's charts, drawn once per report version and language."""
+    if not report.version:
+        return build_charts(report, language)
+    return CHART_CACHE.get_or_build(
+        (report.version, language), lambda: build_charts(report, language)
+    )

@@ -17,7 +17,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import pandas as pd
 from sqlalchemy.orm import Session
@@ -45,6 +45,7 @@ from survey.services.periods import Period, parse_period
 from survey.storage import queries
 from survey.storage.models import SECTORS, Agency, Questionnaire, Target
 
+Cached = TypeVar("Cached")
 OVERALL = "q_overall"
 MIN_RESPONSES = 30
 SECTOR_NAMES = {
@@ -363,15 +364,15 @@ def period_choices(session: Session) -> list[Period]:
     return out
 
 
-class ReportCache:
-    """Reports per scope and period, valid while no response is added, changed or excluded.
+class LruCache(Generic[Cached]):
+    """The most recently used results by key, shared by the threads of one process.
 
-    App servers stay stateless: the key includes a fingerprint of the responses read from the
-    database, so every process computes the same thing and never serves a stale report.
+    App servers stay stateless: keys include a fingerprint of the responses read from the
+    database, so every process computes the same thing and never serves a stale result.
     """
 
     def __init__(self, size: int = 64) -> None:
-        self._items: OrderedDict[tuple[Any, ...], ScopeReport] = OrderedDict()
+        self._items: OrderedDict[tuple[Any, ...], Cached] = OrderedDict()
         self._lock = threading.Lock()
         self.size = size
 
@@ -379,19 +380,21 @@ class ReportCache:
         with self._lock:
             self._items.clear()
 
-    def get_or_build(self, key: tuple[Any, ...], build: Callable[[], ScopeReport]) -> ScopeReport:
+    def get_or_build(self, key: tuple[Any, ...], build: Callable[[], Cached]) -> Cached:
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
                 return self._items[key]
-        report = build()
+        value = build()
         with self._lock:
-            self._items[key] = report
+            self._items[key] = value
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
-        return report
+        return value
 
 
+# Reports per scope and period, valid while no response of the period is added or excluded.
+ReportCache = LruCache[ScopeReport]
 REPORT_CACHE = ReportCache()
 
 
