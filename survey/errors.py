@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, render_template
-from flask_babel import get_locale
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
+from survey.i18n import current_language
 from survey.services.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -34,11 +34,6 @@ HTTP_MESSAGES = {
 }
 
 
-def _language() -> str:
-    locale = get_locale()
-    return locale.language if locale else "vi"
-
-
 def render_error(status: int, message_vi: str, message_en: str) -> tuple[str, int]:
     return (
         render_template(
@@ -46,7 +41,7 @@ def render_error(status: int, message_vi: str, message_en: str) -> tuple[str, in
             status=status,
             message_vi=message_vi,
             message_en=message_en,
-            language=_language(),
+            language=current_language(),
         ),
         status,
     )

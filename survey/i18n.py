@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 from flask import Response, current_app, request
+from flask_babel import get_locale
 
 LANGUAGE_COOKIE = "lang"
+
+
+def current_language() -> str:
+    """The language of this request's pages: "vi" or "en" (Vietnamese outside a request)."""
+    locale = get_locale()
+    return locale.language if locale else "vi"
 
 
 def select_language() -> str:

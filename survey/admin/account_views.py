@@ -6,7 +6,6 @@ Users and the audit log are for province administrators only.
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -19,6 +18,7 @@ from wtforms.validators import EqualTo, InputRequired, Length
 from survey.admin import admin_blueprint as bp
 from survey.admin.forms import SignOutForm
 from survey.extensions import get_session
+from survey.i18n import current_language
 from survey.services import accounts, audit
 from survey.services.access import requires, start_session_clock
 from survey.services.errors import InvalidInput
@@ -77,11 +77,6 @@ class UserForm(FlaskForm):
     )
 
 
-def _language() -> str:
-    locale = get_locale()
-    return locale.language if locale else "vi"
-
-
 @bp.route("/account/password", methods=["GET", "POST"])
 @requires("signed_in")
 def change_password() -> Response | tuple[str, int]:
@@ -93,7 +88,7 @@ def change_password() -> Response | tuple[str, int]:
                 get_session(), current_user.id, form.current_password.data, form.new_password.data
             )
         except InvalidInput as error:
-            form.form_errors.append(error.message(_language()))
+            form.form_errors.append(error.message(current_language()))
             status = 400
         else:
             start_session_clock()  # this session goes on; the user's other sessions end
@@ -103,7 +98,7 @@ def change_password() -> Response | tuple[str, int]:
         status = 400
     return (
         render_template(
-            "admin/account.html", form=form, language=_language(), sign_out=SignOutForm()
+            "admin/account.html", form=form, language=current_language(), sign_out=SignOutForm()
         ),
         status,
     )
@@ -134,7 +129,7 @@ def users() -> Response | tuple[str, int]:
             )
         except InvalidInput as error:
             db.rollback()
-            form.form_errors.append(error.message(_language()))
+            form.form_errors.append(error.message(current_language()))
             status = 400
         else:
             flash(_("The account was created."))
@@ -147,7 +142,7 @@ def users() -> Response | tuple[str, int]:
             form=form,
             users=accounts.all_users(db),
             role_names=ROLE_NAMES,
-            language=_language(),
+            language=current_language(),
             sign_out=SignOutForm(),
         ),
         status,
@@ -164,5 +159,5 @@ def audit_log() -> str:
         action=request.args.get("action", "")[:60] or None,
     )
     return render_template(
-        "admin/audit.html", found=found, language=_language(), sign_out=SignOutForm()
+        "admin/audit.html", found=found, language=current_language(), sign_out=SignOutForm()
     )

@@ -6,7 +6,6 @@ import base64
 import datetime as dt
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -18,6 +17,7 @@ from wtforms.validators import InputRequired, Length
 
 from survey.admin.forms import SignOutForm
 from survey.extensions import get_session
+from survey.i18n import current_language
 from survey.services import qr
 from survey.services.access import current_scope, requires, visible_agency_ids
 from survey.services.errors import DomainError
@@ -89,11 +89,6 @@ class DecisionForm(FlaskForm):
     )
 
 
-def _language() -> str:
-    locale = get_locale()
-    return locale.language if locale else "vi"
-
-
 def _point_choices(language: str) -> list[SelectChoice]:
     return [
         SelectChoice(
@@ -117,7 +112,7 @@ def _render_kiosks(form: RegisterKioskForm, status: int = 200) -> tuple[str, int
             ],
             form=form,
             confirm=ConfirmForm(),
-            language=_language(),
+            language=current_language(),
             sign_out=SignOutForm(),
             now=utc_now(),
         ),
@@ -136,7 +131,7 @@ def _show_pairing(pairing: PairingCode, label: str) -> Response:
         link=link,
         pair_url=f"{current_app.config['PUBLIC_BASE_URL']}{url_for('kiosk.pair_page')}",
         qr_data_uri="data:image/png;base64," + png,
-        language=_language(),
+        language=current_language(),
         sign_out=SignOutForm(),
     )
     response = Response(html, mimetype="text/html")
@@ -148,7 +143,7 @@ def _show_pairing(pairing: PairingCode, label: str) -> Response:
 @requires("manage_kiosks")
 def kiosks() -> tuple[str, int]:
     form = RegisterKioskForm()
-    form.service_point.choices = _point_choices(_language())
+    form.service_point.choices = _point_choices(current_language())
     return _render_kiosks(form)
 
 
@@ -156,7 +151,7 @@ def kiosks() -> tuple[str, int]:
 @requires("manage_kiosks")
 def register() -> Response | tuple[str, int]:
     form = RegisterKioskForm()
-    form.service_point.choices = _point_choices(_language())
+    form.service_point.choices = _point_choices(current_language())
     if not form.validate_on_submit():
         return _render_kiosks(form, 400)
     try:
@@ -167,7 +162,7 @@ def register() -> Response | tuple[str, int]:
             user_id=current_user.id,
         )
     except DomainError as error:
-        form.label.errors = [error.message(_language())]
+        form.label.errors = [error.message(current_language())]
         return _render_kiosks(form, error.status_code)
     return _show_pairing(pairing, form.label.data.strip())
 
@@ -209,7 +204,7 @@ def flags() -> str:
         flag_details=FLAG_DETAILS,
         decision_form=DecisionForm(),
         confirm=ConfirmForm(),
-        language=_language(),
+        language=current_language(),
         sign_out=SignOutForm(),
         scan_days=SCAN_DAYS,
     )

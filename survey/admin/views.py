@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import UserMixin, current_user, login_user, logout_user
 from werkzeug import Response
@@ -11,6 +10,7 @@ from werkzeug import Response
 from survey.admin import admin_blueprint as bp
 from survey.admin.forms import ConfirmForm, SignInForm, SignOutForm, TargetForm
 from survey.extensions import get_session, login_manager
+from survey.i18n import current_language
 from survey.services import qr
 from survey.services.access import (
     current_scope,
@@ -50,11 +50,6 @@ def load_user(user_id: str) -> SignedInUser | None:
     return SignedInUser(user) if user is not None and user.active else None
 
 
-def _language() -> str:
-    locale = get_locale()
-    return locale.language if locale else "vi"
-
-
 def _safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//"):
         return target
@@ -87,7 +82,7 @@ def sign_in() -> Response | tuple[str, int]:
         else:
             flash(_("Please enter your username and password."))
         status = 400
-    return render_template("admin/sign_in.html", form=form, language=_language()), status
+    return render_template("admin/sign_in.html", form=form, language=current_language()), status
 
 
 @bp.post("/sign-out")
@@ -105,7 +100,10 @@ def dashboard() -> str:
     session = get_session()
     overview = response_overview(session, agency_ids=visible_agency_ids(session, current_scope()))
     return render_template(
-        "admin/dashboard.html", overview=overview, language=_language(), sign_out=SignOutForm()
+        "admin/dashboard.html",
+        overview=overview,
+        language=current_language(),
+        sign_out=SignOutForm(),
     )
 
 
@@ -115,7 +113,7 @@ def agencies() -> str:
     session = get_session()
     rows = queries.agencies_with_point_counts(session, visible_agency_ids(session, current_scope()))
     return render_template(
-        "admin/agencies.html", rows=rows, language=_language(), sign_out=SignOutForm()
+        "admin/agencies.html", rows=rows, language=current_language(), sign_out=SignOutForm()
     )
 
 
@@ -135,7 +133,7 @@ def agency(agency_id: int) -> str:
         points=points,
         urls=urls,
         confirm=ConfirmForm(),
-        language=_language(),
+        language=current_language(),
         sign_out=SignOutForm(),
     )
 
@@ -193,7 +191,11 @@ def targets() -> Response | tuple[str, int]:
     scope = current_scope()
     rows = [t for t in queries.all_targets(session) if scope.sector in (None, t.sector)]
     return render_template(
-        "admin/targets.html", form=form, targets=rows, confirm=ConfirmForm(), language=_language()
+        "admin/targets.html",
+        form=form,
+        targets=rows,
+        confirm=ConfirmForm(),
+        language=current_language(),
     ), status
 
 

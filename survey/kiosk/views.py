@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app, jsonify, render_template, request, url_for
-from flask_babel import get_locale
 from werkzeug import Response
 from werkzeug.exceptions import HTTPException
 
 from survey.errors import HTTP_MESSAGES, render_error
 from survey.extensions import csrf, get_session
+from survey.i18n import current_language
 from survey.kiosk import kiosk_blueprint as bp
 from survey.kiosk.texts import texts_in_both_languages
 from survey.services.access import public_route
@@ -45,11 +45,6 @@ VERSIONED_FILES = (
     "templates/public/_faces.html",
     "translations/vi/LC_MESSAGES/messages.mo",
 )
-
-
-def _language() -> str:
-    locale = get_locale()
-    return locale.language if locale else "vi"
 
 
 def _is_api() -> bool:
@@ -141,7 +136,7 @@ def shell() -> Response:
 def pair_page(code: str = "") -> Response:
     """Shows the code and a button; the script spends the code (a GET never does)."""
     html = render_template(
-        "kiosk/pair.html", language=_language(), code=code, texts=texts_in_both_languages()
+        "kiosk/pair.html", language=current_language(), code=code, texts=texts_in_both_languages()
     )
     response = Response(html, mimetype="text/html")
     response.headers["Referrer-Policy"] = "no-referrer"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import secrets
 
 from flask import redirect, render_template, request, url_for
-from flask_babel import get_locale
 from werkzeug import Response
 
 from survey.extensions import csrf, get_session
+from survey.i18n import current_language
 from survey.public import public_blueprint as bp
 from survey.public.forms import response_form
 from survey.public.recent import recent_submission, remember_submission
@@ -18,22 +18,17 @@ from survey.services.questionnaires import open_service_point
 from survey.services.responses import submit_response
 
 
-def _language() -> str:
-    locale = get_locale()
-    return locale.language if locale else "vi"
-
-
 @bp.get("/")
 @public_route
 def index() -> str:
-    return render_template("public/index.html", language=_language())
+    return render_template("public/index.html", language=current_language())
 
 
 @bp.route("/s/<code>", methods=["GET", "POST"])
 @csrf.exempt  # the form checks its own token so that an expired one keeps the citizen's answers
 @public_route
 def show_form(code: str) -> Response | tuple[str, int]:
-    language = _language()
+    language = current_language()
     session = get_session()
     point, questionnaire = open_service_point(session, code)
     form = response_form(questionnaire, language)
@@ -78,4 +73,4 @@ def show_form(code: str) -> Response | tuple[str, int]:
 @public_route
 def thank_you(code: str) -> str:
     point, _questionnaire = open_service_point(get_session(), code)
-    return render_template("public/thanks.html", point=point, language=_language())
+    return render_template("public/thanks.html", point=point, language=current_language())

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Response, current_app, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_login import current_user
 
 from survey.extensions import get_session
+from survey.i18n import current_language
 from survey.reports import reports_blueprint as bp
 from survey.services import report_exports, report_pdf
 from survey.services.access import current_scope, report_allowed, requires
@@ -24,11 +24,6 @@ REPORT_CRUMBS = (
     ("sector", "health"),
     ("sector", "education"),
 )
-
-
-def _language() -> str:
-    locale = get_locale()
-    return locale.language if locale else "vi"
 
 
 def _period() -> Period:
@@ -72,7 +67,7 @@ def index() -> Response:
 @requires("view_reports", report_args=("kind", "key"))
 def scope(kind: str, key: str) -> str:
     report = _report(kind, key)
-    language = _language()
+    language = current_language()
     return render_template(
         "reports/scope.html",
         report=report,
@@ -93,7 +88,7 @@ def scope(kind: str, key: str) -> str:
 @requires("view_reports", report_args=("kind", "key"))
 def pdf(kind: str, key: str) -> Response:
     report = _report(kind, key)
-    language = _language()
+    language = current_language()
     body = report_pdf.render_pdf(report, charts_for(report, language), language)
     name = f"bao-cao-hai-long-{kind}-{key}-{report.period.key}.pdf"
     return Response(
@@ -109,7 +104,7 @@ def indices(kind: str, key: str, fmt: str) -> Response:
     if fmt not in ("csv", "xlsx"):
         raise NotFound()
     report = _report(kind, key)
-    table = report_exports.indices_table(report, _language())
+    table = report_exports.indices_table(report, current_language())
     name = f"chi-so-hai-long-{kind}-{key}-{report.period.key}"
     return report_exports.download(table, name, fmt, sheet="indices")
 
@@ -133,5 +128,5 @@ def prepare(kind: str, key: str) -> dict[str, object]:
     """One step of preparing a PDF (the page's progress bar calls them in turn)."""
     report = _report(kind, key)
     if request.args.get("step") == "charts":
-        charts_for(report, _language())
+        charts_for(report, current_language())
     return {"step": request.args.get("step", "report"), "responses": report.responses}
