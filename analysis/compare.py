@@ -6,7 +6,7 @@ All variances are design-based (Taylor linearisation with sampling weights, see
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -26,35 +26,48 @@ ALTERNATIVES = ("two-sided", "less", "greater")
 # multiple testing
 
 
-def holm_adjust(p_values: Sequence[float | None]) -> list[float | None]:
-    """Holm's (1979) step-down adjusted p-values (not Holm–Šidák); ``None`` entries are skipped."""
+def _adjust_sorted(
+    p_values: Sequence[float | None], adjust: Callable[[np.ndarray], np.ndarray]
+) -> list[float | None]:
+    """Apply ``adjust`` to the finite p-values sorted ascending; ``None``/NaN entries are kept
+    as ``None`` and every other value returns to its original position."""
     idx = [i for i, p in enumerate(p_values) if p is not None and np.isfinite(p)]
-    p = np.array([p_values[i] for i in idx], dtype=float)
-    m = len(p)
     out: list[float | None] = [None] * len(p_values)
-    if m == 0:
+    if not idx:
         return out
+    p = np.array([p_values[i] for i in idx], dtype=float)
     order = np.argsort(p, kind="stable")
-    adj = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * p[order]))
+    adjusted = adjust(p[order])
     for rank, k in enumerate(order):
-        out[idx[k]] = float(adj[rank])
+        out[idx[k]] = float(adjusted[rank])
     return out
+
+
+def holm_adjust(p_values: Sequence[float | None]) -> list[float | None]:
+    """Holm's (1979) step-down adjusted p-values (not Holm–Šidák); ``None`` entries are skipped.
+
+    For sorted p₍₁₎ ≤ … ≤ p₍ₘ₎: p̃₍ᵢ₎ = min(1, maxⱼ≤ᵢ (m − j + 1)·p₍ⱼ₎) (R ``p.adjust("holm")``).
+    """
+
+    def step_down(p: np.ndarray) -> np.ndarray:
+        m = len(p)
+        return np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * p))
+
+    return _adjust_sorted(p_values, step_down)
 
 
 def bh_adjust(p_values: Sequence[float | None]) -> list[float | None]:
-    """Benjamini–Hochberg (1995) false-discovery-rate adjusted p-values; ``None`` skipped."""
-    idx = [i for i, p in enumerate(p_values) if p is not None and np.isfinite(p)]
-    p = np.array([p_values[i] for i in idx], dtype=float)
-    m = len(p)
-    out: list[float | None] = [None] * len(p_values)
-    if m == 0:
-        return out
-    order = np.argsort(p, kind="stable")
-    ranked = p[order] * m / np.arange(1, m + 1)
-    adj = np.minimum(1.0, np.minimum.accumulate(ranked[::-1])[::-1])
-    for rank, k in enumerate(order):
-        out[idx[k]] = float(adj[rank])
-    return out
+    """Benjamini–Hochberg (1995) false-discovery-rate adjusted p-values; ``None`` skipped.
+
+    For sorted p₍ᵢ₎: p̃₍ᵢ₎ = min(1, minⱼ≥ᵢ m·p₍ⱼ₎/j) (R ``p.adjust("BH")``).
+    """
+
+    def step_up(p: np.ndarray) -> np.ndarray:
+        m = len(p)
+        ranked = p * m / np.arange(1, m + 1)
+        return np.minimum(1.0, np.minimum.accumulate(ranked[::-1])[::-1])
+
+    return _adjust_sorted(p_values, step_up)
 
 
 # --------------------------------------------------------------------------------------------
