@@ -74,17 +74,20 @@ def open_service_point(session: Session, public_code: str) -> tuple[ServicePoint
 
     Raises UnknownServicePoint for an unknown code, a closed desk or a retired agency.
     """
-    point = queries.service_point_by_code(session, public_code)
-    if point is None or not point.active or not point.agency.is_active_on(dt.date.today()):
+    found = queries.service_point_and_active_version(session, public_code)
+    if found is None:
         raise UnknownServicePoint()
-    questionnaire = active_questionnaire(session, point.agency.sector)
+    point, active = found
+    if not point.active or not point.agency.is_active_on(dt.date.today()):
+        raise UnknownServicePoint()
+    questionnaire = None if active is None else _loaded_version(session, active)
     if questionnaire is None:
         raise NoQuestionnaire()
     return point, questionnaire
 
 
 # Answered versions never change, so each version's items are loaded once per process; every
-# request still asks the database which version is active (one small query).
+# request still asks the database which version is active (within the service point's query).
 _LOADED: dict[tuple[str, int, str, int], Questionnaire] = {}
 _LOADED_LOCK = threading.Lock()
 
@@ -95,13 +98,16 @@ def active_questionnaire(session: Session, sector: str) -> Questionnaire | None:
     Read-only and shared between requests: use its ids and texts, never attach it to a new row.
     """
     active = queries.active_questionnaire_version(session, sector)
-    if active is None:
-        return None
+    return None if active is None else _loaded_version(session, active)
+
+
+def _loaded_version(session: Session, active: tuple[int, str, int]) -> Questionnaire | None:
+    """The questionnaire (id, code, version) with its items, from the per-process cache."""
     key = (str(session.get_bind().url), *active)
     with _LOADED_LOCK:
         cached = _LOADED.get(key)
     if cached is None:
-        cached = queries.active_questionnaire(session, sector)
+        cached = queries.questionnaire_with_items(session, active[0])
         if cached is None:
             return None
         with _LOADED_LOCK:

@@ -7,8 +7,22 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, case, func, insert, select, text, update
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Row,
+    SmallInteger,
+    bindparam,
+    case,
+    func,
+    insert,
+    select,
+    text,
+    true,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from survey.storage.models import (
     Agency,
@@ -38,6 +52,32 @@ def service_point_by_code(session: Session, public_code: str) -> ServicePoint | 
         .options(joinedload(ServicePoint.agency))
         .where(ServicePoint.public_code == public_code)
     )
+
+
+def service_point_and_active_version(
+    session: Session, public_code: str
+) -> tuple[ServicePoint, tuple[int, str, int] | None] | None:
+    """The point with this public code (agency loaded) and the (id, code, version) of the newest
+    active questionnaire of its agency's sector, in one query: the public form asks this on every
+    submission. None for an unknown code."""
+    if not PUBLIC_CODE.fullmatch(public_code):
+        return None
+    row = session.execute(
+        select(ServicePoint, Questionnaire.id, Questionnaire.code, Questionnaire.version)
+        .join(ServicePoint.agency)
+        .outerjoin(
+            Questionnaire,
+            (Questionnaire.sector == Agency.sector) & Questionnaire.active.is_(True),
+        )
+        .options(contains_eager(ServicePoint.agency))
+        .where(ServicePoint.public_code == public_code)
+        .order_by(Questionnaire.version.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    point, questionnaire_id, code, version = row
+    return point, None if questionnaire_id is None else (questionnaire_id, code, version)
 
 
 def service_points_of_agency(session: Session, agency_id: int) -> Sequence[ServicePoint]:
@@ -127,8 +167,14 @@ def insert_response(
     comment: str | None,
     answers: dict[int, int | None],
 ) -> int:
-    """Insert a response and its answers (item id → value, None = not applicable)."""
-    response = Response(
+    """Insert a response and its answers (item id → value, None = not applicable); its id.
+
+    PostgreSQL gets one statement, ``WITH new_response AS (INSERT … RETURNING id)
+    INSERT INTO answer SELECT … FROM new_response, unnest(item ids, values)``: every round
+    trip to the server costs the busiest part of a submission. SQLite, in process, gets two.
+    A duplicate ``idempotency_key`` raises IntegrityError and nothing is written.
+    """
+    new_response = insert(Response).values(
         idempotency_key=idempotency_key,
         service_point_id=service_point_id,
         questionnaire_id=questionnaire_id,
@@ -136,18 +182,38 @@ def insert_response(
         language=language,
         submitted_at=submitted_at,
         comment=comment,
+        excluded=False,
     )
-    session.add(response)
-    session.flush()
-    if answers:
-        session.execute(
-            insert(Answer),
-            [
-                {"response_id": response.id, "item_id": item_id, "value": value}
-                for item_id, value in answers.items()
-            ],
+    given = list(answers.items())
+    if given and session.get_bind().dialect.name == "postgresql":
+        created = new_response.returning(Response.id).cte("new_response")
+        # Two array parameters keep the statement's text the same for any number of answers,
+        # so it is compiled once per process and prepared once per connection.
+        given_rows = (
+            func.unnest(
+                bindparam("item_ids", [i for i, _ in given], type_=ARRAY(Integer)),
+                bindparam("answer_values", [v for _, v in given], type_=ARRAY(SmallInteger)),
+            )
+            .table_valued("item_id", "value")
+            .render_derived(name="given")
         )
-    return response.id
+        stored_answers = insert(Answer).from_select(
+            ["response_id", "item_id", "value"],
+            select(created.c.id, given_rows.c.item_id, given_rows.c.value).select_from(
+                created.join(given_rows, true())  # one response row × its answers
+            ),
+        )
+        return session.execute(
+            select(created.c.id).add_cte(stored_answers.cte("new_answers"))
+        ).scalar_one()
+    response_id = session.execute(new_response.returning(Response.id)).scalar_one()
+    if given:
+        session.execute(
+            insert(Answer).values(
+                [{"response_id": response_id, "item_id": i, "value": v} for i, v in given]
+            )
+        )
+    return response_id
 
 
 def bulk_insert_responses(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
@@ -340,9 +406,13 @@ def service_point_by_id(session: Session, point_id: int) -> ServicePoint | None:
 
 
 def questionnaire_with_items(session: Session, questionnaire_id: int) -> Questionnaire | None:
+    """One questionnaire version with its items and elements loaded."""
     return session.scalar(
         select(Questionnaire)
-        .options(selectinload(Questionnaire.items).joinedload(Item.element))
+        .options(
+            selectinload(Questionnaire.items).joinedload(Item.element),
+            selectinload(Questionnaire.elements),
+        )
         .where(Questionnaire.id == questionnaire_id)
     )
 
