@@ -11,6 +11,7 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Row,
+    Select,
     SmallInteger,
     bindparam,
     case,
@@ -54,6 +55,22 @@ def service_point_by_code(session: Session, public_code: str) -> ServicePoint | 
     )
 
 
+# Built once: the public form runs this on every submission, and building and keying a statement
+# costs more Python time than the database spends answering it.
+_POINT_AND_ACTIVE_VERSION = (
+    select(ServicePoint, Questionnaire.id, Questionnaire.code, Questionnaire.version)
+    .join(ServicePoint.agency)
+    .outerjoin(
+        Questionnaire,
+        (Questionnaire.sector == Agency.sector) & Questionnaire.active.is_(True),
+    )
+    .options(contains_eager(ServicePoint.agency))
+    .where(ServicePoint.public_code == bindparam("public_code"))
+    .order_by(Questionnaire.version.desc())
+    .limit(1)
+)
+
+
 def service_point_and_active_version(
     session: Session, public_code: str
 ) -> tuple[ServicePoint, tuple[int, str, int] | None] | None:
@@ -62,18 +79,7 @@ def service_point_and_active_version(
     submission. None for an unknown code."""
     if not PUBLIC_CODE.fullmatch(public_code):
         return None
-    row = session.execute(
-        select(ServicePoint, Questionnaire.id, Questionnaire.code, Questionnaire.version)
-        .join(ServicePoint.agency)
-        .outerjoin(
-            Questionnaire,
-            (Questionnaire.sector == Agency.sector) & Questionnaire.active.is_(True),
-        )
-        .options(contains_eager(ServicePoint.agency))
-        .where(ServicePoint.public_code == public_code)
-        .order_by(Questionnaire.version.desc())
-        .limit(1)
-    ).first()
+    row = session.execute(_POINT_AND_ACTIVE_VERSION, {"public_code": public_code}).first()
     if row is None:
         return None
     point, questionnaire_id, code, version = row
@@ -155,6 +161,52 @@ def response_id_by_key(session: Session, idempotency_key: str) -> int | None:
     return session.scalar(select(Response.id).where(Response.idempotency_key == idempotency_key))
 
 
+_NEW_RESPONSE = insert(Response).values(
+    {
+        column: bindparam(column)
+        for column in (
+            "idempotency_key",
+            "service_point_id",
+            "questionnaire_id",
+            "channel",
+            "language",
+            "submitted_at",
+            "comment",
+        )
+    }
+    | {"excluded": False}
+)
+_STORE_RESPONSE = _NEW_RESPONSE.returning(Response.id)
+_STORE_ANSWERS = insert(Answer)
+
+
+def _response_with_answers_statement() -> Select[tuple[int]]:
+    """PostgreSQL: ``WITH new_response AS (INSERT … RETURNING id), new_answers AS (INSERT INTO
+    answer SELECT new_response.id, given.* FROM new_response JOIN unnest(:item_ids,
+    :answer_values) AS given ON true) SELECT id FROM new_response`` — one round trip, and one
+    text for any number of answers, so it is compiled once per process and prepared once per
+    connection."""
+    created = _STORE_RESPONSE.cte("new_response")
+    given = (
+        func.unnest(
+            bindparam("item_ids", type_=ARRAY(Integer)),
+            bindparam("answer_values", type_=ARRAY(SmallInteger)),
+        )
+        .table_valued("item_id", "value")
+        .render_derived(name="given")
+    )
+    stored_answers = insert(Answer).from_select(
+        ["response_id", "item_id", "value"],
+        select(created.c.id, given.c.item_id, given.c.value).select_from(
+            created.join(given, true())  # one response row × its answers
+        ),
+    )
+    return select(created.c.id).add_cte(stored_answers.cte("new_answers"))
+
+
+_STORE_RESPONSE_WITH_ANSWERS = _response_with_answers_statement()
+
+
 def insert_response(
     session: Session,
     *,
@@ -169,49 +221,30 @@ def insert_response(
 ) -> int:
     """Insert a response and its answers (item id → value, None = not applicable); its id.
 
-    PostgreSQL gets one statement, ``WITH new_response AS (INSERT … RETURNING id)
-    INSERT INTO answer SELECT … FROM new_response, unnest(item ids, values)``: every round
-    trip to the server costs the busiest part of a submission. SQLite, in process, gets two.
-    A duplicate ``idempotency_key`` raises IntegrityError and nothing is written.
+    PostgreSQL gets one statement (every round trip to the server costs the busiest part of a
+    submission); SQLite, in process, gets two. A duplicate ``idempotency_key`` raises
+    IntegrityError and nothing is written.
     """
-    new_response = insert(Response).values(
-        idempotency_key=idempotency_key,
-        service_point_id=service_point_id,
-        questionnaire_id=questionnaire_id,
-        channel=channel,
-        language=language,
-        submitted_at=submitted_at,
-        comment=comment,
-        excluded=False,
-    )
-    given = list(answers.items())
-    if given and session.get_bind().dialect.name == "postgresql":
-        created = new_response.returning(Response.id).cte("new_response")
-        # Two array parameters keep the statement's text the same for any number of answers,
-        # so it is compiled once per process and prepared once per connection.
-        given_rows = (
-            func.unnest(
-                bindparam("item_ids", [i for i, _ in given], type_=ARRAY(Integer)),
-                bindparam("answer_values", [v for _, v in given], type_=ARRAY(SmallInteger)),
-            )
-            .table_valued("item_id", "value")
-            .render_derived(name="given")
-        )
-        stored_answers = insert(Answer).from_select(
-            ["response_id", "item_id", "value"],
-            select(created.c.id, given_rows.c.item_id, given_rows.c.value).select_from(
-                created.join(given_rows, true())  # one response row × its answers
-            ),
-        )
-        return session.execute(
-            select(created.c.id).add_cte(stored_answers.cte("new_answers"))
+    response = {
+        "idempotency_key": idempotency_key,
+        "service_point_id": service_point_id,
+        "questionnaire_id": questionnaire_id,
+        "channel": channel,
+        "language": language,
+        "submitted_at": submitted_at,
+        "comment": comment,
+    }
+    connection = session.connection()
+    if answers and connection.dialect.name == "postgresql":
+        return connection.execute(
+            _STORE_RESPONSE_WITH_ANSWERS,
+            {**response, "item_ids": list(answers), "answer_values": list(answers.values())},
         ).scalar_one()
-    response_id = session.execute(new_response.returning(Response.id)).scalar_one()
-    if given:
-        session.execute(
-            insert(Answer).values(
-                [{"response_id": response_id, "item_id": i, "value": v} for i, v in given]
-            )
+    response_id = connection.execute(_STORE_RESPONSE, response).scalar_one()
+    if answers:
+        connection.execute(
+            _STORE_ANSWERS,
+            [{"response_id": response_id, "item_id": i, "value": v} for i, v in answers.items()],
         )
     return response_id
 
