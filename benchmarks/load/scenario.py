@@ -217,7 +217,7 @@ class RunReport:
                 + (f"; ratio to trivial {ratio:.3f} (1 : {1 / ratio:.1f})" if ratio else ""),
                 f"CPU: gunicorn {f.server_cpu:.1f} s, load generator {f.client_cpu:.1f} s "
                 f"({f.client_cpu / f.seconds:.2f} core)"
-                + (f", PostgreSQL ≥ {self.database_cpu:.1f} s" if self.database_cpu else ""),
+                + (f", PostgreSQL {self.database_cpu:.1f} s" if self.database_cpu else ""),
             ]
         out.append("outcomes of POSTs: " + ", ".join(f"{k}: {v}" for k, v in self.outcomes.items()))
         for outcome, seen in self.samples.items():

@@ -127,12 +127,13 @@ class PostgresServer:
             self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
 
     def cpu_seconds(self) -> float:
-        """CPU of the postmaster and the backends it has reaped (live backends are not counted)."""
+        """CPU of the postmaster, its live backends and those it has reaped."""
         pid_file = self.data / "postmaster.pid"
         try:
-            return cpu_seconds(int(pid_file.read_text().split()[0]))
+            postmaster = int(pid_file.read_text().split()[0])
         except (OSError, ValueError, IndexError):
             return 0.0
+        return cpu_seconds(postmaster) + sum(cpu_seconds(pid) for pid in _children(postmaster))
 
 
 # ---------------------------------------------------------------------------------------- gunicorn
