@@ -365,6 +365,7 @@ def run_compare(args: argparse.Namespace) -> str:
         rows.append(
             {
                 "within": d["within"],
+                "method": d["method"],
                 "statistic": d["statistic"],
                 "ndf": d["ndf"],
                 "ddf": d["ddf"],

@@ -231,6 +231,41 @@ def rao_scott_test(
     return f, ndf, ddf, pv, x2
 
 
+def wald_equality_test(
+    estimates: np.ndarray, cov: np.ndarray, df: float
+) -> tuple[float, float, float, float]:
+    """Design-based Wald test that k group estimates (means or ratios) are all equal.
+
+    W = (Cθ̂)ᵀ (C V̂ Cᵀ)⁻¹ (Cθ̂) with C the (k − 1) × k contrasts θᵢ − θₖ and V̂ the design
+    covariance of the estimates; F = W/(k − 1) referred to F(k − 1, ν − (k − 1)), ν the
+    domain's design degrees of freedom. For means this is R's
+    ``regTermTest(svyglm(y ~ group, subset), ~group)`` (Lumley 2010, §5.2.1; W does not depend
+    on which contrasts are tested). Groups without an estimate are left out. Returns
+    (F, ndf, ddf, p), NaN when fewer than two groups remain or C V̂ Cᵀ is singular (reciprocal
+    condition number below machine epsilon, where R's ``solve`` stops).
+    """
+    keep = np.isfinite(estimates)
+    theta = estimates[keep]
+    v = cov[np.ix_(keep, keep)]
+    k = len(theta)
+    nan = float("nan")
+    if k < 2:
+        return nan, nan, nan, nan
+    contrasts = np.hstack([np.eye(k - 1), -np.ones((k - 1, 1))])
+    d = contrasts @ theta
+    cv = contrasts @ v @ contrasts.T
+    # As R's solve(): refuse a (numerically) singular matrix rather than return a huge W, e.g.
+    # when a group's variance cannot be estimated (a single PSU).
+    if not np.all(np.isfinite(cv)) or 1.0 / np.linalg.cond(cv, 1) < np.finfo(float).eps:
+        return nan, nan, nan, nan
+    w = float(d @ np.linalg.solve(cv, d))
+    ndf = float(k - 1)
+    ddf = df - ndf
+    f = w / ndf
+    p = float(special.fdtrc(ndf, ddf, f)) if ddf > 0 and np.isfinite(f) else nan
+    return f, ndf, ddf, p
+
+
 def compare_groups(
     data: pd.DataFrame,
     design: SurveyDesign,
@@ -249,7 +284,8 @@ def compare_groups(
     For ``measure="prop"``: the Rao–Scott F test of share satisfied × group (R
     ``svychisq(~sat + agency, subset(design, sector == s), statistic="F")``) plus pairwise
     differences among groups with at least ``min_n`` respondents, with Holm and BH adjustment
-    within each ``within`` value. For ``ratio`` and ``mean`` only the pairwise differences.
+    within each ``within`` value. For ``ratio`` and ``mean``: the design-based Wald test that all
+    groups are equal (:func:`wald_equality_test`) and the same pairwise differences.
     """
     if design.n_rows != len(data):
         raise AnalysisError("the design and the data have different numbers of rows")
@@ -263,30 +299,37 @@ def compare_groups(
     for k, label in enumerate(outer.labels):
         domain = (outer.codes == k) & valid & (groups.codes >= 0)
         n = int(domain.sum())
-        if measure == "prop" and n > 0:
-            f, ndf, ddf, pv, x2 = rao_scott_test(design, a, groups.codes, domain)
-        else:
-            f = ndf = ddf = pv = x2 = float("nan")
-        note = "" if measure == "prop" else "the Rao–Scott test applies to the share satisfied"
+        present = np.unique(groups.codes[domain])
+        f = ndf = ddf = pv = x2 = float("nan")
+        note = ""
         pair_list: tuple[PairwiseDifference, ...] = ()
-        if pairs and n > 0:
-            present = np.unique(groups.codes[domain])
+        if n > 0:
             local = np.full(groups.size, -1, dtype=np.int64)
             local[present] = np.arange(len(present))
             g = np.where(domain, local[np.maximum(groups.codes, 0)], -1)
             est, cov, n_g = _ratios_with_vcov(design, a, b, g, len(present))
             df = float(df_by_group(design, np.where(domain, 0, -1), 1)[0])
-            labels = [groups.labels[i] for i in present]
-            pair_list = tuple(
-                pairwise_differences(
-                    labels,
-                    est,
-                    cov,
-                    df,
-                    confidence_level=confidence_level,
-                    include=n_g >= max(min_n, 1),
+            if measure == "prop":
+                f, ndf, ddf, pv, x2 = rao_scott_test(design, a, groups.codes, domain)
+            else:
+                f, ndf, ddf, pv = wald_equality_test(est, cov, df)
+                if not np.isfinite(f) and len(present) > 1:
+                    note = (
+                        "no test: the covariance of the group differences is singular "
+                        "(e.g. a group with a single PSU)"
+                    )
+            if pairs:
+                labels = [groups.labels[i] for i in present]
+                pair_list = tuple(
+                    pairwise_differences(
+                        labels,
+                        est,
+                        cov,
+                        df,
+                        confidence_level=confidence_level,
+                        include=n_g >= max(min_n, 1),
+                    )
                 )
-            )
         out.append(
             ComparisonTest(
                 label,
@@ -296,9 +339,10 @@ def compare_groups(
                 _f(pv),
                 _f(x2),
                 n,
-                len(np.unique(groups.codes[domain])),
+                len(present),
                 pair_list,
                 note,
+                method="rao-scott" if measure == "prop" else "wald",
             )
         )
     return out

@@ -145,10 +145,13 @@ class PairwiseDifference:
 
 @dataclass(frozen=True)
 class ComparisonTest:
-    """Rao–Scott second-order corrected test of independence (F form) within one domain.
+    """A test that groups differ, within one domain, in F form.
 
-    ``statistic`` = X²/tr(Δ̂), referred to F(d, d·ν) with d = tr(Δ̂)²/tr(Δ̂²) and ν the domain's
+    ``method="rao-scott"`` (share satisfied): second-order corrected test of independence,
+    ``statistic`` = X²/tr(Δ̂) referred to F(d, d·ν) with d = tr(Δ̂)²/tr(Δ̂²) and ν the domain's
     design degrees of freedom (Rao & Scott 1984; R: ``svychisq(..., statistic="F")``).
+    ``method="wald"`` (ratios, means): W/(k − 1) referred to F(k − 1, ν − k + 1), see
+    :func:`analysis.compare.wald_equality_test`; ``pearson_chisq`` is then None.
     """
 
     within: dict[str, Any]
@@ -161,6 +164,7 @@ class ComparisonTest:
     groups: int
     pairs: tuple[PairwiseDifference, ...] = field(default_factory=tuple)
     note: str = ""
+    method: str = "rao-scott"
 
     def to_dict(self) -> dict[str, Any]:
         out = {k: _clean(v) for k, v in asdict(self).items() if k != "pairs"}

@@ -180,7 +180,7 @@ def summarize_difference(
 
 
 def summarize_test(test: ComparisonTest, *, what: str = "", language: str = "en") -> str:
-    """A sentence about a Rao–Scott test among groups."""
+    """A sentence about a test among groups (Rao–Scott for shares, Wald for indices)."""
     _check(language)
     vi = language == "vi"
     where = (
@@ -196,22 +196,23 @@ def summarize_test(test: ComparisonTest, *, what: str = "", language: str = "en"
         )
     f = format_number(test.statistic, 2, language)
     p = format_p(test.p_value, language)
+    rao_scott = test.method == "rao-scott"
+    stat_vi = f"F Rao–Scott = {f}" if rao_scott else f"F Wald = {f}"
+    stat_en = f"Rao–Scott F = {f}" if rao_scott else f"Wald F = {f}"
     if test.p_value < 0.05:
         if vi:
+            what_vi = "tỷ lệ hài lòng" if rao_scott else "chỉ số"
             return (
-                f"{where}: tỷ lệ hài lòng khác nhau có ý nghĩa thống kê giữa {test.groups} nhóm "
-                f"(F Rao–Scott = {f}, {p})."
+                f"{where}: {what_vi} khác nhau có ý nghĩa thống kê giữa {test.groups} nhóm "
+                f"({stat_vi}, {p})."
             )
-        return (
-            f"{where}: the share satisfied differs between the {test.groups} groups "
-            f"(Rao–Scott F = {f}, {p})."
-        )
+        what_en = "the share satisfied" if rao_scott else "the index"
+        return f"{where}: {what_en} differs between the {test.groups} groups ({stat_en}, {p})."
     if vi:
         return (
             f"{where}: chưa có bằng chứng thống kê về khác biệt giữa {test.groups} nhóm "
-            f"(F Rao–Scott = {f}, {p})."
+            f"({stat_vi}, {p})."
         )
     return (
-        f"{where}: no statistical evidence that the {test.groups} groups differ "
-        f"(Rao–Scott F = {f}, {p})."
+        f"{where}: no statistical evidence that the {test.groups} groups differ ({stat_en}, {p})."
     )

@@ -150,6 +150,22 @@ def test_compare_json_matches_r() -> None:
             assert pair["p_value"] <= pair["p_bh"] <= pair["p_holm"] + 1e-15
 
 
+@pytest.mark.parametrize(("measure", "items"), [("mean", "q1"), ("ratio", "q1,q2,q3,q4,q5,q6")])
+def test_compare_ratio_and_mean_give_a_wald_test_per_sector(measure: str, items: str) -> None:
+    p = run(
+        "compare", DATA, "--by", "agency", "--within", "sector", "--measure", measure,
+        "--items", items, "--min-n", "0", "--format", "json",
+    )  # fmt: skip
+    assert p.returncode == 0, p.stderr
+    tests = json.loads(p.stdout)["tests"]
+    assert len(tests) == 3
+    for t in tests:
+        assert t["method"] == "wald"
+        assert t["statistic"] > 0 and t["ndf"] == t["groups"] - 1
+        assert 0 <= t["p_value"] <= 1
+        assert len(t["pairs"]) == t["groups"] * (t["groups"] - 1) // 2
+
+
 def test_elements_option_gives_elements_and_composite() -> None:
     p = run(
         "indices",

@@ -89,3 +89,47 @@ def test_raking_matches_r_on_random_data(generated: Path) -> None:
         e = engine[str(row["group"])]
         assert e.estimate == pytest.approx(row["estimate"], abs=1e-6)
         assert e.se == pytest.approx(row["se"], abs=1e-6)
+
+
+WALD_SCRIPT = Path(__file__).with_name("r") / "wald_tests.R"
+
+
+@pytest.mark.parametrize("source", ["reference", *(f"seed{s}" for s in SEEDS)])
+def test_wald_tests_of_means_and_ratios_match_r(
+    source: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """``compare --measure mean|ratio``: R's regTermTest(svyglm(q1 ~ agency)) and the Wald
+    statistic on svyby(..., svyratio, covmat=TRUE), design A, each sector."""
+    rscript = _rscript()
+    ref = reference_dir()
+    out = tmp_path_factory.mktemp(f"wald-{source}")
+    data = ref / "responses.csv"
+    if source != "reference":
+        data = out / "responses.csv"
+        subprocess.run(
+            [sys.executable, str(ref / "make_reference_data.py"), source[4:], str(data)],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+    subprocess.run(
+        [rscript, str(WALD_SCRIPT), str(data), str(out / "wald.csv")],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    d = pd.read_csv(data)
+    design = counter_design(d)
+    expected = pd.read_csv(out / "wald.csv").to_dict("records")
+    assert len(expected) == 6
+    for row in expected:
+        items = ["q1"] if row["measure"] == "mean" else ["q1", "q2", "q3", "q4", "q5", "q6"]
+        tests = compare_groups(
+            d, design, "agency", "sector", measure=row["measure"], items=items, min_n=0
+        )
+        t = next(t for t in tests if t.within["sector"] == row["sector"])
+        assert t.method == "wald"
+        assert t.statistic == pytest.approx(row["statistic"], rel=1e-9)
+        assert t.ndf == row["ndf"]
+        assert t.ddf == row["ddf"]
+        assert t.p_value == pytest.approx(row["p_value"], rel=1e-6, abs=1e-300)

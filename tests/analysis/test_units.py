@@ -10,12 +10,14 @@ from analysis import (
     Estimate,
     Target,
     bh_adjust,
+    compare_groups,
     compare_periods,
     counter_design,
     cronbach_alpha,
     element_indices,
     estimate_mean,
     estimate_proportion,
+    general_design,
     holm_adjust,
     linear_trend,
     nchs_proportion_standard,
@@ -23,6 +25,7 @@ from analysis import (
     rake,
     summarize_difference,
     summarize_estimate,
+    summarize_test,
     test_target,
     trim_weights,
 )
@@ -231,3 +234,27 @@ def test_census_group_gets_an_exact_interval_with_every_method():
         assert a0.estimate == 0.5 and a0.se == 0.0
         assert a0.ci_low == a0.ci_high == 0.5
         assert "every unit" in a0.note
+
+
+def test_wald_test_is_withheld_when_a_group_has_one_psu(data: pd.DataFrame) -> None:
+    """Design B: an agency with a single PSU makes the contrasts' covariance singular; R's solve()
+    stops there, the engine reports no statistic (never a huge F) and says why."""
+    design = general_design(data, strata="stratum", psu="service_point", weight="weight")
+    tests = compare_groups(data, design, "agency", "sector", measure="mean", items=["q1"])
+    assert tests
+    for t in tests:
+        assert t.method == "wald"
+        assert t.statistic is None and t.p_value is None
+        assert "singular" in t.note
+        assert t.pairs  # the pairwise differences are still reported
+        assert "no test" in summarize_test(t)
+
+
+def test_wald_summary_names_the_index_not_the_share(data: pd.DataFrame) -> None:
+    tests = compare_groups(
+        data, counter_design(data), "agency", "sector", measure="ratio", items=["q1", "q2"]
+    )
+    en = summarize_test(tests[0])
+    vi = summarize_test(tests[0], language="vi")
+    assert "Wald F" in en and "the index" in en and "Rao" not in en
+    assert "F Wald" in vi and "chỉ số" in vi
