@@ -41,13 +41,7 @@ def generated(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
     rscript = _rscript()
     ref = reference_dir()
     out = tmp_path_factory.mktemp(f"r{request.param}")
-    data = out / "responses.csv"
-    subprocess.run(
-        [sys.executable, str(ref / "make_reference_data.py"), str(request.param), str(data)],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
+    data = _make_data(request.param, out)
     subprocess.run(
         [rscript, str(ref / "reference.R"), str(data), str(out)],
         check=True,
@@ -55,6 +49,18 @@ def generated(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
         timeout=120,
     )
     return out
+
+
+def _make_data(seed: int, out: Path) -> Path:
+    """``make_reference_data.py SEED`` — random responses in the reference layout."""
+    data = out / "responses.csv"
+    subprocess.run(
+        [sys.executable, str(reference_dir() / "make_reference_data.py"), str(seed), str(data)],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    return data
 
 
 def test_estimates_match_r_on_random_data(generated: Path) -> None:
@@ -91,36 +97,36 @@ def test_raking_matches_r_on_random_data(generated: Path) -> None:
         assert e.se == pytest.approx(row["se"], abs=1e-6)
 
 
-WALD_SCRIPT = Path(__file__).with_name("r") / "wald_tests.R"
+R_SCRIPTS = Path(__file__).with_name("r")
+SOURCES = ["reference", *(f"seed{s}" for s in SEEDS)]
 
 
-@pytest.mark.parametrize("source", ["reference", *(f"seed{s}" for s in SEEDS)])
+def _run_script(
+    script: str, source: str, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[pd.DataFrame, list[dict], Path]:
+    """Run ``tests/analysis/r/SCRIPT`` on the reference responses or on a generated seed's;
+    returns the responses (DataFrame), R's output rows and the data folder."""
+    rscript = _rscript()
+    ref = reference_dir()
+    out = tmp_path_factory.mktemp(f"{Path(script).stem}-{source}")
+    data = ref / "responses.csv" if source == "reference" else _make_data(int(source[4:]), out)
+    subprocess.run(
+        [rscript, str(R_SCRIPTS / script), str(data), str(out / "r.csv")],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    return pd.read_csv(data), pd.read_csv(out / "r.csv").to_dict("records"), ref
+
+
+@pytest.mark.parametrize("source", SOURCES)
 def test_wald_tests_of_means_and_ratios_match_r(
     source: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     """``compare --measure mean|ratio``: R's regTermTest(svyglm(q1 ~ agency)) and the Wald
     statistic on svyby(..., svyratio, covmat=TRUE), design A, each sector."""
-    rscript = _rscript()
-    ref = reference_dir()
-    out = tmp_path_factory.mktemp(f"wald-{source}")
-    data = ref / "responses.csv"
-    if source != "reference":
-        data = out / "responses.csv"
-        subprocess.run(
-            [sys.executable, str(ref / "make_reference_data.py"), source[4:], str(data)],
-            check=True,
-            capture_output=True,
-            timeout=120,
-        )
-    subprocess.run(
-        [rscript, str(WALD_SCRIPT), str(data), str(out / "wald.csv")],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    d = pd.read_csv(data)
+    d, expected, _ = _run_script("wald_tests.R", source, tmp_path_factory)
     design = counter_design(d)
-    expected = pd.read_csv(out / "wald.csv").to_dict("records")
     assert len(expected) == 6
     for row in expected:
         items = ["q1"] if row["measure"] == "mean" else ["q1", "q2", "q3", "q4", "q5", "q6"]
@@ -133,3 +139,19 @@ def test_wald_tests_of_means_and_ratios_match_r(
         assert t.ndf == row["ndf"]
         assert t.ddf == row["ddf"]
         assert t.p_value == pytest.approx(row["p_value"], rel=1e-6, abs=1e-300)
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_raked_logit_intervals_and_df_match_r(
+    source: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """svyciprop(~sat, raked[d$sector == g, ], method="logit") and degf of that domain."""
+    d, expected, ref = _run_script("raked_intervals.R", source, tmp_path_factory)
+    engine = raked_estimates(d, ref)
+    assert len(expected) == 4
+    for row in expected:
+        e = engine[str(row["group"])]
+        assert e.df == row["df"]
+        assert e.estimate == pytest.approx(row["estimate"], abs=1e-6)
+        assert e.ci_low == pytest.approx(row["ci_low"], abs=1e-6)
+        assert e.ci_high == pytest.approx(row["ci_high"], abs=1e-6)

@@ -1,0 +1,21 @@
+# Logit intervals of the share satisfied on design A raked to sex and age margins, by sector and
+# overall, with the design degrees of freedom R uses, for the differential test.
+# Usage: Rscript raked_intervals.R responses.csv out.csv
+suppressMessages(library(survey))
+args <- commandArgs(trailingOnly = TRUE)
+d <- read.csv(args[1], stringsAsFactors = FALSE)
+d$sat <- as.numeric(d$q_overall >= 4)
+A <- svydesign(ids = ~1, strata = ~service_point, fpc = ~volume, data = d)
+pop_sex <- data.frame(sex = c("F", "M"), Freq = c(0.52, 0.48) * sum(weights(A)))
+pop_age <- data.frame(age_group = c("18-34", "35-54", "55+"),
+  Freq = c(0.35, 0.40, 0.25) * sum(weights(A)))
+raked <- rake(A, list(~sex, ~age_group), list(pop_sex, pop_age),
+  control = list(epsilon = 1e-10, maxit = 100))
+rows <- list()
+for (g in c(sort(unique(d$sector)), "all")) {
+  sub <- if (g == "all") raked else raked[d$sector == g, ]
+  ci <- suppressWarnings(svyciprop(~sat, sub, method = "logit"))
+  rows[[length(rows) + 1]] <- data.frame(group = g, estimate = as.numeric(ci),
+    ci_low = confint(ci)[1], ci_high = confint(ci)[2], df = degf(sub))
+}
+write.csv(do.call(rbind, rows), args[2], row.names = FALSE)
