@@ -161,6 +161,7 @@ def response_id_by_key(session: Session, idempotency_key: str) -> int | None:
     return session.scalar(select(Response.id).where(Response.idempotency_key == idempotency_key))
 
 
+# The public form's writes, built once for the same reason as the look-up above.
 _NEW_RESPONSE = insert(Response).values(
     {
         column: bindparam(column)
