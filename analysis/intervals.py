@@ -100,15 +100,19 @@ def korn_graubard_interval(
     ``svyciprop(method="beta")``. NaN when the variance is zero (see :func:`degenerate_interval`).
     """
     p = np.asarray(p, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        n_eff = p * (1 - p) / (np.asarray(se) ** 2) * _df_adjustment(n, df, confidence_level)
+        bad = ~np.isfinite(n_eff) | (n_eff <= 0)
+        n_eff = np.where(bad, 1.0, n_eff)  # placeholder, masked below
+        lo, hi = clopper_pearson_interval(n_eff * p, n_eff, confidence_level)
+    return np.where(bad, np.nan, lo), np.where(bad, np.nan, hi)
+
+
+def _df_adjustment(n: np.ndarray, df: np.ndarray, confidence_level: float) -> np.ndarray:
+    """Korn & Graubard's effective-size factor (t_{α/2, n−1} / t_{α/2, df})²."""
     alpha = 1 - confidence_level
     with np.errstate(divide="ignore", invalid="ignore"):
-        n_eff = p * (1 - p) / (np.asarray(se) ** 2)
-        adj = (t_quantile(alpha / 2, np.asarray(n, float) - 1) / t_quantile(alpha / 2, df)) ** 2
-        n_eff = n_eff * adj
-        lo = _beta_ppf(alpha / 2, n_eff * p, n_eff * (1 - p) + 1)
-        hi = _beta_ppf(1 - alpha / 2, n_eff * p + 1, n_eff * (1 - p))
-    bad = ~np.isfinite(n_eff) | (n_eff <= 0)
-    return np.where(bad, np.nan, lo), np.where(bad, np.nan, hi)
+        return (t_quantile(alpha / 2, np.asarray(n, float) - 1) / t_quantile(alpha / 2, df)) ** 2
 
 
 def wilson_interval(
@@ -139,10 +143,8 @@ def degenerate_interval(
     (t_{α/2, n−1}/t_{α/2, df})²: the exact Clopper–Pearson interval for x = p̂·n*, which for
     p̂ = 1 is [(α/2)^{1/n*}, 1] and for p̂ = 0 is [0, 1 − (α/2)^{1/n*}].
     """
-    alpha = 1 - confidence_level
     df_use = np.where(np.asarray(df, float) > 0, df, np.asarray(n, float) - 1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        adj = (t_quantile(alpha / 2, np.asarray(n, float) - 1) / t_quantile(alpha / 2, df_use)) ** 2
+    adj = _df_adjustment(n, df_use, confidence_level)
     adj = np.where(np.isfinite(adj) & (adj > 0), adj, 1.0)
     n_star = np.asarray(n_kish, float) * adj
     return clopper_pearson_interval(np.asarray(p, float) * n_star, n_star, confidence_level)
