@@ -14,8 +14,9 @@ from survey.services import qr
 from survey.services.accounts import ROLES, create_user, reset_development_admin
 from survey.services.demo import load_demo_province
 from survey.services.errors import DomainError
-from survey.services.exports import responses_table, write_responses_csv
+from survey.services.exports import export_responses_file
 from survey.services.integrity import IntegritySettings, scan_for_anomalies
+from survey.services.periods import FIRST_YEAR, LAST_YEAR
 from survey.services.questionnaires import seed_questionnaires
 from survey.services.targets import seed_targets
 from survey.storage import queries
@@ -26,9 +27,12 @@ def _parse_day(_ctx: click.Context, _param: click.Parameter, value: str | None) 
     if value is None:
         return None
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"'{value}' is not a date like 2025-07-01.") from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise click.BadParameter(f"'{value}': exports cover the years {FIRST_YEAR}–{LAST_YEAR}.")
+    return day
 
 
 def register_commands(app: Flask) -> None:
@@ -139,6 +143,5 @@ def register_commands(app: Flask) -> None:
         """Write one row per response as CSV, in the layout `python -m analysis` reads."""
         if first_day and last_day and last_day < first_day:
             raise click.BadParameter("--to is before --from.")
-        table = responses_table(get_session(), first_day, last_day)
-        write_responses_csv(table, out_file)
-        click.echo(f"Wrote {len(table)} responses to {out_file}.")
+        rows = export_responses_file(get_session(), out_file, first_day, last_day)
+        click.echo(f"Wrote {rows} responses to {out_file}.")

@@ -11,11 +11,18 @@ from survey.extensions import get_session
 from survey.i18n import current_language
 from survey.reports import reports_blueprint as bp
 from survey.services import report_exports, report_pdf
-from survey.services.access import current_scope, report_allowed, requires
+from survey.services.access import current_scope, report_allowed, requires, visible_agency_ids
 from survey.services.errors import InvalidInput, NotFound
-from survey.services.periods import Period, custom_period, parse_period
+from survey.services.periods import Period, custom_period, ensure_supported, parse_period
 from survey.services.report_charts import charts_for
-from survey.services.reports import build_report, default_period, home_report, period_choices
+from survey.services.report_exports import ExportFile
+from survey.services.reports import (
+    ScopeReport,
+    build_report,
+    default_period,
+    home_report,
+    period_choices,
+)
 
 SCOPE_KINDS = ("province", "sector", "agency")
 REPORT_CRUMBS = (
@@ -30,28 +37,29 @@ def _period() -> Period:
     first, last = request.args.get("from"), request.args.get("to")
     if first or last:
         try:
-            return custom_period(
-                dt.date.fromisoformat(first or ""), dt.date.fromisoformat(last or "")
-            )
+            days = dt.date.fromisoformat(first or ""), dt.date.fromisoformat(last or "")
         except ValueError:
             raise InvalidInput(
                 "Ngày không hợp lệ; hãy chọn cả ngày bắt đầu và ngày kết thúc.",
                 "Not a valid date; choose both a start and an end date.",
             ) from None
+        return ensure_supported(custom_period(*days))
     if request.args.get("period"):
-        return parse_period(request.args["period"])
+        return ensure_supported(parse_period(request.args["period"]))
     return default_period(get_session())
 
 
 def _report(kind: str, key: str):  # type: ignore[no-untyped-def]
     if kind not in SCOPE_KINDS:
         raise NotFound()
+    session = get_session()
     return build_report(
-        get_session(),
+        session,
         _period(),
         kind,
         "" if kind == "province" else key,
         min_n=current_app.config["MIN_RESPONSES_FOR_INDEX"],
+        visible=visible_agency_ids(session, current_scope()),
     )
 
 
@@ -91,6 +99,7 @@ def pdf(kind: str, key: str) -> Response:
     language = current_language()
     body = report_pdf.render_pdf(report, charts_for(report, language), language)
     name = f"bao-cao-hai-long-{kind}-{key}-{report.period.key}.pdf"
+    report_exports.record_export(get_session(), current_user, report, name, report.responses)
     return Response(
         body,
         mimetype="application/pdf",
@@ -106,7 +115,7 @@ def indices(kind: str, key: str, fmt: str) -> Response:
     report = _report(kind, key)
     table = report_exports.indices_table(report, current_language())
     name = f"chi-so-hai-long-{kind}-{key}-{report.period.key}"
-    return report_exports.download(table, name, fmt, sheet="indices")
+    return _download(report, report_exports.export_file(table, name, fmt, sheet="indices"))
 
 
 @bp.get("/<kind>/<key>/responses.<fmt>")
@@ -114,11 +123,25 @@ def indices(kind: str, key: str, fmt: str) -> Response:
 def responses(kind: str, key: str, fmt: str) -> Response:
     if fmt not in ("csv", "xlsx"):
         raise NotFound()
-    report = _report(kind, key)  # checks the scope exists (and, later, that it is visible)
+    report = _report(kind, key)  # only the agencies of the scope the reader may see
     table = report_exports.responses_in_scope(get_session(), report)
     name = f"phieu-tra-loi-{kind}-{key}-{report.period.key}"
-    return report_exports.download(
-        table, name, fmt, sheet="responses", codebook=report_exports.codebook(get_session())
+    return _download(
+        report,
+        report_exports.export_file(
+            table, name, fmt, sheet="responses", codebook=report_exports.codebook(get_session())
+        ),
+        rows=len(table),
+    )
+
+
+def _download(report: ScopeReport, file: ExportFile, rows: int | None = None) -> Response:
+    """Log who took which file (the audit log), then hand it over as an attachment."""
+    report_exports.record_export(get_session(), current_user, report, file.filename, rows)
+    return Response(
+        file.body,
+        mimetype=file.mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{file.filename}"'},
     )
 
 

@@ -1,6 +1,6 @@
 """Responses as one tidy table, in the column layout the analysis engine reads.
 
-Layout (as shared/reference/responses.csv, which the engine is checked against): one row per
+Layout (the one the analysis engine's reference data uses): one row per
 response; ``stratum`` = service point × quarter, ``volume`` = citizens the point served in that
 quarter, ``weight`` = volume / responses at that point in that quarter (design A); items as
 ``q_<code>`` columns on the 1–5 scale, blank for "not applicable". Periods are calendar quarters in
@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from survey.services import audit, spreadsheets
 from survey.storage import queries
 
 VIETNAM_TIME = dt.timezone(dt.timedelta(hours=7))
@@ -126,5 +127,24 @@ def _period_volumes(session: Session, table: pd.DataFrame) -> pd.Series:
 
 
 def write_responses_csv(table: pd.DataFrame, path: Path) -> None:
-    """UTF-8 with BOM so that Excel shows Vietnamese names correctly; blank for not applicable."""
-    table.to_csv(path, index=False, encoding="utf-8-sig")
+    """UTF-8 with BOM so that Excel shows Vietnamese names correctly; blank for not applicable;
+    text that would start a spreadsheet formula neutralised (survey/services/spreadsheets.py)."""
+    spreadsheets.write_csv(table, path)
+
+
+def export_responses_file(
+    session: Session, path: Path, first_day: dt.date | None, last_day: dt.date | None
+) -> int:
+    """Write the responses of the days as ``write_responses_csv`` does, note the file in the
+    audit log (``export.written``, by the command line) and commit; returns the number of rows."""
+    table = responses_table(session, first_day, last_day)
+    write_responses_csv(table, path)
+    audit.record(
+        session,
+        None,
+        "export.written",
+        f"file:{path.name}",
+        {"from": first_day, "to": last_day, "rows": len(table)},
+    )
+    session.commit()
+    return len(table)

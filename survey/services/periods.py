@@ -12,6 +12,8 @@ _YEAR = re.compile(r"^(\d{4})$")
 _HALF = re.compile(r"^(\d{4})-H([12])$")
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 _RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$")
+# Reports and exports cover these years; the period before the first one must exist too.
+FIRST_YEAR, LAST_YEAR = 1990, 2100
 
 
 @dataclass(frozen=True)
@@ -75,9 +77,35 @@ def custom_period(first: dt.date, last: dt.date) -> Period:
     return Period("custom", first, last, f"{first.isoformat()}..{last.isoformat()}")
 
 
+def ensure_supported(period: Period) -> Period:
+    """The period a reader asked for, refused outside ``FIRST_YEAR``..``LAST_YEAR`` (9999 or
+    0001-01-01: no data, and no day after or period before them to compute with)."""
+    if period.first.year < FIRST_YEAR or period.last.year > LAST_YEAR:
+        raise InvalidInput(
+            f"Chỉ có báo cáo cho các năm {FIRST_YEAR}–{LAST_YEAR}.",
+            f"Reports cover the years {FIRST_YEAR}–{LAST_YEAR} only.",
+        )
+    return period
+
+
 def parse_period(text: str) -> Period:
     """``2025``, ``2025-H1``, ``2025-Q3`` or ``2025-01-01..2025-03-31``."""
     text = (text or "").strip()
+    try:
+        period = _parse(text)
+    except ValueError:  # year 0, 2025-02-30
+        period = None
+    if period is None:
+        raise InvalidInput(
+            f"Kỳ báo cáo không hợp lệ: “{text}”. Ví dụ: 2025, 2025-H1, 2025-Q3, "
+            "2025-01-01..2025-03-31.",
+            f"Not a reporting period: “{text}”. Examples: 2025, 2025-H1, 2025-Q3, "
+            "2025-01-01..2025-03-31.",
+        )
+    return period
+
+
+def _parse(text: str) -> Period | None:
     if match := _YEAR.match(text):
         year = int(match.group(1))
         return Period("year", dt.date(year, 1, 1), dt.date(year, 12, 31), text)
@@ -95,18 +123,9 @@ def parse_period(text: str) -> Period:
             "quarter", dt.date(year, 3 * quarter - 2, 1), _month_end(year, 3 * quarter), text
         )
     if match := _RANGE.match(text):
-        try:
-            first, last = (dt.date.fromisoformat(match.group(i)) for i in (1, 2))
-        except ValueError:
-            pass
-        else:
-            return custom_period(first, last)
-    raise InvalidInput(
-        f"Kỳ báo cáo không hợp lệ: “{text}”. Ví dụ: 2025, 2025-H1, 2025-Q3, "
-        "2025-01-01..2025-03-31.",
-        f"Not a reporting period: “{text}”. Examples: 2025, 2025-H1, 2025-Q3, "
-        "2025-01-01..2025-03-31.",
-    )
+        first, last = (dt.date.fromisoformat(match.group(i)) for i in (1, 2))
+        return custom_period(first, last)
+    return None
 
 
 def quarters_in(period: Period) -> list[str]:

@@ -6,12 +6,12 @@ checked against ``python -m analysis`` on the exported responses.
 
 from __future__ import annotations
 
-import io
+from dataclasses import dataclass
 
 import pandas as pd
-from flask import Response
 from sqlalchemy.orm import Session
 
+from survey.services import audit, spreadsheets
 from survey.services.exports import LEADING_COLUMNS, responses_table
 from survey.services.reports import IndexLine, ScopeReport
 from survey.storage import queries
@@ -105,23 +105,36 @@ def codebook(session: Session) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def download(
+@dataclass(frozen=True)
+class ExportFile:
+    """A file to hand to the reader: its bytes, media type and file name."""
+
+    body: bytes
+    mimetype: str
+    filename: str
+
+
+def export_file(
     table: pd.DataFrame, name: str, fmt: str, sheet: str, codebook: pd.DataFrame | None = None
-) -> Response:
+) -> ExportFile:
+    """CSV (UTF-8 with BOM) or XLSX (the table, and its codebook as a second sheet), with every
+    text cell neutralised against formula injection (survey/services/spreadsheets.py)."""
     if fmt == "csv":
-        body = table.to_csv(index=False).encode("utf-8-sig")
-        return Response(
-            body,
-            mimetype="text/csv",
-            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
-        )
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        table.to_excel(writer, sheet_name=sheet, index=False)
-        if codebook is not None:
-            codebook.to_excel(writer, sheet_name="codebook", index=False)
-    return Response(
-        buffer.getvalue(),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+        return ExportFile(spreadsheets.csv_bytes(table), spreadsheets.CSV_MIMETYPE, f"{name}.csv")
+    sheets = {sheet: table} if codebook is None else {sheet: table, "codebook": codebook}
+    return ExportFile(spreadsheets.xlsx_bytes(sheets), spreadsheets.XLSX_MIMETYPE, f"{name}.xlsx")
+
+
+def record_export(
+    session: Session, actor: audit.Actor, report: ScopeReport, filename: str, rows: int | None
+) -> None:
+    """Note in the audit log that ``actor`` took a file of this report (and how many rows of
+    responses it holds), committed at once: the file leaves the platform whatever happens next."""
+    audit.record(
+        session,
+        actor,
+        "export.downloaded",
+        f"report:{report.scope_kind}/{report.scope_key or 'all'}",
+        {"file": filename, "period": report.period.key, "rows": rows},
     )
+    session.commit()

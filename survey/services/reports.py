@@ -405,28 +405,37 @@ def build_report(
     scope_key: str = "",
     *,
     min_n: int = MIN_RESPONSES,
-    allowed: Callable[[Agency], bool] | None = None,
+    visible: frozenset[int] | None = None,
     cache: ReportCache | None = REPORT_CACHE,
 ) -> ScopeReport:
-    """The report of a scope (``province``, ``sector`` + sector code, ``agency`` + agency code)."""
+    """The report of a scope (``province``, ``sector`` + sector code, ``agency`` + agency code).
+
+    ``visible`` is the set of agency ids the reader may see (``access.visible_agency_ids``), or
+    None for everything. Every table, comment, chart and export of the report is built from the
+    agencies of the scope that are also visible: a sector administrator who opens the province's
+    own agency gets that agency's subtree restricted to their sector, never the other sectors.
+    A report named by an agency the reader may not see at all is not found.
+    """
     fingerprint = queries.responses_fingerprint(
         session,
         local_day_start(period.previous().first),
         local_day_start(period.last + dt.timedelta(days=1)),
     )
-    key = (scope_kind, scope_key, period.key, min_n, fingerprint)
-    if cache is None or allowed is not None:
-        return _build(session, period, scope_kind, scope_key, min_n, allowed, key)
+    key = (scope_kind, scope_key, period.key, min_n, visible, fingerprint)
+    if cache is None:
+        return _build(session, period, scope_kind, scope_key, min_n, visible, key)
     return cache.get_or_build(
-        key, lambda: _build(session, period, scope_kind, scope_key, min_n, None, key)
+        key, lambda: _build(session, period, scope_kind, scope_key, min_n, visible, key)
     )
 
 
 def _scope(
-    hierarchy: Hierarchy, scope_kind: str, scope_key: str, allowed: Callable[[Agency], bool] | None
+    hierarchy: Hierarchy, scope_kind: str, scope_key: str, visible_ids: frozenset[int] | None
 ) -> tuple[set[str], str, str]:
-    """Agency codes in the scope and the scope's title."""
-    visible = {code for code, a in hierarchy.by_code.items() if allowed is None or allowed(a)}
+    """Agency codes in the scope that the reader may see, and the scope's title."""
+    visible = {
+        code for code, a in hierarchy.by_code.items() if visible_ids is None or a.id in visible_ids
+    }
     if scope_kind == "province":
         province = hierarchy.province()
         title = province.name_vi if province else "Toàn tỉnh"
@@ -451,11 +460,11 @@ def _build(
     scope_kind: str,
     scope_key: str,
     min_n: int,
-    allowed: Callable[[Agency], bool] | None,
+    visible: frozenset[int] | None,
     version: tuple[Any, ...],
 ) -> ScopeReport:
     hierarchy = load_hierarchy(session)
-    codes, title_vi, title_en = _scope(hierarchy, scope_kind, scope_key, allowed)
+    codes, title_vi, title_en = _scope(hierarchy, scope_kind, scope_key, visible)
     previous = period.previous()
     both = responses_table(session, previous.first, period.last)
     both = both[both["agency"].isin(codes)]

@@ -212,12 +212,13 @@ def test_bad_scope_and_period_are_clear_errors(demo: Session):
 
 
 def test_responses_export_roundtrips_through_excel(demo: Session):
-    from survey.services.report_exports import codebook, download
+    from survey.services.report_exports import codebook, export_file
 
     report = build_report(demo, parse_period("2025-Q4"), "sector", "education", cache=None)
     table = responses_in_scope(demo, report)
-    response = download(table, "x", "xlsx", sheet="responses", codebook=codebook(demo))
-    sheets = pd.read_excel(io.BytesIO(response.get_data()), sheet_name=None)
+    file = export_file(table, "x", "xlsx", sheet="responses", codebook=codebook(demo))
+    assert file.filename == "x.xlsx"
+    sheets = pd.read_excel(io.BytesIO(file.body), sheet_name=None)
     assert set(sheets) == {"responses", "codebook"}
     assert len(sheets["responses"]) == report.responses
     assert "Học sinh tiến bộ" in " ".join(sheets["codebook"]["vi"])
