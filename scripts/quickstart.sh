@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Install the project, create the SQLite database, load the demo province and serve it on
-# http://127.0.0.1:5000 (gunicorn, 2 workers). Safe to run again: the demo is not duplicated.
+# http://127.0.0.1:$PORT (default 5000; gunicorn, 2 workers, deploy/gunicorn.conf.py). Safe to run
+# again: the demo is not duplicated.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || "${PYTHON:-python3}" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e .
 export SURVEY_ENV="${SURVEY_ENV:-development}"
-export PUBLIC_BASE_URL="${PUBLIC_BASE_URL:-http://127.0.0.1:5000}"
+export PORT="${PORT:-5000}"
+export PUBLIC_BASE_URL="${PUBLIC_BASE_URL:-http://127.0.0.1:$PORT}"
 .venv/bin/flask --app wsgi load-demo
 .venv/bin/flask --app wsgi dev-admin
 echo "Open ${PUBLIC_BASE_URL}/admin/ and sign in with the account above; Ctrl+C stops the server."
-exec .venv/bin/gunicorn --bind 127.0.0.1:5000 --workers 2 --access-logfile - wsgi:app
+exec .venv/bin/gunicorn -c deploy/gunicorn.conf.py wsgi:app
