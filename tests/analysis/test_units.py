@@ -64,14 +64,14 @@ def test_holm_and_bh_match_r_p_adjust() -> None:
 
 def test_degenerate_group_gets_korn_graubard_on_kish_n(data: pd.DataFrame) -> None:
     d = data.copy()
-    d.loc[d.agency == "ADM-com-1", "q_overall"] = 5  # R: estimate 1, se 0, NA beta interval
+    d.loc[d.agency == "ADM-C04", "q_overall"] = 5  # R: estimate 1, se 0, NA beta interval
     for method in ("logit", "beta", "wilson", "wald"):
         e = next(
             e
             for e in estimate_proportion(
                 d, "q_overall", counter_design(d), "agency", ci_method=method, min_n=0
             )
-            if e.group["agency"] == "ADM-com-1"
+            if e.group["agency"] == "ADM-C04"
         )
         assert e.estimate == 1.0 and e.se == 0.0
         assert e.ci_high == 1.0 and 0.8 < e.ci_low < 1.0
