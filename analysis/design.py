@@ -131,14 +131,41 @@ def _numeric(df: pd.DataFrame, column: str, what: str) -> np.ndarray:
     return values
 
 
+def _positive_finite(values: np.ndarray, column: str, what: str) -> None:
+    """Weights and population sizes must be finite numbers above zero."""
+    bad = ~np.isfinite(values) | (values <= 0)
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        raise AnalysisError(
+            f"{what} column {column!r} must hold finite positive numbers "
+            f"(data row {k + 1}: {values[k]:g})"
+        )
+
+
+def _computable_weights(weights: np.ndarray, column: str, what: str) -> None:
+    """Refuse weights whose total, the total squared (Kish's n_eff, variances) or the total times
+    the number of rows (design effects) is not a finite number, or whose squares vanish."""
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        total = float(np.sum(weights))
+        smallest = float(np.min(weights))
+        ok = (
+            np.isfinite(total * total)
+            and np.isfinite(total * weights.shape[0])
+            and smallest * smallest > 0.0
+        )
+    if not ok:
+        raise AnalysisError(
+            f"{what} column {column!r} gives sampling weights adding up to {total:g} (the "
+            f"smallest {smallest:g}): too large or too small to compute with; check its values"
+        )
+
+
 def _per_stratum_constant(
     values: np.ndarray, strata: np.ndarray, n_strata: int, what: str
 ) -> np.ndarray:
     first = np.full(n_strata, np.nan)
     first[strata[::-1]] = values[::-1]  # first occurrence wins
-    if not np.allclose(
-        first[strata], values, rtol=0, atol=1e-9 * max(1.0, float(np.abs(values).max()))
-    ):
+    if not np.allclose(first[strata], values, rtol=1e-9, atol=1e-9):
         raise AnalysisError(
             f"{what} differs between rows of the same stratum; use one stratum per service point "
             "and period (e.g. --strata on a service_point×period column)"
@@ -166,6 +193,7 @@ def counter_design(
     h, labels = _codes(df[stratum_col], f"stratum column {stratum_col!r}")
     n_strata = len(labels)
     vol = _numeric(df, volume, "volume")
+    _positive_finite(vol, volume, "volume")
     big_n = _per_stratum_constant(vol, h, n_strata, f"volume ({volume!r})")
     n_h = np.bincount(h, minlength=n_strata).astype(float)
     too_small = big_n < n_h
@@ -176,6 +204,7 @@ def counter_design(
             "the volume must be the number of clients served, at least the number of responses"
         )
     weights = (big_n / n_h)[h]
+    _computable_weights(weights, volume, "volume")
     return SurveyDesign(
         weights=weights,
         strata=h,
@@ -221,9 +250,9 @@ def general_design(
         psu_stratum = (np.asarray(uniq) // (int(p_raw.max()) + 1)).astype(np.int64)
         n_psu = np.bincount(psu_stratum, minlength=n_strata).astype(np.int64)
     if fpc is not None:
-        f_raw = _per_stratum_constant(_numeric(df, fpc, "fpc"), h, n_strata, f"fpc ({fpc!r})")
-        if (f_raw <= 0).any():
-            raise AnalysisError(f"fpc column {fpc!r} must be positive")
+        f_values = _numeric(df, fpc, "fpc")
+        _positive_finite(f_values, fpc, "fpc")
+        f_raw = _per_stratum_constant(f_values, h, n_strata, f"fpc ({fpc!r})")
         big_n = f_raw if (f_raw > 1).any() else n_psu / f_raw
         if (big_n < n_psu - 1e-9).any():
             raise AnalysisError(f"fpc column {fpc!r} is smaller than the number of sampled units")
@@ -233,10 +262,11 @@ def general_design(
         fpc_factor = np.ones(n_strata)
     if weight is not None:
         w = _numeric(df, weight, "weight")
-        if not np.isfinite(w).all() or (w <= 0).any():
-            raise AnalysisError(f"weight column {weight!r} must hold positive numbers")
+        _positive_finite(w, weight, "weight")
+        _computable_weights(w, weight, "weight")
     elif big_n is not None:
         w = (big_n / n_psu)[h]
+        _computable_weights(w, str(fpc), "fpc")
     else:
         w = np.ones(n)
     return SurveyDesign(

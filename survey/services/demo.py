@@ -1,6 +1,6 @@
 """The demo province: Điện Biên across the 1 July 2025 reorganisation, with a year of responses.
 
-Names are real (seeds 000 and 003, shared/context/demo-province.md); numbers are invented. Calendar
+Names are real (from the project's seed documents 000 and 003); numbers are invented. Calendar
 year 2025: January–June under the three-level structure (province → district → commune), July–
 December under the two-level one: the ten districts are retired and a sample of old communes is
 merged into new communes and wards (the merger map below is illustrative). Each agency has a

@@ -1,6 +1,6 @@
 """Responses as one tidy table, in the column layout the analysis engine reads.
 
-Layout (the one the analysis engine's reference data uses): one row per
+Layout (as tests/analysis/reference/responses.csv, which the engine is checked against): one row per
 response; ``stratum`` = service point × quarter, ``volume`` = citizens the point served in that
 quarter, ``weight`` = volume / responses at that point in that quarter (design A); items as
 ``q_<code>`` columns on the 1–5 scale, blank for "not applicable". Periods are calendar quarters in

@@ -1,7 +1,7 @@
 """The shipped questionnaires, short forms of the official Vietnamese methods.
 
 Each is answerable in under a minute: one satisfaction item per element, a few perception items,
-the overall item and an optional comment. Sources (see shared/context/methodology.md):
+the overall item and an optional comment. Sources (the official methods):
 
 - administrative: SIPAS, Ministry of Home Affairs (1383/QĐ-BNV 2012, 2640/QĐ-BNV 2017): five
   elements access, procedures, civil servants, results, feedback handling.

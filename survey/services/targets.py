@@ -1,6 +1,6 @@
 """Satisfaction targets as data, seeded with the values of the provincial plans.
 
-Sources: shared/context/targets.md (seed documents 000, 001, 004) and the national decisions
+Sources: the provincial plans (seed documents 000, 001, 004) and the national decisions
 1565/QĐ-TTg (2025) and 282/QĐ-TTg (2026–2030).
 """
 

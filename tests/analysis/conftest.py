@@ -1,4 +1,4 @@
-"""Shared helpers for the analysis tests: the R reference data in ../shared/reference/."""
+"""Shared helpers for the analysis tests: the R reference data in tests/analysis/reference/."""
 
 from __future__ import annotations
 
@@ -8,16 +8,14 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+REFERENCE = Path(__file__).resolve().parent / "reference"
 
 
 def reference_dir() -> Path:
+    """The folder of responses.csv and R's numbers on it: REFERENCE_DIR if set, else the
+    repository's tests/analysis/reference/ (see its README.md to regenerate)."""
     env = os.environ.get("REFERENCE_DIR")
-    if env:
-        return Path(env)
-    for cand in (REPO.parent / "shared" / "reference", REPO / "shared" / "reference"):
-        if cand.exists():
-            return cand
-    return REPO.parent / "shared" / "reference"
+    return Path(env) if env else REFERENCE
 
 
 @pytest.fixture(scope="session")

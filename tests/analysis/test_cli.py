@@ -257,3 +257,37 @@ def test_unreadable_and_bad_design_inputs(tmp_path: Path) -> None:
     d.to_csv(small, index=False)
     p = run("indices", str(small))
     assert p.returncode == 2 and "volume" in p.stderr
+
+
+GENERAL = ["--strata", "stratum", "--psu", "service_point", "--weight", "weight"]
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "rows", "design"),
+    [
+        ("volume", "inf", "one", []),  # was: exit 0, NaN estimates marked ok
+        ("volume", "inf", "point", []),
+        ("volume", "1e308", "point", []),  # finite, but the weights' sum overflows
+        ("weight", "1e308", "one", GENERAL),
+        ("weight", "1e200", "all", GENERAL),  # the sum is finite, its square is not
+    ],
+)
+def test_infinite_or_overflowing_design_numbers_are_refused(
+    tmp_path: Path, column: str, value: str, rows: str, design: list[str]
+) -> None:
+    d = pd.read_csv(DATA)
+    d[column] = d[column].astype(float)
+    where = {
+        "one": d.index == 0,
+        "point": d.service_point == d.service_point[0],
+        "all": d.index >= 0,
+    }[rows]
+    d.loc[where, column] = float(value)
+    path = tmp_path / "bad.csv"
+    d.to_csv(path, index=False)
+    p = run("indices", str(path), "--by", "sector", "--format", "csv", *design)
+    assert p.returncode == 2, p.stdout
+    assert p.stdout == ""
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1, p.stderr
+    assert lines[0].startswith("error: ") and repr(column) in lines[0]

@@ -1,9 +1,9 @@
 """Differential test against R's survey package on freshly generated random designs.
 
-For each seed: ``python make_reference_data.py SEED out.csv`` then
-``Rscript reference.R out.csv OUTDIR`` (the R calls are listed in test_reference.py), and the
-engine must reproduce every number to 1e-6. Skipped only when Rscript is missing and REQUIRE_R
-is not set; with REQUIRE_R=1 a missing Rscript fails.
+For each seed: ``python tests/analysis/reference/make_data.py SEED out.csv`` then
+``Rscript tests/analysis/reference/reference.R out.csv OUTDIR`` (the R calls are listed there and
+in test_reference.py), and the engine must reproduce every number to 1e-6. Skipped only when
+Rscript is missing and REQUIRE_R is not set; with REQUIRE_R=1 a missing Rscript fails.
 """
 
 from __future__ import annotations
@@ -18,10 +18,12 @@ import pandas as pd
 import pytest
 
 from analysis import compare_groups, counter_design, general_design
-from tests.analysis.conftest import reference_dir
+from tests.analysis.conftest import REFERENCE, reference_dir
 from tests.analysis.test_reference import check_estimate_row, engine_estimates, raked_estimates
 
 SEEDS = (101, 202, 303)
+GENERATOR = REFERENCE / "make_data.py"
+R_REFERENCE = REFERENCE / "reference.R"
 pytestmark = pytest.mark.needs_r
 
 
@@ -39,11 +41,10 @@ def _rscript() -> str:
 @pytest.fixture(scope="module", params=SEEDS, ids=lambda s: f"seed{s}")
 def generated(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     rscript = _rscript()
-    ref = reference_dir()
     out = tmp_path_factory.mktemp(f"r{request.param}")
     data = _make_data(request.param, out)
     subprocess.run(
-        [rscript, str(ref / "reference.R"), str(data), str(out)],
+        [rscript, str(R_REFERENCE), str(data), str(out)],
         check=True,
         capture_output=True,
         timeout=120,
@@ -52,10 +53,10 @@ def generated(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
 
 
 def _make_data(seed: int, out: Path) -> Path:
-    """``make_reference_data.py SEED`` — random responses in the reference layout."""
+    """``make_data.py SEED`` — random responses in the reference layout."""
     data = out / "responses.csv"
     subprocess.run(
-        [sys.executable, str(reference_dir() / "make_reference_data.py"), str(seed), str(data)],
+        [sys.executable, str(GENERATOR), str(seed), str(data)],
         check=True,
         capture_output=True,
         timeout=120,
@@ -104,14 +105,15 @@ SOURCES = ["reference", *(f"seed{s}" for s in SEEDS)]
 def _run_script(
     script: str, source: str, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[pd.DataFrame, list[dict], Path]:
-    """Run ``tests/analysis/r/SCRIPT`` on the reference responses or on a generated seed's;
-    returns the responses (DataFrame), R's output rows and the data folder."""
+    """Run ``tests/analysis/r/SCRIPT`` on the reference responses or on a generated seed's, with
+    the reference folder (its raking margins) as third argument; returns the responses
+    (DataFrame), R's output rows and the reference folder."""
     rscript = _rscript()
     ref = reference_dir()
     out = tmp_path_factory.mktemp(f"{Path(script).stem}-{source}")
     data = ref / "responses.csv" if source == "reference" else _make_data(int(source[4:]), out)
     subprocess.run(
-        [rscript, str(R_SCRIPTS / script), str(data), str(out / "r.csv")],
+        [rscript, str(R_SCRIPTS / script), str(data), str(out / "r.csv"), str(ref)],
         check=True,
         capture_output=True,
         timeout=120,

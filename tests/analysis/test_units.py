@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -64,14 +65,14 @@ def test_holm_and_bh_match_r_p_adjust() -> None:
 
 def test_degenerate_group_gets_korn_graubard_on_kish_n(data: pd.DataFrame) -> None:
     d = data.copy()
-    d.loc[d.agency == "ADM-com-1", "q_overall"] = 5  # R: estimate 1, se 0, NA beta interval
+    d.loc[d.agency == "ADM-C04", "q_overall"] = 5  # R: estimate 1, se 0, NA beta interval
     for method in ("logit", "beta", "wilson", "wald"):
         e = next(
             e
             for e in estimate_proportion(
                 d, "q_overall", counter_design(d), "agency", ci_method=method, min_n=0
             )
-            if e.group["agency"] == "ADM-com-1"
+            if e.group["agency"] == "ADM-C04"
         )
         assert e.estimate == 1.0 and e.se == 0.0
         assert e.ci_high == 1.0 and 0.8 < e.ci_low < 1.0
@@ -258,3 +259,19 @@ def test_wald_summary_names_the_index_not_the_share(data: pd.DataFrame) -> None:
     vi = summarize_test(tests[0], language="vi")
     assert "Wald F" in en and "the index" in en and "Rao" not in en
     assert "F Wald" in vi and "chỉ số" in vi
+
+
+def test_design_numbers_must_be_finite_positive_and_computable(data: pd.DataFrame) -> None:
+    d = data.assign(volume=data.volume.astype(float))
+    with pytest.raises(AnalysisError, match="'fpc' must hold finite positive numbers"):
+        general_design(d.assign(fpc=np.inf), strata="stratum", psu="service_point", fpc="fpc")
+    with pytest.raises(AnalysisError, match="'fpc' gives sampling weights"):
+        general_design(d.assign(fpc=1e200), strata="stratum", psu="service_point", fpc="fpc")
+    with pytest.raises(AnalysisError, match="'weight' gives sampling weights"):
+        general_design(d.assign(weight=1e-200), strata="stratum", weight="weight")
+    with pytest.raises(AnalysisError, match="'volume' must hold finite positive numbers"):
+        counter_design(d.assign(volume=-d.volume))
+    # one row's volume far above the rest of its service point is not "the same" volume
+    d.loc[0, "volume"] = 1e150
+    with pytest.raises(AnalysisError, match="differs between rows of the same stratum"):
+        counter_design(d)
