@@ -129,3 +129,20 @@ def test_the_report_counts_and_summarises_in_both_languages():
     )
     assert report.summary("vi").startswith("Thêm mới: 2 agency")
     report.refuse_if_problems()  # no problem: nothing raised
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_a_file_on_disk_is_read_row_by_row_and_closed(tmp_path, suffix: str):
+    path = tmp_path / f"volumes{suffix}"
+    rows = [list(REQUIRED)] + [[f"DESK{i}", "2025-07", str(i)] for i in range(1, 2001)]
+    if suffix == ".csv":
+        path.write_text("\n".join(",".join(row) for row in rows) + "\n", encoding="utf-8")
+    else:
+        path.write_bytes(_xlsx(rows))
+    table = open_table(path, required=REQUIRED)
+    first = next(iter(table))
+    assert (first.number, first["citizens_served"]) == (2, "1")
+    assert sum(1 for _ in table) == 1999  # the rest, read lazily; the file is closed at the end
+    half_read = open_table(path, required=REQUIRED)
+    next(iter(half_read))
+    half_read.rows.close()  # an import that stops early closes the file too (no ResourceWarning)

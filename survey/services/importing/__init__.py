@@ -198,132 +198,157 @@ def open_table(
     with a problem in ``report`` (or refused at once when no report is given). Whole-file faults
     (size, encoding, format, header, a formula in an XLSX cell) raise ``ImportRefused``.
     """
-    data = _bytes_of(source, max_bytes)
+    stream = _binary_stream(source, max_bytes)
+    head = stream.read(4)
+    stream.seek(0)
     name = filename or (str(source) if isinstance(source, str | Path) else "")
-    if data.startswith(XLSX_MAGIC) or name.lower().endswith(".xlsx"):
-        header, rows = _xlsx_rows(data)
-        kind = "xlsx"
-    else:
-        header, rows = _csv_rows(data)
-        kind = "csv"
-    columns = _check_header(header, required, optional)
+    kind = "xlsx" if head.startswith(XLSX_MAGIC) or name.lower().endswith(".xlsx") else "csv"
+    try:
+        header, rows = _xlsx_rows(stream) if kind == "xlsx" else _csv_rows(stream)
+        columns = _check_header(header, required, optional)
+    except BaseException:
+        stream.close()
+        raise
     sink = report if report is not None else ImportReport()
 
     def typed_rows() -> Iterator[Row]:
-        for number, values in rows:
-            if not any(v.strip() for v in values):
-                continue  # blank lines and rows left empty in a spreadsheet
-            stray = [
-                v
-                for i, v in enumerate(values)
-                if v.strip() and (i >= len(columns) or not columns[i])
-            ]
-            if stray:
-                sink.problem(
-                    number,
-                    None,
-                    stray[0],
-                    "Ô có dữ liệu nằm ngoài các cột có tiêu đề (thừa dấu phân cách?).",
-                    "A cell holds data outside the named columns (an extra separator?).",
-                )
-                if report is None:
-                    sink.refuse_if_problems()
-                continue
-            cells = {
-                column: value.strip()
-                for column, value in zip(columns, values, strict=False)
-                if column
-            }
-            yield Row(number, cells)
+        try:
+            for number, values in rows:
+                if not any(v.strip() for v in values):
+                    continue  # blank lines and rows left empty in a spreadsheet
+                stray = [
+                    v
+                    for i, v in enumerate(values)
+                    if v.strip() and (i >= len(columns) or not columns[i])
+                ]
+                if stray:
+                    sink.problem(
+                        number,
+                        None,
+                        stray[0],
+                        "Ô có dữ liệu nằm ngoài các cột có tiêu đề (thừa dấu phân cách?).",
+                        "A cell holds data outside the named columns (an extra separator?).",
+                    )
+                    if report is None:
+                        sink.refuse_if_problems()
+                    continue
+                cells = {
+                    column: value.strip()
+                    for column, value in zip(columns, values, strict=False)
+                    if column
+                }
+                yield Row(number, cells)
+        finally:
+            rows.close()  # closes the file, also when the import stops early
 
     return Table([c for c in columns if c], typed_rows(), kind)
 
 
-def _bytes_of(source: str | Path | bytes | IO[bytes], max_bytes: int | None) -> bytes:
-    limit_vi = limit_en = ""
-    if max_bytes is not None:
-        size = (
-            f"{max_bytes / (1024 * 1024):.0f} MB"
-            if max_bytes >= 1024 * 1024
-            else f"{max_bytes / 1024:.0f} KB"
-        )
-        limit_vi = f"Tệp quá lớn (tối đa {size}). Hãy chia thành nhiều tệp nhỏ hơn."
-        limit_en = f"The file is too large (at most {size}). Split it into smaller files."
+def _binary_stream(source: str | Path | bytes | IO[bytes], max_bytes: int | None) -> IO[bytes]:
+    """A seekable binary stream of the source, after the size and emptiness checks. Paths are
+    read from disk as rows are consumed (bounded memory), not loaded whole."""
+    stream: IO[bytes]
     if isinstance(source, bytes):
-        data = source
+        stream = io.BytesIO(source)
     elif isinstance(source, str | Path):
         path = Path(source)
         if not path.is_file():
             raise ImportRefused.single(f"Không tìm thấy tệp {path}.", f"There is no file {path}.")
-        if max_bytes is not None and path.stat().st_size > max_bytes:
-            raise ImportRefused.single(limit_vi, limit_en)
-        data = path.read_bytes()
+        stream = path.open("rb")
+    elif source.seekable():
+        stream = source
     else:
-        data = source.read(max_bytes + 1 if max_bytes is not None else -1)
-    if max_bytes is not None and len(data) > max_bytes:
-        raise ImportRefused.single(limit_vi, limit_en)
-    if not data.strip():
+        stream = io.BytesIO(source.read(max_bytes + 1 if max_bytes is not None else -1))
+    size = stream.seek(0, io.SEEK_END)
+    stream.seek(0)
+    if max_bytes is not None and size > max_bytes:
+        limit = (
+            f"{max_bytes / (1024 * 1024):.0f} MB"
+            if max_bytes >= 1024 * 1024
+            else f"{max_bytes / 1024:.0f} KB"
+        )
+        raise ImportRefused.single(
+            f"Tệp quá lớn (tối đa {limit}). Hãy chia thành nhiều tệp nhỏ hơn.",
+            f"The file is too large (at most {limit}). Split it into smaller files.",
+        )
+    if not stream.read(64 * 1024).strip():
         raise ImportRefused.single("Tệp trống.", "The file is empty.")
-    return data
+    stream.seek(0)
+    return stream
 
 
-def _decode(data: bytes) -> str:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError:
-            pass
-    else:
-        try:
-            return data.decode("utf-8-sig")
-        except UnicodeDecodeError as error:
-            line = data[: error.start].count(b"\n") + 1
-            raise ImportRefused.single(
-                f"Tệp không phải UTF-8 (lỗi ở dòng {line}). Trong Excel hãy chọn “Lưu thành” → "
-                "“CSV UTF-8 (Comma delimited)”, hoặc nhập tệp .xlsx.",
-                f"The file is not UTF-8 (first bad byte on line {line}). In Excel choose "
-                "“Save As” → “CSV UTF-8 (Comma delimited)”, or import the .xlsx file.",
-            ) from None
-    raise ImportRefused.single(
-        "Không đọc được bảng mã của tệp (UTF-16 hỏng).", "The file's UTF-16 text is damaged."
+def _not_utf8(line: int) -> ImportRefused:
+    return ImportRefused.single(
+        f"Tệp không phải UTF-8 (lỗi ở dòng {line}). Trong Excel hãy chọn “Lưu thành” → "
+        "“CSV UTF-8 (Comma delimited)”, hoặc nhập tệp .xlsx.",
+        f"The file is not UTF-8 (first bad byte on line {line}). In Excel choose "
+        "“Save As” → “CSV UTF-8 (Comma delimited)”, or import the .xlsx file.",
     )
 
 
-def _csv_rows(data: bytes) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
-    text = _decode(data)
-    if "\x00" in text:
-        raise ImportRefused.single(
-            "Tệp chứa ký tự nhị phân; đây không phải tệp CSV.",
-            "The file holds binary data; it is not a CSV file.",
-        )
-    first_line = text.split("\n", 1)[0]
+def _csv_rows(stream: IO[bytes]) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    utf16 = stream.read(2) in (b"\xff\xfe", b"\xfe\xff")
+    stream.seek(0)
+    text = io.TextIOWrapper(stream, encoding="utf-16" if utf16 else "utf-8-sig", newline="")
+    try:
+        first_line = text.readline()
+    except UnicodeDecodeError:
+        raise _not_utf8(_first_bad_line(stream)) from None
     delimiter = max((",", ";", "\t"), key=first_line.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    text.seek(0)
+    reader = csv.reader(text, delimiter=delimiter)
+
+    def refusal(error: Exception) -> ImportRefused:
+        line = reader.line_num + 1
+        if isinstance(error, UnicodeDecodeError):
+            return _not_utf8(_first_bad_line(stream))
+        return ImportRefused.single(
+            f"Tệp CSV hỏng ở dòng {line}: {error}.",
+            f"The CSV file is malformed at line {line}: {error}.",
+        )
+
     try:
         header = next(reader)
-    except (StopIteration, csv.Error):
+    except StopIteration:
         raise ImportRefused.single(
             "Tệp không có dòng tiêu đề.", "The file has no header row."
         ) from None
+    except (csv.Error, UnicodeDecodeError) as error:
+        raise refusal(error) from None
 
     def rows() -> Iterator[tuple[int, list[str]]]:
         try:
             for values in reader:
+                if "\x00" in "".join(values):
+                    raise ImportRefused.single(
+                        "Tệp chứa ký tự nhị phân; đây không phải tệp CSV.",
+                        "The file holds binary data; it is not a CSV file.",
+                    )
                 yield reader.line_num, values
-        except csv.Error as error:
-            raise ImportRefused.single(
-                f"Tệp CSV hỏng ở dòng {reader.line_num}: {error}.",
-                f"The CSV file is malformed at line {reader.line_num}: {error}.",
-            ) from None
+        except (csv.Error, UnicodeDecodeError) as error:
+            raise refusal(error) from None
+        finally:
+            text.close()  # and the file under it
 
     return header, rows()
 
 
-def _xlsx_rows(data: bytes) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+def _first_bad_line(stream: IO[bytes]) -> int:
+    """The number of the first line that is not UTF-8 (the error path only: reads the file)."""
+    stream.seek(0)
+    for number, line in enumerate(stream, start=1):
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            return number
+    return 1
+
+
+def _xlsx_rows(stream: IO[bytes]) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     from openpyxl import load_workbook
 
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    try:  # open_table closes the stream if this raises
+        book = load_workbook(stream, read_only=True, data_only=False)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError):
         raise ImportRefused.single(
             "Tệp không phải tệp Excel .xlsx hợp lệ.", "The file is not a valid Excel .xlsx file."
@@ -336,15 +361,16 @@ def _xlsx_rows(data: bytes) -> tuple[list[str], Iterator[tuple[int, list[str]]]]
         raise ImportRefused.single("Bảng tính trống.", "The worksheet is empty.") from None
 
     def rows() -> Iterator[tuple[int, list[str]]]:
-        for number, row in enumerate(values, start=2):
-            yield (
-                number,
-                [
+        try:
+            for number, row in enumerate(values, start=2):
+                cells = [
                     _cell_text(cell, number, header[i] if i < len(header) else "")
                     for i, cell in enumerate(row)
-                ],
-            )
-        book.close()
+                ]
+                yield number, cells
+        finally:
+            book.close()
+            stream.close()
 
     return header, rows()
 
