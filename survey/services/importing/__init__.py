@@ -24,7 +24,7 @@ import csv
 import datetime as dt
 import io
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -286,7 +286,7 @@ def _not_utf8(line: int) -> ImportRefused:
     )
 
 
-def _csv_rows(stream: IO[bytes]) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+def _csv_rows(stream: IO[bytes]) -> tuple[list[str], Generator[tuple[int, list[str]], None, None]]:
     utf16 = stream.read(2) in (b"\xff\xfe", b"\xfe\xff")
     stream.seek(0)
     text = io.TextIOWrapper(stream, encoding="utf-16" if utf16 else "utf-8-sig", newline="")
@@ -316,7 +316,7 @@ def _csv_rows(stream: IO[bytes]) -> tuple[list[str], Iterator[tuple[int, list[st
     except (csv.Error, UnicodeDecodeError) as error:
         raise refusal(error) from None
 
-    def rows() -> Iterator[tuple[int, list[str]]]:
+    def rows() -> Generator[tuple[int, list[str]], None, None]:
         try:
             for values in reader:
                 if "\x00" in "".join(values):
@@ -344,7 +344,7 @@ def _first_bad_line(stream: IO[bytes]) -> int:
     return 1
 
 
-def _xlsx_rows(stream: IO[bytes]) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+def _xlsx_rows(stream: IO[bytes]) -> tuple[list[str], Generator[tuple[int, list[str]], None, None]]:
     from openpyxl import load_workbook
 
     try:  # open_table closes the stream if this raises
@@ -360,7 +360,7 @@ def _xlsx_rows(stream: IO[bytes]) -> tuple[list[str], Iterator[tuple[int, list[s
     except StopIteration:
         raise ImportRefused.single("Bảng tính trống.", "The worksheet is empty.") from None
 
-    def rows() -> Iterator[tuple[int, list[str]]]:
+    def rows() -> Generator[tuple[int, list[str]], None, None]:
         try:
             for number, row in enumerate(values, start=2):
                 cells = [
