@@ -14,7 +14,11 @@ Security (survey/security.py, survey/ratelimit.py, survey/services/access.py):
 ``RATELIMIT_FORM_PER_ADDRESS``, ``RATELIMIT_FORM_PER_POINT``, ``RATELIMIT_SIGN_IN_PER_ADDRESS``
                            the limits, e.g. ``30 per minute; 300 per hour``.
 ``SESSION_IDLE_MINUTES``   an official's session ends after this much inactivity (default 30).
-``SESSION_MAX_HOURS``      and at the latest this long after signing in (default 12).
+``SESSION_MAX_HOURS``      and at the latest this long after signing in (default 12). Signing out,
+                           a password change or reset, disabling and a role change end every
+                           session of that user at once (``app_user.session_epoch``).
+``SIGN_IN_ACCOUNT_CEILING`` failed sign-ins an hour on one username, from all addresses, above which
+                           new addresses are slowed (default 100; survey/services/accounts.py).
 ``COMMENT_RETENTION_DAYS`` raw comments older than this are blanked by ``flask purge-comments``.
 ``PROXY_FIX_X_FOR``        number of trusted reverse proxies in front of the app (default 0).
 """
@@ -74,8 +78,14 @@ def load_settings(instance_path: str, test_config: dict[str, Any] | None = None)
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "SESSION_IDLE_TIMEOUT": dt.timedelta(minutes=_int_env("SESSION_IDLE_MINUTES", 30)),
         "PERMANENT_SESSION_LIFETIME": dt.timedelta(hours=_int_env("SESSION_MAX_HOURS", 12)),
-        "SIGN_IN_MAX_FAILURES": 5,
-        "SIGN_IN_LOCKOUT": dt.timedelta(minutes=15),
+        # Sign-in back-off (survey/services/accounts.py, SignInBackOff): per username and address,
+        # 5 free failures, then waits of 1, 2, 4 … minutes (at most an hour); above 100 failures
+        # an hour on one username, one try per 10 s from addresses it never signed in from.
+        "SIGN_IN_FREE_FAILURES": 5,
+        "SIGN_IN_FIRST_DELAY": dt.timedelta(minutes=1),
+        "SIGN_IN_LONGEST_DELAY": dt.timedelta(hours=1),
+        "SIGN_IN_ACCOUNT_CEILING": _int_env("SIGN_IN_ACCOUNT_CEILING", 100),
+        "SIGN_IN_ACCOUNT_SPACING": dt.timedelta(seconds=10),
         "COMMENT_RETENTION_DAYS": _int_env("COMMENT_RETENTION_DAYS", 0) or None,
         "PROXY_FIX_X_FOR": _int_env("PROXY_FIX_X_FOR", 0),
         "RATELIMIT_ENABLED": os.environ.get(
