@@ -15,7 +15,7 @@ from urllib.parse import urlencode, urljoin, urlsplit
 import pytest
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
-from flask.testing import FlaskClient
+from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
@@ -251,6 +251,65 @@ def test_a_hostile_username_is_shown_escaped_in_the_audit_log(
     assert _sign_in(app.test_client(), "bad\x00name\u202e", "whatever-password").status_code == 401
     page = chief.get("/admin/audit").get_data(as_text=True)
     assert hostile not in page and "&lt;script&gt;" in page
+
+
+# --- 5. create-admin works for every role ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("arguments", "role", "sector", "agency"),
+    [
+        ([], "province_admin", None, None),
+        (["--role", "province_admin"], "province_admin", None, None),
+        (["--role", "sector_admin", "--sector", "health"], "sector_admin", "health", None),
+        (["--role", "agency_manager", "--agency", "P-TP"], "agency_manager", None, "P-TP"),
+        (["--role", "viewer", "--sector", "education"], "viewer", "education", None),
+        (["--role", "viewer", "--agency", "P-TP"], "viewer", None, "P-TP"),
+    ],
+)
+def test_create_admin_makes_every_role(
+    runner: FlaskCliRunner,
+    session: Session,
+    seeded: SmallProvince,
+    arguments: list[str],
+    role: str,
+    sector: str | None,
+    agency: str | None,
+):
+    made = runner.invoke(args=["create-admin", "Hoa.Nguyen", *arguments, "--password", PASSWORD])
+    assert made.exit_code == 0, made.output
+    user = queries.user_by_username(session, "hoa.nguyen")
+    assert user is not None
+    assert (user.role, user.sector) == (role, sector)
+    assert (user.scope_agency.code if user.scope_agency else None) == agency
+    assert authenticate(session, "hoa.nguyen", PASSWORD, address=GENUINE) is not None
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--role", "sector_admin"], "needs a sector"),
+        (["--role", "sector_admin", "--agency", "P-TP"], "needs a sector"),
+        (["--role", "agency_manager"], "needs an agency"),
+        (["--role", "agency_manager", "--agency", "NO-SUCH"], "No agency has the code"),
+        (["--role", "viewer"], "either a sector or an agency"),
+        (["--role", "viewer", "--sector", "health", "--agency", "P-TP"], "not both"),
+        (["--role", "province_admin", "--sector", "health"], "no sector or agency"),
+        (["--role", "sector_admin", "--sector", "police"], "police"),
+        (["--role", "mayor"], "mayor"),
+    ],
+)
+def test_create_admin_explains_a_missing_or_wrong_scope(
+    runner: FlaskCliRunner,
+    session: Session,
+    seeded: SmallProvince,
+    arguments: list[str],
+    message: str,
+):
+    refused = runner.invoke(args=["create-admin", "someone", *arguments, "--password", PASSWORD])
+    assert refused.exit_code != 0
+    assert message in refused.output and "Traceback" not in refused.output
+    assert queries.user_by_username(session, "someone") is None
 
 
 # --- 6. locking someone out, weak passwords, look-alike usernames ---------------------------
