@@ -11,7 +11,12 @@ from flask import Flask, current_app
 from survey.cli_retention import register_retention_commands
 from survey.extensions import get_session
 from survey.services import qr
-from survey.services.accounts import ROLES, create_user, reset_development_admin
+from survey.services.accounts import (
+    ROLES,
+    agency_id_by_code,
+    create_user,
+    reset_development_admin,
+)
 from survey.services.demo import load_demo_province
 from survey.services.errors import DomainError
 from survey.services.exports import export_responses_file
@@ -21,6 +26,7 @@ from survey.services.questionnaires import seed_questionnaires
 from survey.services.targets import seed_targets
 from survey.storage import queries
 from survey.storage.database import upgrade_database
+from survey.storage.models import SECTORS
 
 
 def _parse_day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date | None:
@@ -69,14 +75,34 @@ def register_commands(app: Flask) -> None:
     @app.cli.command("create-admin")
     @click.argument("username")
     @click.option("--role", type=click.Choice(ROLES), default="province_admin", show_default=True)
+    @click.option(
+        "--sector",
+        type=click.Choice(SECTORS),
+        help="The sector of a sector administrator or a sector viewer.",
+    )
+    @click.option(
+        "--agency",
+        "agency_code",
+        metavar="CODE",
+        help="The agency (its code) of an agency manager or an agency viewer; "
+        "its sub-units are included.",
+    )
     @click.password_option(help="Asked for when not given.")
-    def create_admin(username: str, role: str, password: str) -> None:
-        """Create an official's account (the first province administrator, for instance)."""
+    def create_admin(
+        username: str, role: str, sector: str | None, agency_code: str | None, password: str
+    ) -> None:
+        """Create an official's account: a province administrator (the default), or a sector
+        administrator (--sector), an agency manager (--agency) or a viewer (one of the two)."""
+        session = get_session()
         try:
-            create_user(get_session(), username, password, role)
+            agency_id = agency_id_by_code(session, agency_code) if agency_code else None
+            user = create_user(
+                session, username, password, role, sector=sector, scope_agency_id=agency_id
+            )
         except DomainError as error:
             raise click.ClickException(error.message_en) from None
-        click.echo(f"User {username} created with role {role}.")
+        scope = f" for {sector}" if sector else f" for {agency_code}" if agency_code else ""
+        click.echo(f"User {user.username} created with role {role}{scope}.")
 
     @app.cli.command("dev-admin")
     def dev_admin() -> None:

@@ -1,7 +1,9 @@
 """Settings read from the environment.
 
 ``DATABASE_URL``     any SQLAlchemy URL; default a SQLite file in the instance folder.
-``SECRET_KEY``       required outside development and tests.
+``SECRET_KEY``       signs the session cookies. Required in production, at least 32 bytes. In
+                     development a random key is made once and kept in ``instance/secret_key``
+                     (mode 0600); under tests a random key per process.
 ``PUBLIC_BASE_URL``  the absolute origin that QR codes encode, e.g. ``https://hailong.dienbien.gov.vn``.
 ``SURVEY_ENV``       ``production`` (default), ``development`` or ``testing``.
 
@@ -12,7 +14,11 @@ Security (survey/security.py, survey/ratelimit.py, survey/services/access.py):
 ``RATELIMIT_FORM_PER_ADDRESS``, ``RATELIMIT_FORM_PER_POINT``, ``RATELIMIT_SIGN_IN_PER_ADDRESS``
                            the limits, e.g. ``30 per minute; 300 per hour``.
 ``SESSION_IDLE_MINUTES``   an official's session ends after this much inactivity (default 30).
-``SESSION_MAX_HOURS``      and at the latest this long after signing in (default 12).
+``SESSION_MAX_HOURS``      and at the latest this long after signing in (default 12). Signing out,
+                           a password change or reset, disabling and a role change end every
+                           session of that user at once (``app_user.session_epoch``).
+``SIGN_IN_ACCOUNT_CEILING`` failed sign-ins an hour on one username, from all addresses, above which
+                           new addresses are slowed (default 100; survey/services/accounts.py).
 ``COMMENT_RETENTION_DAYS`` raw comments older than this are blanked by ``flask purge-comments``.
 ``PROXY_FIX_X_FOR``        number of trusted reverse proxies in front of the app (default 0).
 """
@@ -21,6 +27,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import secrets
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +38,14 @@ class ConfigurationError(RuntimeError):
 
 
 DEVELOPMENT_ENVIRONMENTS = {"development", "testing"}
+MIN_SECRET_KEY_BYTES = 32
+SECRET_KEY_FILE = "secret_key"
+HOW_TO_MAKE_A_KEY = (
+    "Set it to a long random value, e.g. "
+    "`export SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(32))')`, "
+    "and keep it secret and the same across restarts and servers."
+)
+_TESTING_SECRET_KEY = secrets.token_hex(32)  # tests: random, shared by the apps of one process
 
 
 def load_settings(instance_path: str, test_config: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -62,8 +78,14 @@ def load_settings(instance_path: str, test_config: dict[str, Any] | None = None)
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "SESSION_IDLE_TIMEOUT": dt.timedelta(minutes=_int_env("SESSION_IDLE_MINUTES", 30)),
         "PERMANENT_SESSION_LIFETIME": dt.timedelta(hours=_int_env("SESSION_MAX_HOURS", 12)),
-        "SIGN_IN_MAX_FAILURES": 5,
-        "SIGN_IN_LOCKOUT": dt.timedelta(minutes=15),
+        # Sign-in back-off (survey/services/accounts.py, SignInBackOff): per username and address,
+        # 5 free failures, then waits of 1, 2, 4 … minutes (at most an hour); above 100 failures
+        # an hour on one username, one try per 10 s from addresses it never signed in from.
+        "SIGN_IN_FREE_FAILURES": 5,
+        "SIGN_IN_FIRST_DELAY": dt.timedelta(minutes=1),
+        "SIGN_IN_LONGEST_DELAY": dt.timedelta(hours=1),
+        "SIGN_IN_ACCOUNT_CEILING": _int_env("SIGN_IN_ACCOUNT_CEILING", 100),
+        "SIGN_IN_ACCOUNT_SPACING": dt.timedelta(seconds=10),
         "COMMENT_RETENTION_DAYS": _int_env("COMMENT_RETENTION_DAYS", 0) or None,
         "PROXY_FIX_X_FOR": _int_env("PROXY_FIX_X_FOR", 0),
         "RATELIMIT_ENABLED": os.environ.get(
@@ -84,17 +106,57 @@ def load_settings(instance_path: str, test_config: dict[str, Any] | None = None)
         "ACCESS_DEFAULT_DENY": True,
     }
     settings.update(test_config)
-    if not settings["SECRET_KEY"]:
-        if environment not in DEVELOPMENT_ENVIRONMENTS:
-            raise ConfigurationError(
-                "SECRET_KEY is not set. Set it to a long random value, e.g. "
-                "`export SECRET_KEY=$(python -c 'import secrets; print(secrets.token_hex(32))')`, "
-                "or set SURVEY_ENV=development for a local trial."
-            )
-        settings["SECRET_KEY"] = "development-only-" + environment
+    settings["SECRET_KEY"] = _secret_key(settings["SECRET_KEY"], environment, instance_path)
     settings.setdefault("SESSION_COOKIE_SECURE", settings["PUBLIC_BASE_URL"].startswith("https://"))
     settings.setdefault("REMEMBER_COOKIE_SECURE", settings["SESSION_COOKIE_SECURE"])
     return settings
+
+
+def _secret_key(configured: str | None, environment: str, instance_path: str) -> str:
+    """The key that signs session cookies.
+
+    Production: ``SECRET_KEY``, at least 32 bytes. Development: ``SECRET_KEY`` if set, otherwise a
+    random key made on the first start and kept in ``instance/secret_key`` (0600) for the next
+    ones, so nobody can sign a cookie with a published constant. Testing: a random key per process.
+    """
+    if environment not in DEVELOPMENT_ENVIRONMENTS:
+        if not configured:
+            raise ConfigurationError("SECRET_KEY is not set. " + HOW_TO_MAKE_A_KEY)
+        if len(configured.encode("utf-8")) < MIN_SECRET_KEY_BYTES:
+            raise ConfigurationError(
+                f"SECRET_KEY is too short: it needs at least {MIN_SECRET_KEY_BYTES} bytes. "
+                + HOW_TO_MAKE_A_KEY
+            )
+        return configured
+    if configured:
+        return configured
+    if environment == "testing":
+        return _TESTING_SECRET_KEY
+    return _development_key(Path(instance_path) / SECRET_KEY_FILE)
+
+
+def _development_key(path: Path) -> str:
+    """Read the kept development key, or make it; the first of several starting processes wins."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+            handle.write(secrets.token_hex(32) + "\n")
+        try:
+            os.link(draft, path)  # atomic: appears complete, never overwrites another's key
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    if stat.S_IMODE(path.stat().st_mode) & 0o077:
+        path.chmod(0o600)
+    key = path.read_text(encoding="ascii", errors="replace").strip()
+    if len(key) < MIN_SECRET_KEY_BYTES:
+        raise ConfigurationError(
+            f"{path} holds no usable key: delete it and a new one is made on the next start."
+        )
+    return key
 
 
 def _int_env(name: str, default: int) -> int:

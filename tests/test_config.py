@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import stat
+
 import pytest
 
 from survey import create_app
@@ -11,8 +13,54 @@ from survey.config import ConfigurationError, load_settings
 def test_production_refuses_a_missing_secret(monkeypatch: pytest.MonkeyPatch, tmp_path):
     monkeypatch.delenv("SECRET_KEY", raising=False)
     monkeypatch.setenv("SURVEY_ENV", "production")
-    with pytest.raises(ConfigurationError, match="SECRET_KEY is not set"):
+    with pytest.raises(ConfigurationError, match="SECRET_KEY is not set") as refused:
         load_settings(str(tmp_path))
+    assert "secrets.token_hex(32)" in str(refused.value)
+    assert "SURVEY_ENV=development" not in str(refused.value)
+
+
+@pytest.mark.parametrize("key", ["x", "s" * 31, "é" * 15])
+def test_production_refuses_a_short_secret(monkeypatch: pytest.MonkeyPatch, tmp_path, key: str):
+    monkeypatch.setenv("SECRET_KEY", key)
+    monkeypatch.setenv("SURVEY_ENV", "production")
+    with pytest.raises(ConfigurationError, match="at least 32 bytes") as refused:
+        load_settings(str(tmp_path))
+    assert "secrets.token_hex(32)" in str(refused.value)
+    assert "SURVEY_ENV=development" not in str(refused.value)
+    monkeypatch.delenv("SURVEY_ENV")  # production is the default
+    with pytest.raises(ConfigurationError, match="at least 32 bytes"):
+        load_settings(str(tmp_path))
+
+
+def test_development_makes_a_random_key_once_and_keeps_it_private(
+    monkeypatch: pytest.MonkeyPatch, tmp_path
+):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("SURVEY_ENV", "development")
+    first = load_settings(str(tmp_path / "one"))["SECRET_KEY"]
+    assert len(first) >= 32 and "development-only" not in first
+    kept = tmp_path / "one" / "secret_key"
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    assert kept.read_text().strip() == first
+    assert load_settings(str(tmp_path / "one"))["SECRET_KEY"] == first  # the next start
+    assert load_settings(str(tmp_path / "two"))["SECRET_KEY"] != first  # another installation
+
+
+def test_a_readable_development_key_file_is_made_private(monkeypatch, tmp_path):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("SURVEY_ENV", "development")
+    kept = tmp_path / "secret_key"
+    kept.write_text("k" * 64 + "\n")
+    kept.chmod(0o644)
+    assert load_settings(str(tmp_path))["SECRET_KEY"] == "k" * 64
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+
+
+def test_testing_uses_a_random_key_per_process(monkeypatch, tmp_path):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    key = load_settings(str(tmp_path), {"TESTING": True})["SECRET_KEY"]
+    assert len(key) >= 32 and "development-only" not in key
+    assert not (tmp_path / "secret_key").exists()
 
 
 def test_environment_settings_are_read(monkeypatch: pytest.MonkeyPatch, tmp_path):
@@ -32,10 +80,11 @@ def test_default_database_is_sqlite_in_the_instance_folder(monkeypatch, tmp_path
     monkeypatch.delenv("SECRET_KEY", raising=False)
     settings = load_settings(str(tmp_path))
     assert settings["DATABASE_URL"] == f"sqlite:///{tmp_path}/survey.sqlite3"
-    assert settings["SECRET_KEY"].startswith("development-only")
+    assert len(settings["SECRET_KEY"]) >= 32
 
 
 def test_wsgi_module_builds_the_app(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("SURVEY_ENV", "development")
+    monkeypatch.setenv("SECRET_KEY", "t" * 40)  # no key file written into the project's instance/
     app = create_app()
     assert {"public.show_form", "admin.dashboard"} <= {r.endpoint for r in app.url_map.iter_rules()}

@@ -1,97 +1,30 @@
-"""Administrator views: thin — validate, call a service, render."""
+"""Administrator views: thin — validate, call a service, render.
+
+Sign-in, sign-out, one's own password, users and the audit log are in account_views.py.
+"""
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import UserMixin, current_user, login_user, logout_user
+from flask_login import current_user
 from werkzeug import Response
 
 from survey.admin import admin_blueprint as bp
-from survey.admin.forms import ConfirmForm, SignInForm, SignOutForm, TargetForm
-from survey.extensions import get_session, login_manager
+from survey.admin.forms import ConfirmForm, SignOutForm, TargetForm
+from survey.extensions import get_session
 from survey.i18n import current_language
 from survey.services import qr
 from survey.services.access import (
     current_scope,
-    public_route,
     requires,
-    start_session_clock,
     visible_agency_ids,
 )
-from survey.services.accounts import authenticate
 from survey.services.errors import NotFound
 from survey.services.overview import response_overview
 from survey.services.service_points import retire_service_point
 from survey.services.targets import add_target, delete_target
 from survey.storage import queries
-from survey.storage.models import User
-
-login_manager.login_view = "admin.sign_in"
-
-
-class SignedInUser(UserMixin):
-    """What Flask-Login keeps of an official: no database object outlives its request."""
-
-    def __init__(self, user: User) -> None:
-        self.id = user.id
-        self.username = user.username
-        self.role = user.role
-        self.sector = user.sector
-        self.scope_agency_id = user.scope_agency_id
-        self.password_changed_at = user.password_changed_at
-
-
-@login_manager.user_loader
-def load_user(user_id: str) -> SignedInUser | None:
-    if not user_id.isdigit():
-        return None
-    user = queries.user_by_id(get_session(), int(user_id))
-    return SignedInUser(user) if user is not None and user.active else None
-
-
-def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for(".dashboard")
-
-
-@bp.route("/sign-in", methods=["GET", "POST"])
-@public_route
-def sign_in() -> Response | tuple[str, int]:
-    form = SignInForm()
-    status = 200
-    if form.validate_on_submit():
-        user = authenticate(
-            get_session(),
-            form.username.data,
-            form.password.data,
-            max_failures=current_app.config["SIGN_IN_MAX_FAILURES"],
-            lockout=current_app.config["SIGN_IN_LOCKOUT"],
-        )
-        if user is not None:
-            session.clear()
-            login_user(SignedInUser(user))
-            start_session_clock()
-            return redirect(_safe_next(request.args.get("next")))
-        flash(_("Wrong username or password."))
-        status = 401
-    elif request.method == "POST":
-        if form.csrf_token.errors:
-            flash(_("The page stayed open too long. Please sign in again."))
-        else:
-            flash(_("Please enter your username and password."))
-        status = 400
-    return render_template("admin/sign_in.html", form=form, language=current_language()), status
-
-
-@bp.post("/sign-out")
-@requires("signed_in")
-def sign_out() -> Response:
-    if SignOutForm().validate_on_submit():
-        logout_user()
-        session.clear()
-    return redirect(url_for("public.index"))
 
 
 @bp.get("/")

@@ -24,8 +24,9 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
+from urllib.parse import urlsplit
 
-from flask import Flask, current_app, flash, g, jsonify, request, session
+from flask import Flask, current_app, flash, g, jsonify, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 from sqlalchemy.orm import Session
@@ -53,6 +54,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 
 SIGNED_IN_AT = "signed_in_at"
 LAST_SEEN_AT = "seen_at"
+SESSION_EPOCH = "epoch"
 
 V = TypeVar("V", bound=Callable[..., Any])
 
@@ -344,11 +346,14 @@ def requires(
 # --- signed-in sessions ---------------------------------------------------------------------
 
 
-def start_session_clock() -> None:
-    """Call right after ``login_user``: the session's sign-in and last-seen times."""
+def start_session_clock(session_epoch: int = 0) -> None:
+    """Call right after ``login_user``: the session's sign-in and last-seen times, and the
+    user's ``session_epoch`` (the session ends once the user's moves on: sign-out elsewhere,
+    password change or reset, disabling, role change)."""
     now = time.time()
     session[SIGNED_IN_AT] = now
     session[LAST_SEEN_AT] = now
+    session[SESSION_EPOCH] = session_epoch
     session.permanent = True
 
 
@@ -359,13 +364,19 @@ def _session_times() -> SessionTimes | None:
     return SessionTimes(float(started), float(seen))
 
 
+def _session_was_revoked() -> bool:
+    """A session signed in before the user's sessions were revoked. A session without the
+    number counts as 0, the number of a user whose sessions were never revoked."""
+    return session.get(SESSION_EPOCH, 0) != getattr(current_user, "session_epoch", 0)
+
+
 def _end_expired_sessions() -> None:
     if "_user_id" not in session or not current_user.is_authenticated:
         return
     now = time.time()
     config = current_app.config
     times = _session_times()
-    if session_has_expired(
+    if _session_was_revoked() or session_has_expired(
         times,
         now,
         idle=config["SESSION_IDLE_TIMEOUT"],
@@ -379,6 +390,49 @@ def _end_expired_sessions() -> None:
         return
     if times is not None and now - times.last_seen_at > 30:
         session[LAST_SEEN_AT] = now
+
+
+PASSWORD_CHANGE_ENDPOINTS = frozenset({"admin.change_password", "admin.sign_out", "static"})
+
+
+def _require_a_new_password() -> Any:
+    """After a password reset, the user's own password first: every other page sends them to
+    the password change page (JSON routes answer 403)."""
+    if not current_user.is_authenticated or not getattr(
+        current_user, "must_change_password", False
+    ):
+        return None
+    view = current_app.view_functions.get(request.endpoint or "")
+    policy = policy_of(view) if view is not None else None
+    if request.endpoint in PASSWORD_CHANGE_ENDPOINTS or policy is None or policy.permission is None:
+        return None  # public pages (the citizen's form, sign-in) stay as they are
+    message_vi = "Vui lòng đặt mật khẩu của riêng bạn trước khi tiếp tục."
+    message_en = "Please choose your own password before going on."
+    if request.path.startswith("/api/") or request.is_json:
+        body = {"error": "password_change_required", "message_vi": message_vi}
+        return jsonify({**body, "message_en": message_en}), 403
+    flash(str(_l("Please choose your own password before going on.")))
+    return redirect(url_for("admin.change_password"))
+
+
+def safe_redirect_target(target: str | None, default: str) -> str:
+    r"""``target`` when it is a path of this site, else ``default`` (for ``?next=`` after sign-in).
+
+    Refused, since a browser could read them as another site or they could split a header:
+    anything but printable ASCII (browsers drop tabs and newlines, so ``/\t/evil`` is
+    ``//evil``), backslashes (read as slashes), a start other than a single ``/`` (``//host``,
+    ``/\host``, ``https:``, ``javascript:``), and anything with a scheme or host once parsed.
+    """
+    if not target or len(target) > 2000:
+        return default
+    if any(not ("!" <= char <= "~") for char in target) or "\\" in target:
+        return default
+    if not target.startswith("/") or target.startswith("//"):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return default
+    return target
 
 
 def _refuse_undeclared_routes() -> Any:
@@ -400,6 +454,7 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = _l("Please sign in to see this page.")
     login_manager.localize_callback = str
     app.before_request(_end_expired_sessions)
+    app.before_request(_require_a_new_password)
     if app.config.get("ACCESS_DEFAULT_DENY", True):
         app.before_request(_refuse_undeclared_routes)
 

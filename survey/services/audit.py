@@ -3,11 +3,15 @@
 ``record`` is the only way in, and this module offers no way to change or remove an event:
 
 * the ORM refuses to flush a changed or deleted ``AuditEvent`` (``AuditLogIsAppendOnly``);
-* the database refuses ``UPDATE`` on ``audit_event`` (a trigger made by migration 0003).
+* the database refuses ``UPDATE`` (migration 0003), ``DELETE`` and, on PostgreSQL, ``TRUNCATE``
+  (migration 0004) on ``audit_event``, with triggers.
 
-Actions in use (``noun.verb``): ``user.created``, ``password.changed``, ``account.locked``,
-``comments.purged``; colleagues add e.g. ``target.changed``, ``service_point.retired``,
-``kiosk.registered``, ``kiosk.revoked``, ``response.excluded``.
+Actions in use (``noun.verb``): ``user.created``, ``user.disabled``, ``user.enabled``,
+``user.unlocked``, ``user.role_changed``, ``user.signed_out``, ``password.changed``,
+``password.reset``, ``sign_in.succeeded``, ``sign_in.failed`` (by ``anonymous``: the username
+typed, the address and the reason, never the password), ``comments.purged``; colleagues add e.g.
+``target.changed``, ``service_point.retired``, ``kiosk.registered``, ``kiosk.revoked``,
+``response.excluded``.
 """
 
 from __future__ import annotations
@@ -23,15 +27,34 @@ from sqlalchemy.orm import Session
 from survey.storage import queries
 from survey.storage.models import AuditEvent
 
-__all__ = ["SYSTEM_ACTOR", "AuditLogIsAppendOnly", "AuditPage", "page_of_events", "record"]
+__all__ = [
+    "ANONYMOUS",
+    "SYSTEM_ACTOR",
+    "AuditLogIsAppendOnly",
+    "AuditPage",
+    "page_of_events",
+    "record",
+]
 
 SYSTEM_ACTOR = "system"
 PAGE_SIZE = 50
 
 
 class Actor(Protocol):
-    id: int
-    username: str
+    @property
+    def id(self) -> int | None: ...
+
+    @property
+    def username(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class _Anonymous:
+    id: None = None
+    username: str = "anonymous"
+
+
+ANONYMOUS = _Anonymous()  # the actor of what someone not signed in did (a failed sign-in)
 
 
 class AuditLogIsAppendOnly(RuntimeError):
@@ -48,7 +71,8 @@ def record(
     """Add one event to the log in the caller's transaction (the caller commits with its change).
 
     ``actor`` is the signed-in user (a ``User`` or Flask-Login's user: anything with ``id`` and
-    ``username``) or None for the command line and the system itself. ``subject`` names what was
+    ``username``), ``ANONYMOUS`` for someone not signed in, or None for the command line and the
+    system itself. ``subject`` names what was
     acted on, e.g. ``"kiosk:12"`` or ``"user:hoa.nguyen"``. ``details`` must be JSON-like; dates
     and other values are stored as their text.
     """

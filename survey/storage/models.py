@@ -284,12 +284,22 @@ class User(Base):
 
     The role's scope is ``sector`` (sector administrators, sector viewers) or ``scope_agency``
     and its sub-units (agency managers, agency viewers); province administrators have neither.
+
+    ``username`` is stored in lower case, and the database refuses any other: with its unique
+    constraint, ``Hoa`` and ``hoa`` cannot be two accounts.
+
+    ``session_epoch`` is copied into each signed-in session and moves on at sign-out, password
+    change or reset, disabling and role changes: every session holding an older number ends on
+    its next request (survey/services/access.py).
+    ``must_change_password``: set by a password reset, cleared when the user picks their own.
     """
 
     __tablename__ = "app_user"
     __table_args__ = (
         CheckConstraint(_in("role", ROLES), name="role"),
         CheckConstraint("sector IS NULL OR " + _in("sector", SECTORS), name="sector"),
+        # With the unique constraint on ``username``: unique regardless of case.
+        CheckConstraint("username = lower(username)", name="username_lower_case"),
     )
 
     id: Mapped[int_pk]
@@ -300,11 +310,33 @@ class User(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
     sector: Mapped[str | None] = mapped_column(String(20))
     scope_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
-    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     password_changed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    must_change_password: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
 
     scope_agency: Mapped[Agency | None] = relationship()
+
+
+class SignInThrottle(Base):
+    """Failed sign-ins of one username from one client address (an IPv6 address counts by its
+    /64), or, under ``address = "*"``, from every address within the current window.
+
+    Keyed by the username as typed (normalised), not by the account, so an unknown username is
+    slowed exactly like a real one and the delay tells nothing about which accounts exist. The
+    rules are in survey/services/accounts.py (``SignInBackOff``).
+    """
+
+    __tablename__ = "sign_in_throttle"
+
+    username: Mapped[str] = mapped_column(String(80), primary_key=True)
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    window_started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_failed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    succeeded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now, index=True)
 
 
 FLAG_KINDS = ("too_fast", "identical_burst", "implausible_rate")

@@ -13,15 +13,19 @@ from sqlalchemy import (
     Row,
     Select,
     SmallInteger,
+    and_,
     bindparam,
     case,
+    delete,
     func,
     insert,
+    or_,
     select,
     text,
     true,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
@@ -37,6 +41,7 @@ from survey.storage.models import (
     ResponseFlag,
     ServicePoint,
     ServiceVolume,
+    SignInThrottle,
     Target,
     User,
 )
@@ -672,15 +677,91 @@ def all_users(session: Session) -> Sequence[User]:
     ).all()
 
 
-def count_failed_sign_in(session: Session, user_id: int) -> int:
-    """Add one failed sign-in in the database itself (safe when two servers count at once)."""
-    session.execute(
-        update(User)
+def user_by_id_for_update(session: Session, user_id: int) -> User | None:
+    """The user, its row locked until the transaction ends (PostgreSQL; SQLite locks on write)."""
+    return session.scalars(
+        select(User)
         .where(User.id == user_id)
-        .values(failed_sign_ins=User.failed_sign_ins + 1)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+
+
+def active_province_admin_ids(session: Session) -> Sequence[int]:
+    """Locked as they are read: two administrators demoting each other at once cannot both see
+    the other still in place."""
+    return session.scalars(
+        select(User.id)
+        .where(User.role == "province_admin", User.active.is_(True))
+        .with_for_update()
+    ).all()
+
+
+def sign_in_throttle(session: Session, username: str, address: str) -> SignInThrottle | None:
+    return session.get(SignInThrottle, (username, address), populate_existing=True)
+
+
+def sign_in_throttle_for_update(
+    session: Session, username: str, address: str, now: dt.datetime
+) -> SignInThrottle:
+    """The counter row of (username, address), made if missing and locked until the transaction
+    ends, so two servers counting the same failure at once both count it."""
+    values = {"username": username, "address": address, "failures": 0, "updated_at": now}
+    dialect = session.get_bind().dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        module = postgresql if dialect == "postgresql" else sqlite
+        session.execute(module.insert(SignInThrottle).values(**values).on_conflict_do_nothing())
+    elif sign_in_throttle(session, username, address) is None:
+        session.execute(insert(SignInThrottle).values(**values))
+    return session.scalars(
+        select(SignInThrottle)
+        .where(SignInThrottle.username == username, SignInThrottle.address == address)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def sign_in_throttles_failing_since(
+    session: Session, since: dt.datetime
+) -> Sequence[SignInThrottle]:
+    """Counter rows with failures counted after ``since`` (for the users page)."""
+    return session.scalars(
+        select(SignInThrottle).where(
+            SignInThrottle.failures > 0, SignInThrottle.last_failed_at > since
+        )
+    ).all()
+
+
+def clear_sign_in_failures(session: Session, username: str) -> int:
+    """Forget the failed sign-ins of a username (an administrator lifts its delays); addresses it
+    signed in from stay known."""
+    result = session.execute(
+        update(SignInThrottle)
+        .where(SignInThrottle.username == username)
+        .values(failures=0, last_failed_at=None, window_started_at=None)
         .execution_options(synchronize_session=False)
     )
-    return int(session.scalar(select(User.failed_sign_ins).where(User.id == user_id)) or 0)
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def forget_sign_in_throttles(
+    session: Session, failed_before: dt.datetime, succeeded_before: dt.datetime
+) -> None:
+    """Drop stale counters: failures only, untouched since ``failed_before``; any row untouched
+    since ``succeeded_before``."""
+    session.execute(
+        delete(SignInThrottle)
+        .where(
+            or_(
+                and_(
+                    SignInThrottle.succeeded_at.is_(None),
+                    SignInThrottle.updated_at < failed_before,
+                ),
+                SignInThrottle.updated_at < succeeded_before,
+            )
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 def add_audit_event(session: Session, **fields: Any) -> AuditEvent:

@@ -107,13 +107,13 @@ def test_viewers_are_read_only_for_a_sector_or_a_subtree(
     session: Session, seeded: SmallProvince, deep: dict[str, int]
 ):
     by_sector = scope_for(
-        session, create_user(session, "v1", PASSWORD, "viewer", sector="education")
+        session, create_user(session, "viewer1", PASSWORD, "viewer", sector="education")
     )
     assert not by_sector.can_manage and by_sector.allows(seeded.school)
     assert not by_sector.allows(seeded.hospital)
     by_agency = scope_for(
         session,
-        create_user(session, "v2", PASSWORD, "viewer", scope_agency_id=deep["branch"]),
+        create_user(session, "viewer2", PASSWORD, "viewer", scope_agency_id=deep["branch"]),
     )
     assert not by_agency.can_manage and by_agency.agency_ids == {deep["branch"], deep["unit"]}
 

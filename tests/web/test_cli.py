@@ -44,7 +44,7 @@ def test_create_admin_and_bad_input(runner: FlaskCliRunner, session: Session):
     again = runner.invoke(args=["create-admin", "chief", "--password", "a-long-secret-1"])
     assert again.exit_code != 0 and "already exists" in again.output
     short = runner.invoke(args=["create-admin", "other", "--password", "short"])
-    assert short.exit_code != 0 and "at least 10" in short.output
+    assert short.exit_code != 0 and "at least 12" in short.output
     assert "Traceback" not in short.output
 
 

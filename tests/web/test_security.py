@@ -246,7 +246,9 @@ def test_province_admin_creates_a_scoped_user_and_sees_it_in_the_audit_log(
     assert event.details["scope_agency_id"] == seeded.department.id
 
 
-def test_sign_in_lockout_is_shown_in_the_audit_log(client: FlaskClient, session: Session):
+def test_sign_in_delay_is_shown_in_the_audit_log(client: FlaskClient, session: Session):
+    """Five failures from one address delay that address (not the account: see
+    tests/web/test_accounts_security.py); each attempt is audited."""
     create_user(session, "chief", PASSWORD)
     token = _token(client.get("/admin/sign-in").get_data(as_text=True))
     for _ in range(5):
@@ -257,8 +259,9 @@ def test_sign_in_lockout_is_shown_in_the_audit_log(client: FlaskClient, session:
     answer = client.post(
         "/admin/sign-in", data={"csrf_token": token, "username": "chief", "password": PASSWORD}
     )
-    assert answer.status_code == 401
-    assert session.scalars(select(AuditEvent).where(AuditEvent.action == "account.locked")).one()
+    assert answer.status_code == 429
+    failed = session.scalars(select(AuditEvent).where(AuditEvent.action == "sign_in.failed")).all()
+    assert [event.details["reason"] for event in failed] == ["wrong_password"] * 5 + ["delayed"]
 
 
 def test_purge_comments_blanks_old_comments_only(
