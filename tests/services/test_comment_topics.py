@@ -22,14 +22,23 @@ Floors, and why:
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
-from survey.services.comments.lexicon import default_lexicon
+from survey.services.comments import lexicon_admin
+from survey.services.comments.lexicon import Term, default_lexicon, lexicon_csv
 from survey.services.comments.tagger import Tagger, canonical, plain, tagger_for
+from survey.services.comments.tagging import current_lexicon, tag_all
 from survey.services.comments.topics import TOPIC_CODES
+from survey.services.importing import ImportRefused
+from survey.services.questionnaires import open_service_point
+from survey.services.responses import submit_response
+from survey.services.spreadsheets import starts_formula
+from survey.storage.models import AuditEvent, CommentState, CommentTopic, User
 
 SAMPLE = Path(__file__).parent / "data" / "comment_topics.csv"
 
@@ -176,3 +185,98 @@ def test_the_tagger_explains_its_matches(tagger: Tagger):
     tagging = tagger.tag("Không phải chờ đợi")
     (match,) = tagging.matches
     assert match.term.text == "chờ đợi" and match.negated and match.effect == "praise"
+
+
+# --- stored comments: batch tagging, the province's lexicon, the command line ----------------
+
+
+def _comment(session, point, text: str | None, key: str, day: int = 1) -> int:
+    found, questionnaire = open_service_point(session, point.public_code)
+    return submit_response(
+        session,
+        point=found,
+        questionnaire=questionnaire,
+        answers={item.code: 4 for item in questionnaire.items},
+        idempotency_key=f"topics-{key}-0123456789",
+        channel="qr",
+        comment=text,
+        submitted_at=dt.datetime(2025, 8, day, 3, tzinfo=dt.UTC),
+    ).response_id
+
+
+def _topics(session) -> dict[int, set[str]]:
+    found: dict[int, set[str]] = {}
+    for row in session.execute(select(CommentTopic.response_id, CommentTopic.topic)):
+        found.setdefault(row.response_id, set()).add(row.topic)
+    return found
+
+
+def test_the_citizens_post_stores_no_topic_and_a_batch_tags_later(session, seeded):
+    waiting = _comment(session, seeded.desk, "Chờ lâu quá", "a")
+    praise = _comment(session, seeded.desk, "Cán bộ nhiệt tình", "b")
+    nothing = _comment(session, seeded.desk, "Không có ý kiến", "c")
+    _comment(session, seeded.desk, None, "d")  # no comment: nothing to tag
+    assert _topics(session) == {}
+    run = tag_all(session)
+    assert (run.tagged, run.remaining) == (3, 0)
+    assert _topics(session) == {waiting: {"waiting"}, praise: {"praise"}}
+    states = session.scalars(select(CommentState)).all()
+    assert {s.response_id for s in states} == {waiting, praise, nothing}  # tagged, even if none
+    assert tag_all(session).tagged == 0  # nothing left
+
+
+def test_a_province_change_to_the_lexicon_retags_lazily(session, seeded):
+    admin = User(username="chief", password_hash="x", role="province_admin")
+    session.add(admin)
+    session.commit()
+    noisy = _comment(session, seeded.desk, "Loa gọi số quá ồn ào", "e")
+    tag_all(session)
+    assert _topics(session) == {noisy: {"facilities"}}
+    lexicon_admin.remove_term(session, admin, "facilities", "ồn ào")
+    lexicon_admin.set_term(session, admin, "waiting", "loa gọi số", "=")
+    lexicon_admin.set_term(session, admin, "general", "ồn ào", "-")
+    assert tag_all(session).tagged == 1  # the version changed: tagged again
+    assert _topics(session) == {noisy: {"waiting"}}
+    lexicon_admin.restore_term(session, admin, "facilities", "ồn ào")
+    page = lexicon_admin.lexicon_page(session)
+    sources = {entry.term.text: entry.source for entry in page.entries["waiting"]}
+    assert sources["loa gọi số"] == "added" and sources["chờ đợi"] == "shipped"
+    actions = session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+    assert actions == [
+        "comment_lexicon.removed",
+        "comment_lexicon.changed",
+        "comment_lexicon.changed",
+        "comment_lexicon.restored",
+    ]
+
+
+def test_a_lexicon_file_replaces_the_provinces_lexicon_all_or_nothing(session, seeded):
+    admin = User(username="chief", password_hash="x", role="province_admin")
+    session.add(admin)
+    session.commit()
+    shipped = lexicon_csv(default_lexicon()).decode("utf-8-sig").splitlines()
+    edited = [line for line in shipped if line != "waiting,xếp hàng,complaint"]
+    edited.append("fees,phụ thu,complaint")
+    report = lexicon_admin.import_lexicon(session, admin, "\n".join(edited).encode(), "tu-dien.csv")
+    assert report.added == {"term": 1} and report.changed == {"removed": 1}
+    lexicon = current_lexicon(session)
+    assert Term("fees", "phụ thu", "-") in lexicon.terms
+    assert not any(t.text == "xếp hàng" and t.topic == "waiting" for t in lexicon.terms)
+    bad = "topic,term,polarity\nwaiting,chờ,complaint\nnoise,ồn,complaint\nfees,=1+1,praise\n"
+    with pytest.raises(ImportRefused) as refused:
+        lexicon_admin.import_lexicon(session, admin, bad.encode(), "bad.csv")
+    assert [p.row for p in refused.value.report.problems] == [3, 4]
+    assert current_lexicon(session).version == lexicon.version  # nothing changed
+
+
+def test_the_exported_lexicon_holds_no_formula(tmp_path):
+    text = lexicon_csv(default_lexicon()).decode("utf-8-sig")
+    assert not any(starts_formula(cell) for line in text.splitlines() for cell in line.split(","))
+
+
+def test_tag_comments_command(runner, session, seeded):
+    _comment(session, seeded.desk, "Thủ tục rườm rà", "f")
+    result = runner.invoke(args=["tag-comments", "--batch", "10"])
+    assert result.exit_code == 0, result.output
+    assert "Tagged 1 comments" in result.output and "0 left" in result.output
+    assert runner.invoke(args=["tag-comments", "--limit", "0"]).exit_code == 2
