@@ -9,17 +9,16 @@ How a comment is read:
 2. **Syllables.** Each word is split into lower-cased syllables, and each syllable is compared in
    a canonical form in which the tone mark is taken apart from the letter, so ``hoà`` and
    ``hòa``, ``khoẻ`` and ``khỏe`` (old and new tone placement) are the same syllable.
-3. **Terms.** A lexicon term matches a run of syllables that starts and ends on word boundaries:
-   ``phí`` is found in ``lệ phí cao`` but not inside the word ``lãng phí``, nor ``mạng`` inside
-   ``tính mạng``. Where terms overlap the longest wins (``ghế ngồi chờ``, a facility, hides the
-   waiting cue ``chờ``).
+3. **Terms.** A term of one syllable matches only a whole word: ``phí`` is found in ``lệ phí
+   cao`` but not inside the word ``lãng phí``, nor ``mạng`` inside ``tính mạng``. A term of two or
+   more syllables is specific enough to match any run of syllables, whatever the segmenter made
+   of it (it joins words wrongly now and then: ``khoa | nội cáu | gắt``, and at random in
+   unaccented text: ``can | bo thai | do | kem``). Where terms overlap the longest wins (``ghế
+   ngồi chờ``, a facility, hides the waiting cue ``chờ``).
 4. **Unaccented typing.** A syllable typed without any diacritic (``cho doi lau``) matches the
    accented syllable of a term of two or more syllables (``chờ đợi``). Single-syllable terms
    need their diacritics, because without them they are too ambiguous (``cho`` is "give",
-   ``chờ`` "wait"; ``phi`` is not ``phí``); the lexicon may list unaccented forms itself. The
-   segmenter is trained on accented text and joins unaccented syllables at random (``can | bo
-   thai | do | kem``), so a run typed wholly without diacritics is matched without the word
-   boundary rule.
+   ``chờ`` "wait"; ``phi`` is not ``phí``); the lexicon may list unaccented forms itself.
 5. **Clauses.** Punctuation and the conjunctions ``nhưng``, ``mà``, ``tuy``, ``song`` end a
    clause. ``Cán bộ nhiệt tình nhưng chờ lâu`` has two clauses: praise, then waiting.
 6. **Negation (cheap on purpose).** A term is negated when ``không``, ``chẳng``, ``chả``,
@@ -225,8 +224,8 @@ class Tagger:
                 end = start + len(pattern.canonical)
                 if end > len(syllables) or not _same(syllables[start:end], pattern):
                     continue
-                typed_plain = not any(s.accented for s in syllables[start:end])
-                if typed_plain or (first.word_start and syllables[end - 1].word_end):
+                several = end - start > 1
+                if several or (first.word_start and syllables[end - 1].word_end):
                     found.append((start, end, pattern.term))
         return found
 
