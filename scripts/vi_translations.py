@@ -332,6 +332,13 @@ VIETNAMESE = {
     "Source": "Nguồn",
     "Shipped terms the province removed": "Các cụm từ mặc định tỉnh đã bỏ",
     "Put back": "Khôi phục",
+    # Alerts on the province page (templates/reports/_alerts.html)
+    "Alerts": "Cảnh báo",
+    "%(count)s of %(checked)s agencies are significantly below their target or have fallen significantly since %(previous)s:": "%(count)s trong số %(checked)s cơ quan thấp hơn rõ rệt so với mục tiêu hoặc đã giảm rõ rệt so với %(previous)s:",
+    "Below target": "Dưới mục tiêu",
+    "Fallen since the previous period": "Giảm so với kỳ trước",
+    "No agency is significantly below its target or has fallen significantly since %(previous)s.": "Không có cơ quan nào thấp hơn rõ rệt so với mục tiêu hay giảm rõ rệt so với %(previous)s.",
+    "Each agency is tested on its own at the 95 percent level, only with at least %(n)s responses; with many agencies a few alerts can be chance.": "Mỗi cơ quan được kiểm định riêng ở mức tin cậy 95%%, chỉ khi có ít nhất %(n)s phiếu; khi có nhiều cơ quan, một vài cảnh báo có thể chỉ do ngẫu nhiên.",
 }
 
 
