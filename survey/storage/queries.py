@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
@@ -773,6 +773,8 @@ def refresh_statistics(session: Session) -> None:
 
 # --- Comments: topics, inbox, read marks, lexicon changes (survey/services/comments/) ---
 
+_AnySelect = TypeVar("_AnySelect", bound=Select[*tuple[Any, ...]])
+
 
 def _comment_conditions(
     *,
@@ -808,7 +810,8 @@ def _comment_conditions(
     return conditions
 
 
-def _comments_from(query: Select[Any]) -> Select[Any]:
+def _comments_from(query: _AnySelect) -> _AnySelect:
+    """The query joined to the comment's service point and agency (for the scope filters)."""
     return query.join(ServicePoint, Response.service_point_id == ServicePoint.id).join(
         Agency, ServicePoint.agency_id == Agency.id
     )

@@ -324,7 +324,8 @@ def _topic_counts(
         tagged_in_period += in_period(moment)
     by_topic = {code: dict.fromkeys(keys, 0) for code in TOPIC_CODES}
     totals = dict.fromkeys(TOPIC_CODES, 0)
-    for moment, topic in with_topic:
+    for row in with_topic:
+        moment, topic = row.submitted_at, row.topic
         if topic not in by_topic:
             continue
         quarter = _quarter_of(moment)
