@@ -283,8 +283,16 @@ def _quarter_of(moment: dt.datetime) -> str:
     return f"{local.year}-Q{(local.month - 1) // 3 + 1}"
 
 
-def _trend_quarters(period: Period | None) -> list[Period]:
-    last_day = period.last if period else dt.datetime.now(VIETNAM_TIME).date()
+def _trend_quarters(period: Period | None, latest: dt.datetime | None) -> list[Period]:
+    """The quarters of the trend, oldest first: those the period touches (at least four, at
+    most eight, ending with its last quarter), or without a period the four quarters ending with
+    the latest comment's."""
+    if period is not None:
+        last_day = period.last
+    elif latest is not None:
+        last_day = latest.astimezone(VIETNAM_TIME).date()
+    else:
+        last_day = dt.datetime.now(VIETNAM_TIME).date()
     wanted = TREND_QUARTERS[0]
     if period is not None:
         first_key = _quarter_of(local_day_start(period.first))
@@ -302,22 +310,23 @@ def _topic_counts(
     session: Session, chosen: dict[str, Any], period: Period | None
 ) -> tuple[list[TopicCount], list[Period], list[int], int]:
     """Topic counts of the period (all time without one) and per quarter of the trend."""
-    quarters = _trend_quarters(period)
-    start = local_day_start(quarters[0].first)
-    if period is not None:
-        start = min(start, local_day_start(period.first))
-    end = local_day_start(quarters[-1].last + dt.timedelta(days=1))
-    if period is not None:
-        end = max(end, local_day_start(period.last + dt.timedelta(days=1)))
     args = {k: v for k, v in chosen.items() if k not in ("start", "end")}
     if period is None:
         start = dt.datetime(1990, 1, 1, tzinfo=dt.UTC)
+        end = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    else:
+        earliest = _trend_quarters(period, None)[0]
+        start = local_day_start(min(earliest.first, period.first))
+        end = local_day_start(period.last + dt.timedelta(days=1))
     with_topic, tagged = queries.comment_topic_times(session, start=start, end=end, **args)
+    latest = max((row.submitted_at for row in tagged), default=None)
+    quarters = _trend_quarters(period, latest)
     keys = [q.key for q in quarters]
     in_period = _in_period(period)
     per_quarter = {k: 0 for k in keys}
     tagged_in_period = 0
-    for (moment,) in tagged:
+    for row in tagged:
+        moment = row.submitted_at
         quarter = _quarter_of(moment)
         if quarter in per_quarter:
             per_quarter[quarter] += 1
