@@ -9,6 +9,7 @@ import click
 from flask import Flask, current_app
 
 from survey.cli_retention import register_retention_commands
+from survey.commands import comments as comment_commands
 from survey.extensions import get_session
 from survey.services import qr
 from survey.services.accounts import (
@@ -43,6 +44,7 @@ def _parse_day(_ctx: click.Context, _param: click.Parameter, value: str | None) 
 
 def register_commands(app: Flask) -> None:
     register_retention_commands(app)
+    comment_commands.register(app)
 
     @app.cli.command("init-db")
     def init_db() -> None:

@@ -422,3 +422,66 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(60), index=True)
     subject: Mapped[str] = mapped_column(String(300))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+# --- Comments inbox: topics, read marks, lexicon overrides (survey/services/comments/) ---
+
+LEXICON_ACTIONS = ("add", "remove")
+LEXICON_POLARITIES = ("-", "+", "=", "0")
+
+
+class CommentState(Base):
+    """What officials' tools know of one comment: the lexicon version that tagged it (a changed
+    lexicon re-tags it lazily) and, later, the complaint case it was linked to.
+
+    ``complaint_case_id`` is the hook for the dossier/complaint issue: it is a plain nullable
+    integer until that table exists; its migration adds the foreign key.
+    """
+
+    __tablename__ = "comment_state"
+
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id"), primary_key=True)
+    lexicon_version: Mapped[str] = mapped_column(String(16))
+    tagged_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+    complaint_case_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class CommentTopic(Base):
+    """One topic a comment is about (``survey.services.comments.topics``), found by the tagger."""
+
+    __tablename__ = "comment_topic"
+
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id"), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(20), primary_key=True, index=True)
+
+
+class CommentRead(Base):
+    """A comment marked as read for one scope (the province, a sector, an agency subtree): the
+    officials who share a scope share one inbox, and each level of the hierarchy has its own."""
+
+    __tablename__ = "comment_read"
+
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id"), primary_key=True)
+    scope_key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    read_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+    read_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+
+
+class CommentLexiconTerm(Base):
+    """The province's change to the shipped topic lexicon: a term added (or its polarity
+    changed) or a shipped term removed. The tagger uses shipped terms + these changes."""
+
+    __tablename__ = "comment_lexicon_term"
+    __table_args__ = (
+        UniqueConstraint("topic", "term"),
+        CheckConstraint(_in("action", LEXICON_ACTIONS), name="action"),
+        CheckConstraint(_in("polarity", LEXICON_POLARITIES), name="polarity"),
+    )
+
+    id: Mapped[int_pk]
+    topic: Mapped[str] = mapped_column(String(20))
+    term: Mapped[str] = mapped_column(String(80))
+    polarity: Mapped[str] = mapped_column(String(1))
+    action: Mapped[str] = mapped_column(String(10))
+    changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
@@ -27,12 +27,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
+from sqlalchemy.orm import Session, aliased, contains_eager, joinedload, selectinload
 
 from survey.storage.models import (
     Agency,
     Answer,
     AuditEvent,
+    CommentLexiconTerm,
+    CommentRead,
+    CommentState,
+    CommentTopic,
     Item,
     Kiosk,
     Questionnaire,
@@ -845,3 +849,266 @@ def refresh_statistics(session: Session) -> None:
     if session.get_bind().dialect.name == "postgresql":
         for table in (Response.__table__, Answer.__table__, ServiceVolume.__table__):
             session.execute(text(f"ANALYZE {table.name}"))
+
+
+# --- Comments: topics, inbox, read marks, lexicon changes (survey/services/comments/) ---
+
+_AnySelect = TypeVar("_AnySelect", bound=Select[*tuple[Any, ...]])
+
+
+def _comment_conditions(
+    *,
+    agency_ids: frozenset[int] | None,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    sector: str | None = None,
+    channel: str | None = None,
+    topic: str | None = None,
+    read: bool | None = None,
+    scope_key: str = "",
+) -> list[ColumnElement[bool]]:
+    """Comments (not blank, response not excluded) of these agencies (None: every agency) that
+    pass the inbox's filters. ``read`` looks at the marks of ``scope_key`` only."""
+    conditions: list[ColumnElement[bool]] = [
+        Response.comment.is_not(None),
+        Response.excluded.is_(False),
+        *_submitted_between(start, end),
+    ]
+    if agency_ids is not None:
+        conditions.append(ServicePoint.agency_id.in_(agency_ids))
+    if sector is not None:
+        conditions.append(Agency.sector == sector)
+    if channel is not None:
+        conditions.append(Response.channel == channel)
+    if topic is not None:
+        conditions.append(
+            Response.id.in_(select(CommentTopic.response_id).where(CommentTopic.topic == topic))
+        )
+    if read is not None:
+        marked = select(CommentRead.response_id).where(CommentRead.scope_key == scope_key)
+        conditions.append(Response.id.in_(marked) if read else Response.id.not_in(marked))
+    return conditions
+
+
+def _comments_from(query: _AnySelect) -> _AnySelect:
+    """The query joined to the comment's service point and agency (for the scope filters)."""
+    return query.join(ServicePoint, Response.service_point_id == ServicePoint.id).join(
+        Agency, ServicePoint.agency_id == Agency.id
+    )
+
+
+def comment_page(
+    session: Session, *, limit: int, offset: int, scope_key: str, **filters: Any
+) -> Sequence[Row[Any]]:
+    """Newest comments first, with their place, read mark (of ``scope_key``) and case link."""
+    reader = aliased(User)
+    query = (
+        select(
+            Response.id,
+            Response.submitted_at,
+            Response.comment,
+            Response.channel,
+            Agency.id.label("agency_id"),
+            Agency.code.label("agency_code"),
+            Agency.name_vi.label("agency_vi"),
+            Agency.name_en.label("agency_en"),
+            Agency.sector,
+            ServicePoint.public_code,
+            ServicePoint.name_vi.label("point_vi"),
+            ServicePoint.name_en.label("point_en"),
+            CommentRead.read_at,
+            reader.username.label("read_by"),
+            CommentState.lexicon_version,
+            CommentState.complaint_case_id,
+        )
+        .select_from(Response)
+        .outerjoin(
+            CommentRead,
+            (CommentRead.response_id == Response.id) & (CommentRead.scope_key == scope_key),
+        )
+        .outerjoin(reader, CommentRead.read_by_id == reader.id)
+        .outerjoin(CommentState, CommentState.response_id == Response.id)
+    )
+    return session.execute(
+        _comments_from(query)
+        .where(*_comment_conditions(scope_key=scope_key, **filters))
+        .order_by(Response.submitted_at.desc(), Response.id.desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+
+
+def count_comments(session: Session, *, scope_key: str = "", **filters: Any) -> int:
+    query = _comments_from(select(func.count(Response.id)).select_from(Response))
+    return int(
+        session.scalar(query.where(*_comment_conditions(scope_key=scope_key, **filters))) or 0
+    )
+
+
+def topics_of_comments(session: Session, response_ids: Iterable[int]) -> dict[int, list[str]]:
+    ids = list(response_ids)
+    found: dict[int, list[str]] = {i: [] for i in ids}
+    for start in range(0, len(ids), 1000):
+        rows = session.execute(
+            select(CommentTopic.response_id, CommentTopic.topic).where(
+                CommentTopic.response_id.in_(ids[start : start + 1000])
+            )
+        )
+        for response_id, topic in rows:
+            found[response_id].append(topic)
+    return found
+
+
+def comments_to_tag(
+    session: Session,
+    version: str,
+    limit: int,
+    response_ids: Iterable[int] | None = None,
+    **filters: Any,
+) -> Sequence[Row[Any]]:
+    """(id, comment) of comments never tagged or tagged by another lexicon version, newest
+    first; only among ``response_ids`` when given, else among those passing ``filters``."""
+    query = (
+        select(Response.id, Response.comment)
+        .select_from(Response)
+        .outerjoin(CommentState, CommentState.response_id == Response.id)
+        .where(
+            Response.comment.is_not(None),
+            (CommentState.response_id.is_(None)) | (CommentState.lexicon_version != version),
+        )
+    )
+    if response_ids is not None:
+        query = query.where(Response.id.in_(list(response_ids)))
+    elif filters:
+        query = _comments_from(query).where(*_comment_conditions(**filters))
+    return session.execute(
+        query.order_by(Response.submitted_at.desc(), Response.id.desc()).limit(limit)
+    ).all()
+
+
+def count_comments_to_tag(session: Session, version: str, **filters: Any) -> int:
+    query = (
+        select(func.count(Response.id))
+        .select_from(Response)
+        .outerjoin(CommentState, CommentState.response_id == Response.id)
+        .where((CommentState.response_id.is_(None)) | (CommentState.lexicon_version != version))
+    )
+    if filters:
+        query = _comments_from(query).where(*_comment_conditions(**filters))
+    else:
+        query = query.where(Response.comment.is_not(None))
+    return int(session.scalar(query) or 0)
+
+
+def store_comment_topics(
+    session: Session, topics: dict[int, frozenset[str]], version: str, when: dt.datetime
+) -> None:
+    """Replace the topics of these comments and note the lexicon version that found them (a
+    linked complaint case is kept)."""
+    ids = list(topics)
+    if not ids:
+        return
+    session.execute(delete(CommentTopic).where(CommentTopic.response_id.in_(ids)))
+    rows = [{"response_id": i, "topic": t} for i, found in topics.items() for t in sorted(found)]
+    if rows:
+        session.execute(insert(CommentTopic), rows)
+    known = set(
+        session.scalars(select(CommentState.response_id).where(CommentState.response_id.in_(ids)))
+    )
+    if known:
+        session.execute(
+            update(CommentState)
+            .where(CommentState.response_id.in_(known))
+            .values(lexicon_version=version, tagged_at=when)
+            .execution_options(synchronize_session=False)
+        )
+    new = [
+        {"response_id": i, "lexicon_version": version, "tagged_at": when}
+        for i in ids
+        if i not in known
+    ]
+    if new:
+        session.execute(insert(CommentState), new)
+
+
+def comment_topic_times(
+    session: Session, *, start: dt.datetime, end: dt.datetime, **filters: Any
+) -> tuple[Sequence[Row[Any]], Sequence[Row[Any]]]:
+    """For the topic trend: (submitted_at, topic) of tagged comments, and submitted_at of every
+    tagged comment (the denominator), in [start, end)."""
+    conditions = _comment_conditions(start=start, end=end, **filters)
+    tagged = _comments_from(
+        select(Response.submitted_at)
+        .select_from(Response)
+        .join(CommentState, CommentState.response_id == Response.id)
+    ).where(*conditions)
+    with_topic = _comments_from(
+        select(Response.submitted_at, CommentTopic.topic)
+        .select_from(Response)
+        .join(CommentTopic, CommentTopic.response_id == Response.id)
+    ).where(*conditions)
+    return session.execute(with_topic).all(), session.execute(tagged).all()
+
+
+def comment_ids_within(
+    session: Session, response_ids: Iterable[int], agency_ids: frozenset[int] | None
+) -> set[int]:
+    """Those of the ids that are comments of these agencies (None: every agency)."""
+    ids = list(response_ids)
+    if not ids:
+        return set()
+    query = _comments_from(select(Response.id).select_from(Response)).where(
+        Response.id.in_(ids), Response.comment.is_not(None)
+    )
+    if agency_ids is not None:
+        query = query.where(ServicePoint.agency_id.in_(agency_ids))
+    return set(session.scalars(query))
+
+
+def mark_comments(
+    session: Session, response_ids: Iterable[int], scope_key: str, user_id: int | None, read: bool
+) -> int:
+    """Mark comments read (or unread again) for a scope; returns how many changed."""
+    ids = set(response_ids)
+    already = set(
+        session.scalars(
+            select(CommentRead.response_id).where(
+                CommentRead.scope_key == scope_key, CommentRead.response_id.in_(ids)
+            )
+        )
+    )
+    if not read:
+        if already:
+            session.execute(
+                delete(CommentRead).where(
+                    CommentRead.scope_key == scope_key, CommentRead.response_id.in_(already)
+                )
+            )
+        return len(already)
+    new = sorted(ids - already)
+    if new:
+        session.execute(
+            insert(CommentRead),
+            [{"response_id": i, "scope_key": scope_key, "read_by_id": user_id} for i in new],
+        )
+    return len(new)
+
+
+def lexicon_changes(session: Session) -> Sequence[CommentLexiconTerm]:
+    return session.scalars(
+        select(CommentLexiconTerm).order_by(CommentLexiconTerm.topic, CommentLexiconTerm.term)
+    ).all()
+
+
+def lexicon_change(session: Session, topic: str, term: str) -> CommentLexiconTerm | None:
+    return session.scalar(
+        select(CommentLexiconTerm).where(
+            CommentLexiconTerm.topic == topic, CommentLexiconTerm.term == term
+        )
+    )
+
+
+def replace_lexicon_changes(session: Session, rows: list[dict[str, Any]]) -> None:
+    session.execute(delete(CommentLexiconTerm))
+    if rows:
+        session.execute(insert(CommentLexiconTerm), rows)

@@ -1,0 +1,1 @@
+"""Command-line commands grouped by feature; ``survey/cli.py`` registers each module."""
