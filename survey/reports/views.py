@@ -12,6 +12,7 @@ from survey.i18n import current_language
 from survey.reports import reports_blueprint as bp
 from survey.services import report_exports, report_pdf
 from survey.services.access import current_scope, report_allowed, requires, visible_agency_ids
+from survey.services.alerts import alerts_for_report
 from survey.services.errors import InvalidInput, NotFound
 from survey.services.periods import Period, custom_period, ensure_supported, parse_period
 from survey.services.report_charts import charts_for
@@ -80,6 +81,7 @@ def scope(kind: str, key: str) -> str:
         "reports/scope.html",
         report=report,
         charts=charts_for(report, language),
+        alerts=alerts_for_report(get_session(), report) if kind == "province" else None,
         periods=period_choices(get_session()),
         language=language,
         kind=kind,

@@ -241,3 +241,14 @@ def test_export_responses_neutralises_formulas_and_is_logged(
     for day in ("9999-12-31", "0001-01-01"):
         far = runner.invoke(args=["export-responses", str(out), "--to", day])
         assert far.exit_code == 2 and "exports cover the years" in far.output, far.output
+
+
+def test_the_province_page_lists_its_alerts(
+    client: FlaskClient, session: Session, province: SmallProvince
+):
+    _sign_in(client, session, "chief.alerts", role="province_admin")
+    page = client.get("/reports/province/all?period=2025-Q1").get_data(as_text=True)
+    assert 'id="alerts"' in page
+    assert "Không có cơ quan nào thấp hơn rõ rệt so với mục tiêu" in page  # Vietnamese by default
+    agency_page = client.get(f"/reports/agency/{province.department.code}?period=2025-Q1")
+    assert 'id="alerts"' not in agency_page.get_data(as_text=True)
