@@ -32,9 +32,24 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--satisfied-from", type=float, default=4.0)
     p.add_argument("--by", help="grouping column(s), comma-separated (cross-classified)")
     p.add_argument("--strata", help="stratum column (default: service_point)")
-    p.add_argument("--psu", help="primary sampling unit column (general design)")
+    p.add_argument(
+        "--psu",
+        help="primary sampling unit column (general design); for a multistage design one id "
+        "column per stage, comma-separated (psu,person as R's ids=~psu+person)",
+    )
     p.add_argument("--weight", help="sampling weight column (general design)")
-    p.add_argument("--fpc", help="population size column (default for the counter design: volume)")
+    p.add_argument(
+        "--fpc",
+        help="population size column (default for the counter design: volume); one per --psu "
+        "stage, comma-separated (N1,N2 as R's fpc=~N1+N2), to add the within-PSU variance",
+    )
+    p.add_argument(
+        "--lonely-psu",
+        choices=["fail", "adjust", "average", "certainty", "remove"],
+        default="fail",
+        help="strata with a single sampled PSU, as R's options(survey.lonely.psu=): fail (R's "
+        "default: stop and name them), adjust, average, certainty or remove",
+    )
     p.add_argument(
         "--rake",
         action="append",
@@ -121,11 +136,19 @@ def _design(args: argparse.Namespace, data: Any) -> Any:
 
     if args.psu or args.weight:
         design = general_design(
-            data, strata=args.strata, psu=args.psu, weight=args.weight, fpc=args.fpc
+            data,
+            strata=args.strata,
+            psu=_split(args.psu),
+            weight=args.weight,
+            fpc=_split(args.fpc),
+            lonely_psu=args.lonely_psu,
         )
     else:
         design = counter_design(
-            data, service_point=args.strata or "service_point", volume=args.fpc or "volume"
+            data,
+            service_point=args.strata or "service_point",
+            volume=args.fpc or "volume",
+            lonely_psu=args.lonely_psu,
         )
     if args.rake:
         import pandas as pd
@@ -160,9 +183,14 @@ def _design_columns(args: argparse.Namespace) -> tuple[list[str], list[str]]:
     numeric: list[str] = []
     categorical: list[str] = []
     if args.psu or args.weight:
-        categorical += [c for c in (args.strata, args.psu) if c]
-        numeric += [c for c in (args.weight, args.fpc) if c]
+        categorical += [c for c in (args.strata,) if c] + _split(args.psu)
+        numeric += [c for c in (args.weight,) if c] + _split(args.fpc)
     else:
+        if len(_split(args.fpc)) > 1:
+            raise AnalysisError(
+                f"--fpc {args.fpc!r} gives several stages but the counter design has one: give "
+                "--psu with one id column per stage for a multistage design"
+            )
         categorical.append(args.strata or "service_point")
         numeric.append(args.fpc or "volume")
     for spec in args.rake:
@@ -262,15 +290,19 @@ def run_indices(args: argparse.Namespace) -> str:
             **common,
         )
     elif args.measure == "prop":
-        ests = estimators.estimate_proportion(
-            data,
-            items[0],
-            design,
-            by or None,
-            satisfied_from=args.satisfied_from,
-            ci_method=args.ci,
-            **common,
-        )
+        ests = [
+            e
+            for item in items
+            for e in estimators.estimate_proportion(
+                data,
+                item,
+                design,
+                by or None,
+                satisfied_from=args.satisfied_from,
+                ci_method=args.ci,
+                **common,
+            )
+        ]
     elif args.measure == "ratio":
         ests = estimators.estimate_ratio(
             data,
@@ -282,9 +314,13 @@ def run_indices(args: argparse.Namespace) -> str:
             **common,
         )
     else:
-        ests = estimators.estimate_mean(
-            data, items[0], design, by or None, index=args.index, **common
-        )
+        ests = [
+            e
+            for item in items
+            for e in estimators.estimate_mean(
+                data, item, design, by or None, index=args.index, **common
+            )
+        ]
     target = None
     tester = None
     if args.target:
@@ -323,13 +359,18 @@ def run_indices(args: argparse.Namespace) -> str:
         "items": items,
         "by": by,
         "design": design.description,
+        "lonely_psu": design.lonely_psu,
         "ci_method": args.ci if (elements or args.measure != "mean") else "wald",
         "confidence_level": args.level,
         "min_n": args.min_n,
         "target": target.label() if target else None,
+        "deff_definition": estimators.DEFF_DEFINITION,
         "groups": rows,
     }
-    return _emit(rows, args.format, payload, "groups")
+    out = _emit(rows, args.format, payload, "groups")
+    if args.format == "table":
+        out += f"\n\ndesign: {design.description}\n{estimators.DEFF_DEFINITION}"
+    return out
 
 
 def run_compare(args: argparse.Namespace) -> str:
@@ -339,6 +380,11 @@ def run_compare(args: argparse.Namespace) -> str:
     if not by:
         raise AnalysisError("compare needs --by (the groups to compare, e.g. agency)")
     items = _items(args)
+    if args.measure in ("prop", "mean") and len(items) > 1:
+        raise AnalysisError(
+            f"compare --measure {args.measure} tests one item, but --items gives {len(items)} "
+            f"({', '.join(items)}): run compare once per item, or use --measure ratio to pool them"
+        )
     within = [args.within] if args.within else []
     numeric, categorical = _design_columns(args)
     data = _read_csv(

@@ -180,7 +180,9 @@ def rao_scott_test(
     domain's sample size N; Δ̂ = (C'D⁻¹C/N)⁻¹ C'D⁻¹V̂D⁻¹C with C the interaction contrasts
     orthogonalised on the main effects, D = diag(p̂) of cell proportions and V̂ their design
     covariance; F = X²/tr(Δ̂) on d = tr(Δ̂)²/tr(Δ̂²) and d·ν degrees of freedom, ν = PSUs − strata
-    of the domain (Rao & Scott 1984; R ``svychisq(~row + col, subset, statistic="F")``).
+    of the domain (Rao & Scott 1984; R ``svychisq(~row + col, subset, statistic="F")``). On a
+    calibrated (raked, post-stratified) design R's subset keeps every row, so N is the whole
+    sample's size and ν the whole design's PSUs − strata, as here.
     """
     d_idx = np.flatnonzero(domain)
     r_codes, r_uniq = pd.factorize(row_codes[d_idx], sort=True)
@@ -198,8 +200,14 @@ def rao_scott_test(
     p = np.bincount(cells[d_idx], weights=w[d_idx], minlength=n_cells) / big_w
     z = np.where(domain, w / big_w, 0.0)
     v = vcov_groups(design, z, cells, n_cells, u=-wd / big_w, q=p)
-    n = float(len(d_idx))
-    nu = float(df_by_group(design, np.where(domain, 0, -1), 1)[0])
+    if design.calibrations:
+        # R keeps every row of a calibrated design's subset (weight 0 outside it), so svychisq's
+        # N = nrow(mm) is the whole sample and ν counts every PSU and stratum of the design
+        n = float(design.n_rows)
+        nu = float(df_by_group(design, np.zeros(design.n_rows, dtype=np.int64), 1)[0])
+    else:
+        n = float(len(d_idx))
+        nu = float(df_by_group(design, np.where(domain, 0, -1), 1)[0])
     table = (p * n).reshape(nc, nr).T  # nr × nc
     expected = np.outer(table.sum(1), table.sum(0)) / n
     with np.errstate(divide="ignore", invalid="ignore"):

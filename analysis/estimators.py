@@ -47,6 +47,13 @@ NOT_ESTIMABLE_NOTE = (
     "so its sampling variance cannot be estimated"
 )
 INSUFFICIENT_NOTE = "fewer than {min_n} respondents: too few to report"
+#: The one design-effect definition of every estimate (Kish 1965; R ``svymean(deff=TRUE)``).
+DEFF_DEFINITION = (
+    "deff = design variance / variance of a simple random sample of the same n drawn without "
+    "replacement from a population of Σw (R svymean(..., deff=TRUE)); not given when the "
+    "weights add up to n or less (not scaled to a population); Kish's n/n_eff for a group "
+    "where everyone gave the same verdict (see its note)"
+)
 
 
 # --------------------------------------------------------------------------------------------
@@ -165,6 +172,7 @@ class _Core:
     n_eff: np.ndarray  # (G, m) Kish
     nobs: np.ndarray  # (G,) rows in the domain
     deff: np.ndarray  # (G, m)
+    nrow: np.ndarray  # (G,) R's nrow(design) of the domain: its rows, or all rows if calibrated
 
 
 def _ratio_core(
@@ -236,16 +244,18 @@ def _ratio_core(
     else:
         var = variance_by_group(design, zt, g_all, n_groups)
     df = df_by_group(design, g_all, n_groups)
-    # design effect: V / V_srs, V_srs = (1 − n/W)/n · s², s² = W·Σw e² · n/(n − 1)
-    # (R: svymean(..., deff=TRUE) for means, svytotal deff of the ratio's linearised variable)
+    # design effect (DEFF_DEFINITION): V / V_srswor, V_srswor = (1 − n/W)/n · s²,
+    # s² = W·Σw e² · n/(n − 1); undefined when W ≤ n (R: NA, or Inf at W = n)
     swe2 = np.empty_like(var)
     for j in range(m + k):
         swe2[:, j] = np.bincount(g, weights=np.multiply(z[j], e[j], out=tmp), minlength=n_groups)
     with np.errstate(divide="ignore", invalid="ignore"):
         s2 = (wsum * nobs / (nobs - 1))[:, None] * swe2
-        fpc = np.where(wsum > nobs, (wsum - nobs) / (wsum * nobs), 1.0 / nobs)
+        fpc = np.where(wsum > nobs, (wsum - nobs) / (wsum * nobs), np.nan)
         deff = var / (s2 * fpc[:, None])
-    return _Core(est, var, df, n_resp, n_eff, nobs, deff)
+    # Korn–Graubard's n: R's nrow(design) keeps every row of a calibrated design's domain
+    nrow = np.full(n_groups, float(design.n_rows)) if design.calibrations else nobs
+    return _Core(est, var, df, n_resp, n_eff, nobs, deff, nrow)
 
 
 def _build(
@@ -272,10 +282,10 @@ def _build(
         nobs = core.nobs
         if proportion_like[j]:
             method = ci_method
-            lo, hi = intervals.proportion_interval(method, p, se, nobs, df, level)
+            lo, hi = intervals.proportion_interval(method, p, se, core.nrow, df, level)
             degenerate = (var <= 0) & ((p <= 0) | (p >= 1))
             if degenerate.any():
-                dlo, dhi = intervals.degenerate_interval(p, core.n_eff[:, j], nobs, df, level)
+                dlo, dhi = intervals.degenerate_interval(p, core.n_eff[:, j], core.nrow, df, level)
                 lo = np.where(degenerate, dlo, lo)
                 hi = np.where(degenerate, dhi, hi)
         else:

@@ -1,0 +1,82 @@
+"""Command-line options for items, designs and their errors (python -m analysis, subprocess)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from tests.analysis.test_cli import DATA, run
+
+
+def test_items_with_prop_or_mean_analyse_every_item() -> None:
+    for measure in ("prop", "mean"):
+        p = run("indices", DATA, "--measure", measure, "--items", "q1,q2", "--format", "json")
+        assert p.returncode == 0, p.stderr
+        out = json.loads(p.stdout)
+        measures = {g["measure"].split(":")[1] for g in out["groups"]}
+        assert measures == {"q1", "q2"}
+        assert out["deff_definition"].startswith("deff = design variance")
+
+
+def test_compare_refuses_several_items_for_one_item_measures() -> None:
+    p = run("compare", DATA, "--by", "agency", "--items", "q1,q2")
+    assert p.returncode == 2
+    assert "--items" in p.stderr and "q1, q2" in p.stderr and "--measure ratio" in p.stderr
+
+
+def test_table_output_states_the_design_and_the_deff_definition() -> None:
+    p = run("indices", DATA, "--by", "sector")
+    assert p.returncode == 0, p.stderr
+    assert "lonely PSUs: fail" in p.stdout and "deff = design variance" in p.stdout
+
+
+def _lonely_file(tmp_path: Path) -> str:
+    rng = np.random.default_rng(3)
+    d = pd.DataFrame(
+        {
+            "service_point": ["a"] * 5 + ["b"] * 4 + ["c"],
+            "volume": [50] * 5 + [40] * 4 + [30],
+            "q_overall": rng.integers(1, 6, 10),
+        }
+    )
+    path = tmp_path / "lonely.csv"
+    d.to_csv(path, index=False)
+    return str(path)
+
+
+def test_lonely_psu_fails_by_default_naming_the_stratum_and_the_option(tmp_path: Path) -> None:
+    path = _lonely_file(tmp_path)
+    p = run("indices", path, "--min-n", "0")
+    assert p.returncode == 2
+    assert "'c'" in p.stderr and "--lonely-psu" in p.stderr and "survey.lonely.psu" in p.stderr
+    for rule in ("adjust", "average", "certainty", "remove"):
+        p = run("indices", path, "--min-n", "0", "--lonely-psu", rule, "--format", "json")
+        assert p.returncode == 0, p.stderr
+        assert json.loads(p.stdout)["lonely_psu"] == rule
+
+
+def test_multistage_options_must_match(tmp_path: Path) -> None:
+    d = pd.DataFrame(
+        {
+            "psu": [1, 1, 2, 2, 3, 3],
+            "person": [1, 2, 1, 2, 1, 2],
+            "N1": 10,
+            "N2": 5,
+            "q_overall": [1, 2, 3, 4, 5, 5],
+        }
+    )
+    path = tmp_path / "two.csv"
+    d.to_csv(path, index=False)
+    p = run("indices", str(path), "--psu", "psu,person", "--fpc", "N1", "--min-n", "0")
+    assert p.returncode == 2
+    assert "--fpc" in p.stderr and "N1" in p.stderr
+    assert "one population column per stage" in p.stderr
+    p = run("indices", str(path), "--fpc", "N1,N2", "--min-n", "0")
+    assert p.returncode == 2 and "--psu" in p.stderr
+    d.loc[1, "N2"] = 6
+    d.to_csv(path, index=False)
+    p = run("indices", str(path), "--psu", "psu,person", "--fpc", "N1,N2", "--min-n", "0")
+    assert p.returncode == 2 and "'N2'" in p.stderr
