@@ -6,8 +6,8 @@ one_fpc svydesign(ids=~psu, strata=~stratum, weights=~w, fpc=~N1, nest=TRUE)
 two     svydesign(ids=~psu+person, strata=~stratum, fpc=~N1+N2, nest=TRUE)
 two_nostrata svydesign(ids=~psu+person, fpc=~M1+N2)
 and on s <- subset(des, !is.na(q)) and s[grp == g, ]: svymean(~q, s), svyciprop(~sat, s,
-method="logit"), degf(s) and svychisq(~sat + grp, s, statistic="F"). The data (tests/analysis/design_data.py) have a certainty stratum
-(N1 = n1) and a lonely stratum (one PSU).
+method="logit"), degf(s) and svychisq(~sat + grp, s, statistic="F"). The data
+(tests/analysis/design_data.py) have a certainty stratum (N1 = n1) and a lonely stratum.
 """
 
 from __future__ import annotations
