@@ -27,8 +27,24 @@ def _split(text: str | None) -> list[str]:
 
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", help="CSV file, one row per response")
-    p.add_argument("--measure", choices=["prop", "ratio", "mean"], default="prop")
-    p.add_argument("--items", help="item column(s), comma-separated")
+    p.add_argument(
+        "--measure",
+        choices=["prop", "ratio", "mean", "total", "quantile"],
+        default="prop",
+        help="prop: share satisfied with each item; ratio: satisfied answers over all items; "
+        "mean, total, quantile: of each column, any numeric column (a score, minutes waited)",
+    )
+    p.add_argument("--items", help="item or numeric column(s), comma-separated")
+    p.add_argument(
+        "--scale",
+        help="declare the columns' answer scale, e.g. 1-5 (checked; default: 1-5 for prop and "
+        "for q_<code> columns, no check for other columns with mean, total, quantile)",
+    )
+    p.add_argument(
+        "--quantiles",
+        default="0.5",
+        help="with --measure quantile: probabilities, comma-separated (default 0.5, the median)",
+    )
     p.add_argument("--satisfied-from", type=float, default=4.0)
     p.add_argument("--by", help="grouping column(s), comma-separated (cross-classified)")
     p.add_argument("--strata", help="stratum column (default: service_point)")
@@ -205,7 +221,37 @@ def _items(args: argparse.Namespace, header_cols: list[str] | None = None) -> li
         return items
     if args.measure in ("prop", "mean"):
         return ["q_overall"]
-    raise AnalysisError("--measure ratio needs --items (the item columns to pool)")
+    if args.measure == "ratio":
+        raise AnalysisError("--measure ratio needs --items (the item columns to pool)")
+    raise AnalysisError(f"--measure {args.measure} needs --items (the numeric column(s))")
+
+
+def _scale(args: argparse.Namespace) -> tuple[int, int] | None:
+    """--scale LO-HI as a pair, None when not given."""
+    if not args.scale:
+        return None
+    parts = args.scale.replace("–", "-").split("-")
+    try:
+        lo, hi = (int(parts[0]), int(parts[1])) if len(parts) == 2 else (None, None)
+    except ValueError:
+        lo = hi = None
+    if lo is None or hi is None or lo >= hi:
+        raise AnalysisError(f"--scale {args.scale!r} must be written LOW-HIGH, e.g. 1-5")
+    return lo, hi
+
+
+def _quantiles(args: argparse.Namespace) -> list[float]:
+    try:
+        qs = [float(q) for q in _split(args.quantiles)]
+    except ValueError:
+        raise AnalysisError(
+            f"--quantiles {args.quantiles!r} must be numbers between 0 and 1, e.g. 0.25,0.5"
+        ) from None
+    if not qs or any(not 0 <= q <= 1 for q in qs):
+        raise AnalysisError(
+            f"--quantiles {args.quantiles!r} must be numbers between 0 and 1, e.g. 0.25,0.5"
+        )
+    return qs
 
 
 def _clean(x: Any) -> Any:
@@ -267,6 +313,7 @@ def run_indices(args: argparse.Namespace) -> str:
     )
     design = _design(args, data)
     common = dict(confidence_level=args.level, min_n=args.min_n)
+    scale = _scale(args)
     if elements:
         ew = None
         if args.element_weights:
@@ -300,6 +347,30 @@ def run_indices(args: argparse.Namespace) -> str:
                 by or None,
                 satisfied_from=args.satisfied_from,
                 ci_method=args.ci,
+                scale=scale or (1, 5),
+                **common,
+            )
+        ]
+    elif args.measure == "total":
+        ests = [
+            e
+            for item in items
+            for e in estimators.estimate_total(
+                data, item, design, by or None, scale=scale or estimators.AUTO, **common
+            )
+        ]
+    elif args.measure == "quantile":
+        qs = _quantiles(args)
+        ests = [
+            e
+            for item in items
+            for e in estimators.estimate_quantile(
+                data,
+                item,
+                design,
+                by or None,
+                quantiles=qs,
+                scale=scale or estimators.AUTO,
                 **common,
             )
         ]
@@ -318,7 +389,13 @@ def run_indices(args: argparse.Namespace) -> str:
             e
             for item in items
             for e in estimators.estimate_mean(
-                data, item, design, by or None, index=args.index, **common
+                data,
+                item,
+                design,
+                by or None,
+                index=args.index,
+                scale=scale or estimators.AUTO,
+                **common,
             )
         ]
     target = None
@@ -360,7 +437,11 @@ def run_indices(args: argparse.Namespace) -> str:
         "by": by,
         "design": design.description,
         "lonely_psu": design.lonely_psu,
-        "ci_method": args.ci if (elements or args.measure != "mean") else "wald",
+        "ci_method": args.ci
+        if (elements or args.measure in ("prop", "ratio"))
+        else "woodruff"
+        if args.measure == "quantile"
+        else "wald",
         "confidence_level": args.level,
         "min_n": args.min_n,
         "target": target.label() if target else None,
@@ -379,6 +460,11 @@ def run_compare(args: argparse.Namespace) -> str:
     by = _split(args.by)
     if not by:
         raise AnalysisError("compare needs --by (the groups to compare, e.g. agency)")
+    if args.measure not in ("prop", "ratio", "mean"):
+        raise AnalysisError(
+            f"compare tests --measure prop, ratio or mean, not {args.measure!r}: use indices "
+            f"--measure {args.measure} for estimates by group"
+        )
     items = _items(args)
     if args.measure in ("prop", "mean") and len(items) > 1:
         raise AnalysisError(

@@ -80,3 +80,76 @@ def test_multistage_options_must_match(tmp_path: Path) -> None:
     d.to_csv(path, index=False)
     p = run("indices", str(path), "--psu", "psu,person", "--fpc", "N1,N2", "--min-n", "0")
     assert p.returncode == 2 and "'N2'" in p.stderr
+
+
+def test_numeric_columns_totals_and_quantiles_on_a_two_stage_design(tmp_path: Path) -> None:
+    from analysis import estimate_quantile, general_design
+    from tests.analysis.design_data import two_stage
+
+    d = two_stage(1)
+    path = tmp_path / "two.csv"
+    d.to_csv(path, index=False)
+    design = ["--strata", "stratum", "--psu", "psu,person", "--fpc", "N1,N2"]
+    common = ["--lonely-psu", "adjust", "--min-n", "0", "--format", "json"]
+    p = run(
+        "indices",
+        str(path),
+        "--measure",
+        "quantile",
+        "--items",
+        "minutes",
+        "--quantiles",
+        "0.25,0.5",
+        "--by",
+        "grp",
+        *design,
+        *common,
+    )
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert out["ci_method"] == "woodruff"
+    lib = estimate_quantile(
+        d,
+        "minutes",
+        general_design(
+            d, strata="stratum", psu=["psu", "person"], fpc=["N1", "N2"], lonely_psu="adjust"
+        ),
+        "grp",
+        quantiles=(0.25, 0.5),
+        min_n=0,
+    )
+    assert [g["estimate"] for g in out["groups"]] == [e.estimate for e in lib]
+    for measure in ("mean", "total"):
+        p = run(
+            "indices", str(path), "--measure", measure, "--items", "minutes,score", *design, *common
+        )
+        assert p.returncode == 0, p.stderr
+        assert len(json.loads(p.stdout)["groups"]) == 2
+    p = run(
+        "indices",
+        str(path),
+        "--measure",
+        "mean",
+        "--items",
+        "minutes",
+        "--scale",
+        "1-5",
+        *design,
+        *common,
+    )
+    assert p.returncode == 2 and "'minutes'" in p.stderr and "1–5" in p.stderr
+    p = run("indices", str(path), "--measure", "total", *design, *common)
+    assert p.returncode == 2 and "--items" in p.stderr
+    p = run(
+        "compare",
+        str(path),
+        "--measure",
+        "total",
+        "--items",
+        "minutes",
+        "--by",
+        "grp",
+        *design,
+        *common,
+    )
+    assert p.returncode == 2 and "indices" in p.stderr
