@@ -67,6 +67,30 @@ def _add_common(p: argparse.ArgumentParser) -> None:
         "default: stop and name them), adjust, average, certainty or remove",
     )
     p.add_argument(
+        "--repweights",
+        metavar="PATTERN",
+        help="replicate-weight columns (combined with the sampling weights), a glob such as "
+        "'rw_*' or a comma-separated list; needs --weight and --rep-type (R svrepdesign)",
+    )
+    p.add_argument("--rep-type", choices=["JK1", "JKn", "BRR", "Fay", "bootstrap"])
+    p.add_argument("--rep-rho", type=float, help="Fay's rho for --rep-type Fay")
+    p.add_argument("--rep-scale", type=float, help="override R's scale rule for the replicates")
+    p.add_argument(
+        "--rep-rscales",
+        help="per-replicate scales, comma-separated (needed by --rep-type JKn: (n_h-1)/n_h)",
+    )
+    p.add_argument(
+        "--replicates",
+        choices=["JK1", "JKn"],
+        help="estimate variances with jackknife replicates made from the design (R "
+        "as.svrepdesign(type=..., mse=FALSE); the fpc scales each stratum)",
+    )
+    p.add_argument(
+        "--rep-mse",
+        action="store_true",
+        help="centre replicate variances at the full-sample estimate (R mse=TRUE)",
+    )
+    p.add_argument(
         "--rake",
         action="append",
         default=[],
@@ -147,9 +171,48 @@ def _read_csv(
         raise AnalysisError(f"cannot read {path}: {str(exc).splitlines()[0]}") from None
 
 
+def _replicate_design(args: argparse.Namespace, data: Any) -> Any:
+    from analysis.replicates import replicate_design
+
+    clash = [
+        f"--{o}" for o, v in (("psu", args.psu), ("fpc", args.fpc), ("rake", args.rake)) if v
+    ] + (["--replicates"] if args.replicates else [])
+    if clash:
+        raise AnalysisError(
+            f"--repweights carries the design: leave out {', '.join(clash)} (R svrepdesign "
+            "takes the replicate columns and the full-sample weights only)"
+        )
+    if not args.weight:
+        raise AnalysisError("--repweights needs --weight, the full-sample sampling weights")
+    if not args.rep_type:
+        raise AnalysisError("--repweights needs --rep-type JK1|JKn|BRR|Fay|bootstrap")
+    rscales = None
+    if args.rep_rscales:
+        try:
+            rscales = [float(v) for v in _split(args.rep_rscales)]
+        except ValueError:
+            raise AnalysisError(
+                f"--rep-rscales {args.rep_rscales!r} must be numbers, comma-separated"
+            ) from None
+    return replicate_design(
+        data,
+        args.repweights,
+        args.rep_type,
+        weight=args.weight,
+        rho=args.rep_rho,
+        scale=args.rep_scale,
+        rscales=rscales,
+        mse=args.rep_mse,
+    )
+
+
 def _design(args: argparse.Namespace, data: Any) -> Any:
     from analysis.design import counter_design, general_design
 
+    if args.repweights:
+        return _replicate_design(args, data)
+    if args.rep_type:
+        raise AnalysisError("--rep-type goes with --repweights (the replicate-weight columns)")
     if args.psu or args.weight:
         design = general_design(
             data,
@@ -191,6 +254,10 @@ def _design(args: argparse.Namespace, data: Any) -> Any:
             max_iterations=args.rake_max_iterations,
             tolerance=args.rake_tolerance,
         )
+    if args.replicates:
+        from analysis.replicates import as_replicate_design
+
+        design = as_replicate_design(design, args.replicates, mse=args.rep_mse)
     return design
 
 
@@ -198,6 +265,25 @@ def _design_columns(args: argparse.Namespace) -> tuple[list[str], list[str]]:
     """(numeric, categorical) columns the design needs."""
     numeric: list[str] = []
     categorical: list[str] = []
+    if args.repweights:
+        import fnmatch
+
+        import pandas as pd
+
+        try:
+            header = [str(c) for c in pd.read_csv(args.file, nrows=0).columns]
+        except (OSError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError):
+            header = []  # _read_csv reports it
+        for part in _split(args.repweights):
+            hits = [c for c in header if fnmatch.fnmatchcase(c, part)]
+            if header and not hits:
+                raise AnalysisError(
+                    f"--repweights {part!r} matches no column of {args.file} (columns: "
+                    f"{', '.join(header[:25])})"
+                )
+            numeric += hits
+        numeric += [c for c in (args.weight,) if c]
+        return numeric, categorical
     if args.psu or args.weight:
         categorical += [c for c in (args.strata,) if c] + _split(args.psu)
         numeric += [c for c in (args.weight,) if c] + _split(args.fpc)
@@ -437,6 +523,7 @@ def run_indices(args: argparse.Namespace) -> str:
         "by": by,
         "design": design.description,
         "lonely_psu": design.lonely_psu,
+        "replicates": getattr(design, "rep_type", None),
         "ci_method": args.ci
         if (elements or args.measure in ("prop", "ratio"))
         else "woodruff"

@@ -109,6 +109,7 @@ class SurveyDesign:
     lonely_psu: str = "adjust"
     stages: tuple[Stage, ...] = field(default_factory=tuple)
     stratum_labels: tuple[Any, ...] = field(default_factory=tuple)
+    has_strata: bool = True
 
     @property
     def n_rows(self) -> int:
@@ -462,6 +463,7 @@ def general_design(
         lonely_psu=lonely_psu,
         stages=tuple(stages),
         stratum_labels=labels,
+        has_strata=strata is not None,
     )
 
 
@@ -652,7 +654,12 @@ def variance_by_group(
 
 
 def df_by_group(design: SurveyDesign, g: np.ndarray, n_groups: int) -> np.ndarray:
-    """Design degrees of freedom per domain: PSUs minus strata containing its rows (R ``degf``)."""
+    """Design degrees of freedom per domain: PSUs minus strata containing its rows (R ``degf``);
+    for a replicate-weight design the rank of the domain's replicate weights minus 1."""
+    if getattr(design, "rep_matrix", None) is not None:
+        from analysis import replicates
+
+        return replicates.df_by_group(design, g, n_groups)  # type: ignore[arg-type]
     sel = g >= 0
     gs = g[sel]
     hs = design.strata[sel]

@@ -207,7 +207,7 @@ def numeric_values(
 
 def is_replicate(design: Any) -> bool:
     """Whether ``design`` has replicate weights (:class:`analysis.replicates.ReplicateDesign`)."""
-    return getattr(design, "repweights", None) is not None
+    return getattr(design, "rep_matrix", None) is not None
 
 
 def _calibrated(design: Any) -> bool:
@@ -224,6 +224,7 @@ class _Core:
     nobs: np.ndarray  # (G,) rows in the domain
     deff: np.ndarray  # (G, m)
     nrow: np.ndarray  # (G,) R's nrow(design) of the domain: its rows, or all rows if calibrated
+    var_logit: np.ndarray | None = None  # (G, m) replicate variance of logit(estimate)
 
 
 def _ratio_core(
@@ -288,7 +289,10 @@ def _ratio_core(
             counts(has, c)
     z = e * ws  # (m + k, n_sel)
     zt = z.T  # Fortran-ordered view: contiguous columns for bincount
-    if idx is not None:
+    var_logit = None
+    if is_replicate(design):
+        var, var_logit = _replicate_ratio_variance(design, a, b, g_all, n_groups, est, combos)
+    elif idx is not None:
         z_full = np.zeros((m + k, design.n_rows))
         z_full[:, idx] = z
         var = variance_by_group(design, z_full.T, g_all, n_groups)
@@ -306,7 +310,39 @@ def _ratio_core(
         deff = var / (s2 * fpc[:, None])
     # Korn–Graubard's n: R's nrow(design) keeps every row of a calibrated design's domain
     nrow = np.full(n_groups, float(design.n_rows)) if design.calibrations else nobs
-    return _Core(est, var, df, n_resp, n_eff, nobs, deff, nrow)
+    return _Core(est, var, df, n_resp, n_eff, nobs, deff, nrow, var_logit)
+
+
+def _replicate_ratio_variance(
+    design: Any,
+    a: np.ndarray,
+    b: np.ndarray,
+    g: np.ndarray,
+    n_groups: int,
+    est: np.ndarray,
+    combos: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Replicate variances of the m ratios (and their k combinations) of every group, and of
+    their logits (R's svyciprop(method="logit") on replicates: svyglm's replicate variance of
+    the intercept logit(θ̂_r))."""
+    from analysis import replicates
+
+    m = a.shape[0]
+    thetas = [replicates.ratio_replicates(design, a[j], b[j], g, n_groups) for j in range(m)]
+    if combos is not None:
+        stacked = np.stack(thetas, axis=-1)  # G × R × m
+        thetas += [stacked @ combos[:, c] for c in range(combos.shape[1])]
+    var = np.column_stack(
+        [replicates.svr_variance(design, t, est[:, j]) for j, t in enumerate(thetas)]
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        var_logit = np.column_stack(
+            [
+                replicates.svr_variance(design, np.log(t / (1 - t)), np.log(e / (1 - e)))
+                for t, e in zip(thetas, est.T, strict=True)
+            ]
+        )
+    return var, var_logit
 
 
 def _build(
@@ -335,7 +371,10 @@ def _build(
         nobs = core.nobs
         if proportion_like[j]:
             method = ci_method
-            lo, hi = intervals.proportion_interval(method, p, se, core.nrow, df, level)
+            if method == "logit" and core.var_logit is not None:
+                lo, hi = intervals.logit_scale_interval(p, np.sqrt(core.var_logit[:, j]), df, level)
+            else:
+                lo, hi = intervals.proportion_interval(method, p, se, core.nrow, df, level)
             degenerate = (var <= 0) & ((p <= 0) | (p >= 1))
             if degenerate.any():
                 dlo, dhi = intervals.degenerate_interval(p, core.n_eff[:, j], core.nrow, df, level)

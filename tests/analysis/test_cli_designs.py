@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from tests.analysis.test_cli import DATA, run
 
@@ -153,3 +154,101 @@ def test_numeric_columns_totals_and_quantiles_on_a_two_stage_design(tmp_path: Pa
         *common,
     )
     assert p.returncode == 2 and "indices" in p.stderr
+
+
+def test_replicate_options_equal_the_library(tmp_path: Path) -> None:
+    from analysis import estimate_proportion, general_design
+    from analysis.replicates import as_replicate_design
+    from tests.analysis.design_data import two_stage
+
+    d = two_stage(2)
+    taylor = general_design(
+        d, strata="stratum", psu="psu", weight="w", fpc="N1", lonely_psu="adjust"
+    )
+    rep = as_replicate_design(taylor, "JKn")
+    lib = estimate_proportion(d, "q", rep, "grp", min_n=0)
+    rw = rep.replicate_weights()
+    cols = {f"rw_{k + 1}": rw[:, k] for k in range(rw.shape[1])}
+    path = tmp_path / "rw.csv"
+    pd.concat([d, pd.DataFrame(cols)], axis=1).to_csv(path, index=False)
+    common = ["--items", "q", "--by", "grp", "--min-n", "0", "--format", "json"]
+    made = run(
+        "indices",
+        str(path),
+        "--strata",
+        "stratum",
+        "--psu",
+        "psu",
+        "--weight",
+        "w",
+        "--fpc",
+        "N1",
+        "--lonely-psu",
+        "adjust",
+        "--replicates",
+        "JKn",
+        *common,
+    )
+    assert made.returncode == 0, made.stderr
+    rscales = ",".join(repr(float(v)) for v in rep.rscales)
+    given = run(
+        "indices",
+        str(path),
+        "--repweights",
+        "rw_*",
+        "--rep-type",
+        "JKn",
+        "--rep-rscales",
+        rscales,
+        "--weight",
+        "w",
+        *common,
+    )
+    assert given.returncode == 0, given.stderr
+    for out in (json.loads(made.stdout), json.loads(given.stdout)):
+        assert out["replicates"] == "JKn"
+        for g, e in zip(out["groups"], lib, strict=True):
+            assert g["estimate"] == pytest.approx(e.estimate, rel=1e-12)
+            assert g["se"] == pytest.approx(e.se, rel=1e-9)
+            assert g["ci_low"] == pytest.approx(e.ci_low, rel=1e-9)
+    bad = [
+        (["--repweights", "rw_*", "--rep-type", "JKn", "--weight", "w"], "--rep-rscales"),
+        (["--repweights", "zz_*", "--rep-type", "JK1", "--weight", "w"], "'zz_*'"),
+        (["--repweights", "rw_*", "--rep-type", "JK1"], "--weight"),
+        (["--repweights", "rw_*", "--rep-type", "Fay", "--weight", "w"], "--rep-rho"),
+        (["--repweights", "rw_*", "--rep-type", "JK1", "--weight", "w", "--psu", "psu"], "--psu"),
+        (
+            [
+                "--psu",
+                "psu",
+                "--weight",
+                "w",
+                "--strata",
+                "stratum",
+                "--replicates",
+                "JK1",
+                "--lonely-psu",
+                "adjust",
+            ],
+            "JKn",
+        ),
+        (
+            [
+                "--strata",
+                "stratum",
+                "--psu",
+                "psu,person",
+                "--fpc",
+                "N1,N2",
+                "--replicates",
+                "JKn",
+                "--lonely-psu",
+                "adjust",
+            ],
+            "first stage",
+        ),
+    ]
+    for args, needle in bad:
+        p = run("indices", str(path), *args, *common)
+        assert p.returncode == 2, (args, p.stderr)
+        assert needle in p.stderr, (args, p.stderr)
