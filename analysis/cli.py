@@ -125,6 +125,14 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_ = sub.add_parser("compare", help="Rao–Scott tests and pairwise differences")
     _add_common(cmp_)
     cmp_.add_argument("--within", help="compare groups within each value of this column")
+    rk = sub.add_parser(
+        "ranks",
+        help="league table: ranks with simultaneous 95%% intervals and shrunken estimates",
+    )
+    _add_common(rk)
+    rk.add_argument("--draws", type=int, default=10_000, help="Monte Carlo draws (critical value)")
+    rk.add_argument("--seed", type=int, default=20240101, help="seed of the Monte Carlo draws")
+    rk.add_argument("--language", choices=["en", "vi"], default="en", help="of the sentences")
     return parser
 
 
@@ -624,6 +632,60 @@ def run_compare(args: argparse.Namespace) -> str:
     return out
 
 
+def run_ranks(args: argparse.Namespace) -> str:
+    from analysis.ranks import rank_units, summarize_rank
+
+    by = _split(args.by)
+    if not by:
+        raise AnalysisError("ranks needs --by (the units to rank, e.g. agency)")
+    if args.measure not in ("prop", "ratio", "mean"):
+        raise AnalysisError(
+            f"ranks orders units by --measure prop, ratio or mean, not {args.measure!r}"
+        )
+    items = _items(args)
+    if args.measure in ("prop", "mean") and len(items) > 1:
+        raise AnalysisError(
+            f"ranks --measure {args.measure} ranks by one item, but --items gives "
+            f"{len(items)} ({', '.join(items)}): use --measure ratio to pool them"
+        )
+    numeric, categorical = _design_columns(args)
+    data = _read_csv(
+        args.file, [*items, *by, *numeric, *categorical], items + numeric, by + categorical
+    )
+    design = _design(args, data)
+    table = rank_units(
+        data,
+        design,
+        by,
+        measure=args.measure,
+        items=items,
+        satisfied_from=args.satisfied_from,
+        confidence_level=args.level,
+        min_n=args.min_n,
+        draws=args.draws,
+        seed=args.seed,
+    )
+    rows = []
+    for r in table:
+        d = r.to_dict()
+        d["summary"] = summarize_rank(r, language=args.language)
+        rows.append(d)
+    payload = {
+        "command": "ranks",
+        "measure": args.measure,
+        "items": items,
+        "by": by,
+        "design": design.description,
+        "method": "Mogstad-Romano-Shaikh-Wilhelm (2024) simultaneous rank intervals; "
+        "empirical-Bayes (Paule-Mandel) shrinkage",
+        "confidence_level": args.level,
+        "draws": args.draws,
+        "seed": args.seed,
+        "units": rows,
+    }
+    return _emit(rows, args.format, payload, "units")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     parser.__class__ = _Parser
@@ -632,7 +694,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             sp.__class__ = _Parser
     try:
         args = parser.parse_args(argv)
-        out = run_indices(args) if args.command == "indices" else run_compare(args)
+        run = {"indices": run_indices, "compare": run_compare, "ranks": run_ranks}[args.command]
+        out = run(args)
     except _Usage as exc:
         print(f"error: {exc} (see python -m analysis --help)", file=sys.stderr)
         return EXIT_INPUT_ERROR
