@@ -351,29 +351,33 @@ def covariance(design: ReplicateDesign, thetas: np.ndarray, estimate: np.ndarray
 
 def df_by_group(design: ReplicateDesign, g: np.ndarray, n_groups: int) -> np.ndarray:
     """Rank of each domain's replicate weights minus 1 (R ``degf`` of ``design[rows, ]``:
-    ``qr(weights(design, "analysis"), tol=1e-5)$rank - 1``). Rows with the same replicate
-    pattern (one PSU's rows) add nothing to the rank and are counted once."""
-    out = np.zeros(n_groups)
+    ``qr(weights(design, "analysis"), tol=1e-5)$rank - 1``), from the singular values of the
+    domain's n × R weight matrix A: those of S^½·M_u with M_u its distinct replicate patterns
+    and S their summed squared row factors (AᵀA = M_uᵀ S M_u), or of AᵀA when that is smaller;
+    a singular value counts when above 10⁻⁵ of the largest."""
+    out = np.full(n_groups, -1.0)
     sel = np.flatnonzero((g >= 0) & (design.rep_factor != 0))
-    order = sel[np.argsort(g[sel], kind="stable")]
-    bounds = np.searchsorted(g[order], np.arange(n_groups + 1))
+    if sel.size == 0:
+        return out
+    codes, units = pd.factorize(
+        g[sel].astype(np.int64) * design.rep_matrix.shape[0] + design.rep_index[sel]
+    )
+    units = np.asarray(units)
+    s = np.bincount(codes, weights=design.rep_factor[sel] ** 2)
+    unit_group = units // design.rep_matrix.shape[0]
+    unit_row = units % design.rep_matrix.shape[0]
+    order = np.argsort(unit_group, kind="stable")
+    bounds = np.searchsorted(unit_group[order], np.arange(n_groups + 1))
+    n_rep = design.rep_matrix.shape[1]
     for k in range(n_groups):
-        rows = order[bounds[k] : bounds[k + 1]]
-        if rows.size == 0:
-            out[k] = -1.0
+        part = order[bounds[k] : bounds[k + 1]]
+        if part.size == 0:
             continue
-        units = np.unique(design.rep_index[rows])
-        m = design.rep_matrix[units]
-        if units.size > 1 and design.rep_matrix.shape[0] == design.n_rows:
-            # supplied columns: rows proportional to each other count once
-            scale = np.abs(m).max(axis=1, keepdims=True)
-            m = np.unique(np.round(m / np.where(scale > 0, scale, 1.0), 12), axis=0)
-        out[k] = _rank(m) - 1
+        m = design.rep_matrix[unit_row[part]] * np.sqrt(s[part])[:, None]
+        if part.size <= n_rep:
+            sv = np.linalg.svd(m, compute_uv=False)
+        else:
+            sv = np.sqrt(np.clip(np.linalg.eigvalsh(m.T @ m), 0.0, None))
+        top = sv.max() if sv.size else 0.0
+        out[k] = float((sv > 1e-5 * top).sum() - 1) if top > 0 else -1.0
     return out
-
-
-def _rank(m: np.ndarray) -> int:
-    if m.size == 0:
-        return 0
-    s = np.linalg.svd(m, compute_uv=False)
-    return int((s > 1e-5 * s[0]).sum()) if s.size and s[0] > 0 else 0
