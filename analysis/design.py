@@ -599,8 +599,11 @@ def _stage_variance_by_group(
         size = contrib + scale * nh * mean * mean
     else:
         mean = np.where(cen[:, None], s1 / nh[:, None], 0.0)
-        dev = t - mean[inv2]
-        ss = _bincount_cols(inv2, dev * dev, k) + ((nh - m)[:, None]) * mean * mean
+        ss = np.empty_like(s1)
+        for j in range(t.shape[1]):  # column by column: t is Fortran-ordered (contiguous columns)
+            dev = t[:, j] - mean[inv2, j]
+            ss[:, j] = np.bincount(inv2, weights=dev * dev, minlength=k)
+        ss += (nh - m)[:, None] * mean * mean
         contrib = scale[:, None] * ss
         size = contrib + (scale * nh)[:, None] * mean * mean
     var = _bincount_cols(gg, contrib, n_groups)

@@ -162,10 +162,11 @@ def replicate_design(
                 "stratum (R: svrepdesign(type='JKn', rscales=...))"
             )
         sc = 1.0 if scale is None else scale
+    index, patterns = _distinct_rows(mat)
     return ReplicateDesign(
         weights=w,
-        rep_index=np.arange(len(df), dtype=np.int64),
-        rep_matrix=mat,
+        rep_index=index,
+        rep_matrix=patterns,
         rep_factor=np.ones(len(df)),
         scale=float(sc),
         rscales=rs,
@@ -174,6 +175,19 @@ def replicate_design(
         description=f"replicate weights: {rep_type}, {n_rep} columns ({cols[0]}…{cols[-1]}), "
         f"weight={weight}, scale={sc:.6g}, mse={mse}",
     )
+
+
+def _distinct_rows(mat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(index, patterns) with mat == patterns[index]: rows of one PSU (with one weight) repeat
+    the same replicate weights, and are stored once."""
+    keys = pd.util.hash_pandas_object(pd.DataFrame(mat), index=False).to_numpy()
+    index, first = pd.factorize(keys)
+    starts = np.full(len(first), -1, dtype=np.int64)
+    starts[index[::-1]] = np.arange(len(index))[::-1]
+    patterns = mat[starts]
+    if not np.array_equal(patterns[index], mat):  # a hash collision: keep every row
+        return np.arange(mat.shape[0], dtype=np.int64), mat
+    return index.astype(np.int64), patterns
 
 
 def as_replicate_design(
