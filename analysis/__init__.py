@@ -2,8 +2,7 @@
 
 Public API: designs (:func:`counter_design`, :func:`general_design` with multistage ids and
 lonely-PSU rules, replicate weights :func:`replicate_design`, :func:`as_replicate_design`),
-calibration
-(:func:`rake`, :func:`post_stratify`, :func:`trim_weights`), estimators by group
+calibration (:func:`rake`, :func:`post_stratify`, :func:`trim_weights`), estimators by group
 (:func:`estimate_proportion`, :func:`estimate_ratio`, :func:`estimate_mean`,
 :func:`estimate_total`, :func:`estimate_quantile`, league tables :func:`rank_units`,
 :func:`comprehensive_satisfaction`, :func:`element_indices`), targets (:func:`test_target`),
