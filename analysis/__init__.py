@@ -1,8 +1,10 @@
 """Survey statistics for citizen-satisfaction indices (pure numpy / pandas / scipy).
 
-Public API: designs (:func:`counter_design`, :func:`general_design`), calibration
-(:func:`rake`, :func:`post_stratify`, :func:`trim_weights`), estimators by group
+Public API: designs (:func:`counter_design`, :func:`general_design` with multistage ids and
+lonely-PSU rules, replicate weights :func:`replicate_design`, :func:`as_replicate_design`),
+calibration (:func:`rake`, :func:`post_stratify`, :func:`trim_weights`), estimators by group
 (:func:`estimate_proportion`, :func:`estimate_ratio`, :func:`estimate_mean`,
+:func:`estimate_total`, :func:`estimate_quantile`, league tables :func:`rank_units`,
 :func:`comprehensive_satisfaction`, :func:`element_indices`), targets (:func:`test_target`),
 comparisons (:func:`compare_groups`, :func:`compare_periods`, :func:`linear_trend`,
 :func:`cronbach_alpha`), presentation rules and plain-language summaries. Results are frozen
@@ -32,6 +34,17 @@ _EXPORTS = {
     "estimate_proportion": "analysis.estimators",
     "estimate_ratio": "analysis.estimators",
     "estimate_mean": "analysis.estimators",
+    "estimate_total": "analysis.estimators",
+    "estimate_quantile": "analysis.estimators",
+    "numeric_values": "analysis.estimators",
+    "DEFF_DEFINITION": "analysis.estimators",
+    "LONELY_PSU_RULES": "analysis.design",
+    "ReplicateDesign": "analysis.replicates",
+    "replicate_design": "analysis.replicates",
+    "as_replicate_design": "analysis.replicates",
+    "RankInterval": "analysis.ranks",
+    "rank_units": "analysis.ranks",
+    "summarize_rank": "analysis.ranks",
     "comprehensive_satisfaction": "analysis.estimators",
     "element_indices": "analysis.estimators",
     "answer_distribution": "analysis.estimators",

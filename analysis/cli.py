@@ -27,14 +27,69 @@ def _split(text: str | None) -> list[str]:
 
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", help="CSV file, one row per response")
-    p.add_argument("--measure", choices=["prop", "ratio", "mean"], default="prop")
-    p.add_argument("--items", help="item column(s), comma-separated")
+    p.add_argument(
+        "--measure",
+        choices=["prop", "ratio", "mean", "total", "quantile"],
+        default="prop",
+        help="prop: share satisfied with each item; ratio: satisfied answers over all items; "
+        "mean, total, quantile: of each column, any numeric column (a score, minutes waited)",
+    )
+    p.add_argument("--items", help="item or numeric column(s), comma-separated")
+    p.add_argument(
+        "--scale",
+        help="declare the columns' answer scale, e.g. 1-5 (checked; default: 1-5 for prop and "
+        "for q_<code> columns, no check for other columns with mean, total, quantile)",
+    )
+    p.add_argument(
+        "--quantiles",
+        default="0.5",
+        help="with --measure quantile: probabilities, comma-separated (default 0.5, the median)",
+    )
     p.add_argument("--satisfied-from", type=float, default=4.0)
     p.add_argument("--by", help="grouping column(s), comma-separated (cross-classified)")
     p.add_argument("--strata", help="stratum column (default: service_point)")
-    p.add_argument("--psu", help="primary sampling unit column (general design)")
+    p.add_argument(
+        "--psu",
+        help="primary sampling unit column (general design); for a multistage design one id "
+        "column per stage, comma-separated (psu,person as R's ids=~psu+person)",
+    )
     p.add_argument("--weight", help="sampling weight column (general design)")
-    p.add_argument("--fpc", help="population size column (default for the counter design: volume)")
+    p.add_argument(
+        "--fpc",
+        help="population size column (default for the counter design: volume); one per --psu "
+        "stage, comma-separated (N1,N2 as R's fpc=~N1+N2), to add the within-PSU variance",
+    )
+    p.add_argument(
+        "--lonely-psu",
+        choices=["fail", "adjust", "average", "certainty", "remove"],
+        default="fail",
+        help="strata with a single sampled PSU, as R's options(survey.lonely.psu=): fail (R's "
+        "default: stop and name them), adjust, average, certainty or remove",
+    )
+    p.add_argument(
+        "--repweights",
+        metavar="PATTERN",
+        help="replicate-weight columns (combined with the sampling weights), a glob such as "
+        "'rw_*' or a comma-separated list; needs --weight and --rep-type (R svrepdesign)",
+    )
+    p.add_argument("--rep-type", choices=["JK1", "JKn", "BRR", "Fay", "bootstrap"])
+    p.add_argument("--rep-rho", type=float, help="Fay's rho for --rep-type Fay")
+    p.add_argument("--rep-scale", type=float, help="override R's scale rule for the replicates")
+    p.add_argument(
+        "--rep-rscales",
+        help="per-replicate scales, comma-separated (needed by --rep-type JKn: (n_h-1)/n_h)",
+    )
+    p.add_argument(
+        "--replicates",
+        choices=["JK1", "JKn"],
+        help="estimate variances with jackknife replicates made from the design (R "
+        "as.svrepdesign(type=..., mse=FALSE); the fpc scales each stratum)",
+    )
+    p.add_argument(
+        "--rep-mse",
+        action="store_true",
+        help="centre replicate variances at the full-sample estimate (R mse=TRUE)",
+    )
     p.add_argument(
         "--rake",
         action="append",
@@ -70,6 +125,14 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_ = sub.add_parser("compare", help="Rao–Scott tests and pairwise differences")
     _add_common(cmp_)
     cmp_.add_argument("--within", help="compare groups within each value of this column")
+    rk = sub.add_parser(
+        "ranks",
+        help="league table: ranks with simultaneous 95%% intervals and shrunken estimates",
+    )
+    _add_common(rk)
+    rk.add_argument("--draws", type=int, default=10_000, help="Monte Carlo draws (critical value)")
+    rk.add_argument("--seed", type=int, default=20240101, help="seed of the Monte Carlo draws")
+    rk.add_argument("--language", choices=["en", "vi"], default="en", help="of the sentences")
     return parser
 
 
@@ -116,16 +179,63 @@ def _read_csv(
         raise AnalysisError(f"cannot read {path}: {str(exc).splitlines()[0]}") from None
 
 
+def _replicate_design(args: argparse.Namespace, data: Any) -> Any:
+    from analysis.replicates import replicate_design
+
+    clash = [
+        f"--{o}" for o, v in (("psu", args.psu), ("fpc", args.fpc), ("rake", args.rake)) if v
+    ] + (["--replicates"] if args.replicates else [])
+    if clash:
+        raise AnalysisError(
+            f"--repweights carries the design: leave out {', '.join(clash)} (R svrepdesign "
+            "takes the replicate columns and the full-sample weights only)"
+        )
+    if not args.weight:
+        raise AnalysisError("--repweights needs --weight, the full-sample sampling weights")
+    if not args.rep_type:
+        raise AnalysisError("--repweights needs --rep-type JK1|JKn|BRR|Fay|bootstrap")
+    rscales = None
+    if args.rep_rscales:
+        try:
+            rscales = [float(v) for v in _split(args.rep_rscales)]
+        except ValueError:
+            raise AnalysisError(
+                f"--rep-rscales {args.rep_rscales!r} must be numbers, comma-separated"
+            ) from None
+    return replicate_design(
+        data,
+        args.repweights,
+        args.rep_type,
+        weight=args.weight,
+        rho=args.rep_rho,
+        scale=args.rep_scale,
+        rscales=rscales,
+        mse=args.rep_mse,
+    )
+
+
 def _design(args: argparse.Namespace, data: Any) -> Any:
     from analysis.design import counter_design, general_design
 
+    if args.repweights:
+        return _replicate_design(args, data)
+    if args.rep_type:
+        raise AnalysisError("--rep-type goes with --repweights (the replicate-weight columns)")
     if args.psu or args.weight:
         design = general_design(
-            data, strata=args.strata, psu=args.psu, weight=args.weight, fpc=args.fpc
+            data,
+            strata=args.strata,
+            psu=_split(args.psu),
+            weight=args.weight,
+            fpc=_split(args.fpc),
+            lonely_psu=args.lonely_psu,
         )
     else:
         design = counter_design(
-            data, service_point=args.strata or "service_point", volume=args.fpc or "volume"
+            data,
+            service_point=args.strata or "service_point",
+            volume=args.fpc or "volume",
+            lonely_psu=args.lonely_psu,
         )
     if args.rake:
         import pandas as pd
@@ -152,6 +262,10 @@ def _design(args: argparse.Namespace, data: Any) -> Any:
             max_iterations=args.rake_max_iterations,
             tolerance=args.rake_tolerance,
         )
+    if args.replicates:
+        from analysis.replicates import as_replicate_design
+
+        design = as_replicate_design(design, args.replicates, mse=args.rep_mse)
     return design
 
 
@@ -159,10 +273,34 @@ def _design_columns(args: argparse.Namespace) -> tuple[list[str], list[str]]:
     """(numeric, categorical) columns the design needs."""
     numeric: list[str] = []
     categorical: list[str] = []
+    if args.repweights:
+        import fnmatch
+
+        import pandas as pd
+
+        try:
+            header = [str(c) for c in pd.read_csv(args.file, nrows=0).columns]
+        except (OSError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError):
+            header = []  # _read_csv reports it
+        for part in _split(args.repweights):
+            hits = [c for c in header if fnmatch.fnmatchcase(c, part)]
+            if header and not hits:
+                raise AnalysisError(
+                    f"--repweights {part!r} matches no column of {args.file} (columns: "
+                    f"{', '.join(header[:25])})"
+                )
+            numeric += hits
+        numeric += [c for c in (args.weight,) if c]
+        return numeric, categorical
     if args.psu or args.weight:
-        categorical += [c for c in (args.strata, args.psu) if c]
-        numeric += [c for c in (args.weight, args.fpc) if c]
+        categorical += [c for c in (args.strata,) if c] + _split(args.psu)
+        numeric += [c for c in (args.weight,) if c] + _split(args.fpc)
     else:
+        if len(_split(args.fpc)) > 1:
+            raise AnalysisError(
+                f"--fpc {args.fpc!r} gives several stages but the counter design has one: give "
+                "--psu with one id column per stage for a multistage design"
+            )
         categorical.append(args.strata or "service_point")
         numeric.append(args.fpc or "volume")
     for spec in args.rake:
@@ -177,7 +315,37 @@ def _items(args: argparse.Namespace, header_cols: list[str] | None = None) -> li
         return items
     if args.measure in ("prop", "mean"):
         return ["q_overall"]
-    raise AnalysisError("--measure ratio needs --items (the item columns to pool)")
+    if args.measure == "ratio":
+        raise AnalysisError("--measure ratio needs --items (the item columns to pool)")
+    raise AnalysisError(f"--measure {args.measure} needs --items (the numeric column(s))")
+
+
+def _scale(args: argparse.Namespace) -> tuple[int, int] | None:
+    """--scale LO-HI as a pair, None when not given."""
+    if not args.scale:
+        return None
+    parts = args.scale.replace("–", "-").split("-")
+    try:
+        lo, hi = (int(parts[0]), int(parts[1])) if len(parts) == 2 else (None, None)
+    except ValueError:
+        lo = hi = None
+    if lo is None or hi is None or lo >= hi:
+        raise AnalysisError(f"--scale {args.scale!r} must be written LOW-HIGH, e.g. 1-5")
+    return lo, hi
+
+
+def _quantiles(args: argparse.Namespace) -> list[float]:
+    try:
+        qs = [float(q) for q in _split(args.quantiles)]
+    except ValueError:
+        raise AnalysisError(
+            f"--quantiles {args.quantiles!r} must be numbers between 0 and 1, e.g. 0.25,0.5"
+        ) from None
+    if not qs or any(not 0 <= q <= 1 for q in qs):
+        raise AnalysisError(
+            f"--quantiles {args.quantiles!r} must be numbers between 0 and 1, e.g. 0.25,0.5"
+        )
+    return qs
 
 
 def _clean(x: Any) -> Any:
@@ -239,6 +407,7 @@ def run_indices(args: argparse.Namespace) -> str:
     )
     design = _design(args, data)
     common = dict(confidence_level=args.level, min_n=args.min_n)
+    scale = _scale(args)
     if elements:
         ew = None
         if args.element_weights:
@@ -262,15 +431,43 @@ def run_indices(args: argparse.Namespace) -> str:
             **common,
         )
     elif args.measure == "prop":
-        ests = estimators.estimate_proportion(
-            data,
-            items[0],
-            design,
-            by or None,
-            satisfied_from=args.satisfied_from,
-            ci_method=args.ci,
-            **common,
-        )
+        ests = [
+            e
+            for item in items
+            for e in estimators.estimate_proportion(
+                data,
+                item,
+                design,
+                by or None,
+                satisfied_from=args.satisfied_from,
+                ci_method=args.ci,
+                scale=scale or (1, 5),
+                **common,
+            )
+        ]
+    elif args.measure == "total":
+        ests = [
+            e
+            for item in items
+            for e in estimators.estimate_total(
+                data, item, design, by or None, scale=scale or estimators.AUTO, **common
+            )
+        ]
+    elif args.measure == "quantile":
+        qs = _quantiles(args)
+        ests = [
+            e
+            for item in items
+            for e in estimators.estimate_quantile(
+                data,
+                item,
+                design,
+                by or None,
+                quantiles=qs,
+                scale=scale or estimators.AUTO,
+                **common,
+            )
+        ]
     elif args.measure == "ratio":
         ests = estimators.estimate_ratio(
             data,
@@ -282,9 +479,19 @@ def run_indices(args: argparse.Namespace) -> str:
             **common,
         )
     else:
-        ests = estimators.estimate_mean(
-            data, items[0], design, by or None, index=args.index, **common
-        )
+        ests = [
+            e
+            for item in items
+            for e in estimators.estimate_mean(
+                data,
+                item,
+                design,
+                by or None,
+                index=args.index,
+                scale=scale or estimators.AUTO,
+                **common,
+            )
+        ]
     target = None
     tester = None
     if args.target:
@@ -323,13 +530,23 @@ def run_indices(args: argparse.Namespace) -> str:
         "items": items,
         "by": by,
         "design": design.description,
-        "ci_method": args.ci if (elements or args.measure != "mean") else "wald",
+        "lonely_psu": design.lonely_psu,
+        "replicates": getattr(design, "rep_type", None),
+        "ci_method": args.ci
+        if (elements or args.measure in ("prop", "ratio"))
+        else "woodruff"
+        if args.measure == "quantile"
+        else "wald",
         "confidence_level": args.level,
         "min_n": args.min_n,
         "target": target.label() if target else None,
+        "deff_definition": estimators.DEFF_DEFINITION,
         "groups": rows,
     }
-    return _emit(rows, args.format, payload, "groups")
+    out = _emit(rows, args.format, payload, "groups")
+    if args.format == "table":
+        out += f"\n\ndesign: {design.description}\n{estimators.DEFF_DEFINITION}"
+    return out
 
 
 def run_compare(args: argparse.Namespace) -> str:
@@ -338,7 +555,17 @@ def run_compare(args: argparse.Namespace) -> str:
     by = _split(args.by)
     if not by:
         raise AnalysisError("compare needs --by (the groups to compare, e.g. agency)")
+    if args.measure not in ("prop", "ratio", "mean"):
+        raise AnalysisError(
+            f"compare tests --measure prop, ratio or mean, not {args.measure!r}: use indices "
+            f"--measure {args.measure} for estimates by group"
+        )
     items = _items(args)
+    if args.measure in ("prop", "mean") and len(items) > 1:
+        raise AnalysisError(
+            f"compare --measure {args.measure} tests one item, but --items gives {len(items)} "
+            f"({', '.join(items)}): run compare once per item, or use --measure ratio to pool them"
+        )
     within = [args.within] if args.within else []
     numeric, categorical = _design_columns(args)
     data = _read_csv(
@@ -405,6 +632,60 @@ def run_compare(args: argparse.Namespace) -> str:
     return out
 
 
+def run_ranks(args: argparse.Namespace) -> str:
+    from analysis.ranks import rank_units, summarize_rank
+
+    by = _split(args.by)
+    if not by:
+        raise AnalysisError("ranks needs --by (the units to rank, e.g. agency)")
+    if args.measure not in ("prop", "ratio", "mean"):
+        raise AnalysisError(
+            f"ranks orders units by --measure prop, ratio or mean, not {args.measure!r}"
+        )
+    items = _items(args)
+    if args.measure in ("prop", "mean") and len(items) > 1:
+        raise AnalysisError(
+            f"ranks --measure {args.measure} ranks by one item, but --items gives "
+            f"{len(items)} ({', '.join(items)}): use --measure ratio to pool them"
+        )
+    numeric, categorical = _design_columns(args)
+    data = _read_csv(
+        args.file, [*items, *by, *numeric, *categorical], items + numeric, by + categorical
+    )
+    design = _design(args, data)
+    table = rank_units(
+        data,
+        design,
+        by,
+        measure=args.measure,
+        items=items,
+        satisfied_from=args.satisfied_from,
+        confidence_level=args.level,
+        min_n=args.min_n,
+        draws=args.draws,
+        seed=args.seed,
+    )
+    rows = []
+    for r in table:
+        d = r.to_dict()
+        d["summary"] = summarize_rank(r, language=args.language)
+        rows.append(d)
+    payload = {
+        "command": "ranks",
+        "measure": args.measure,
+        "items": items,
+        "by": by,
+        "design": design.description,
+        "method": "Mogstad-Romano-Shaikh-Wilhelm (2024) simultaneous rank intervals; "
+        "empirical-Bayes (Paule-Mandel) shrinkage",
+        "confidence_level": args.level,
+        "draws": args.draws,
+        "seed": args.seed,
+        "units": rows,
+    }
+    return _emit(rows, args.format, payload, "units")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     parser.__class__ = _Parser
@@ -413,7 +694,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             sp.__class__ = _Parser
     try:
         args = parser.parse_args(argv)
-        out = run_indices(args) if args.command == "indices" else run_compare(args)
+        run = {"indices": run_indices, "compare": run_compare, "ranks": run_ranks}[args.command]
+        out = run(args)
     except _Usage as exc:
         print(f"error: {exc} (see python -m analysis --help)", file=sys.stderr)
         return EXIT_INPUT_ERROR

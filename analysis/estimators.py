@@ -26,7 +26,7 @@ once with bincount on group codes.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -47,6 +47,13 @@ NOT_ESTIMABLE_NOTE = (
     "so its sampling variance cannot be estimated"
 )
 INSUFFICIENT_NOTE = "fewer than {min_n} respondents: too few to report"
+#: The one design-effect definition of every estimate (Kish 1965; R ``svymean(deff=TRUE)``).
+DEFF_DEFINITION = (
+    "deff = design variance / variance of a simple random sample of the same n drawn without "
+    "replacement from a population of Σw (R svymean(..., deff=TRUE)); not given when the "
+    "weights add up to n or less (not scaled to a population); Kish's n/n_eff for a group "
+    "where everyone gave the same verdict (see its note)"
+)
 
 
 # --------------------------------------------------------------------------------------------
@@ -152,8 +159,59 @@ def item_values(data: pd.DataFrame, item: str, scale: tuple[int, int] = (1, 5)) 
     return x
 
 
+#: Columns of a questionnaire export hold answers on the 1–5 scale: ``q_<code>``.
+ITEM_PREFIX = "q_"
+AUTO = "auto"
+
+
+def item_scale(column: str, scale: tuple[int, int] | str | None = AUTO) -> tuple[int, int] | None:
+    """The answer scale a column is declared on: ``scale`` if given, (1, 5) for a questionnaire
+    item (``q_<code>``) when ``scale="auto"``, else None (any number)."""
+    if scale == AUTO:
+        return (1, 5) if column.startswith(ITEM_PREFIX) else None
+    return scale  # type: ignore[return-value]
+
+
+def numeric_values(
+    data: pd.DataFrame, column: str, scale: tuple[int, int] | str | None = AUTO
+) -> np.ndarray:
+    """Values of any numeric column as floats, NaN for blanks; checked against its declared
+    scale (:func:`item_scale`), and refused when infinite."""
+    sc = item_scale(column, scale)
+    if sc is not None:
+        return item_values(data, column, sc)
+    if column not in data.columns:
+        raise AnalysisError(f"column {column!r} not found in the data")
+    s = data[column]
+    if not pd.api.types.is_numeric_dtype(s):
+        conv = pd.to_numeric(s, errors="coerce")
+        bad = conv.isna() & s.notna() & (s.astype(str).str.strip() != "")
+        if bad.any():
+            raise AnalysisError(
+                f"column {column!r} is not numeric (e.g. {s[bad].iloc[0]!r} in row "
+                f"{int(np.flatnonzero(bad.to_numpy())[0]) + 1})"
+            )
+        s = conv
+    x = s.to_numpy(dtype=float, na_value=np.nan)
+    inf = np.isinf(x)
+    if inf.any():
+        raise AnalysisError(
+            f"column {column!r} holds an infinite value in row {int(np.flatnonzero(inf)[0]) + 1}"
+        )
+    return x
+
+
 # --------------------------------------------------------------------------------------------
 # core
+
+
+def is_replicate(design: Any) -> bool:
+    """Whether ``design`` has replicate weights (:class:`analysis.replicates.ReplicateDesign`)."""
+    return getattr(design, "rep_matrix", None) is not None
+
+
+def _calibrated(design: Any) -> bool:
+    return bool(getattr(design, "calibrations", ()))
 
 
 @dataclass(frozen=True, eq=False)
@@ -165,6 +223,8 @@ class _Core:
     n_eff: np.ndarray  # (G, m) Kish
     nobs: np.ndarray  # (G,) rows in the domain
     deff: np.ndarray  # (G, m)
+    nrow: np.ndarray  # (G,) R's nrow(design) of the domain: its rows, or all rows if calibrated
+    var_logit: np.ndarray | None = None  # (G, m) replicate variance of logit(estimate)
 
 
 def _ratio_core(
@@ -229,23 +289,60 @@ def _ratio_core(
             counts(has, c)
     z = e * ws  # (m + k, n_sel)
     zt = z.T  # Fortran-ordered view: contiguous columns for bincount
-    if idx is not None:
+    var_logit = None
+    if is_replicate(design):
+        var, var_logit = _replicate_ratio_variance(design, a, b, g_all, n_groups, est, combos)
+    elif idx is not None:
         z_full = np.zeros((m + k, design.n_rows))
         z_full[:, idx] = z
         var = variance_by_group(design, z_full.T, g_all, n_groups)
     else:
         var = variance_by_group(design, zt, g_all, n_groups)
     df = df_by_group(design, g_all, n_groups)
-    # design effect: V / V_srs, V_srs = (1 − n/W)/n · s², s² = W·Σw e² · n/(n − 1)
-    # (R: svymean(..., deff=TRUE) for means, svytotal deff of the ratio's linearised variable)
+    # design effect (DEFF_DEFINITION): V / V_srswor, V_srswor = (1 − n/W)/n · s²,
+    # s² = W·Σw e² · n/(n − 1); undefined when W ≤ n (R: NA, or Inf at W = n)
     swe2 = np.empty_like(var)
     for j in range(m + k):
         swe2[:, j] = np.bincount(g, weights=np.multiply(z[j], e[j], out=tmp), minlength=n_groups)
     with np.errstate(divide="ignore", invalid="ignore"):
         s2 = (wsum * nobs / (nobs - 1))[:, None] * swe2
-        fpc = np.where(wsum > nobs, (wsum - nobs) / (wsum * nobs), 1.0 / nobs)
+        fpc = np.where(wsum > nobs, (wsum - nobs) / (wsum * nobs), np.nan)
         deff = var / (s2 * fpc[:, None])
-    return _Core(est, var, df, n_resp, n_eff, nobs, deff)
+    # Korn–Graubard's n: R's nrow(design) keeps every row of a calibrated design's domain
+    nrow = np.full(n_groups, float(design.n_rows)) if design.calibrations else nobs
+    return _Core(est, var, df, n_resp, n_eff, nobs, deff, nrow, var_logit)
+
+
+def _replicate_ratio_variance(
+    design: Any,
+    a: np.ndarray,
+    b: np.ndarray,
+    g: np.ndarray,
+    n_groups: int,
+    est: np.ndarray,
+    combos: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Replicate variances of the m ratios (and their k combinations) of every group, and of
+    their logits (R's svyciprop(method="logit") on replicates: svyglm's replicate variance of
+    the intercept logit(θ̂_r))."""
+    from analysis import replicates
+
+    m = a.shape[0]
+    thetas = [replicates.ratio_replicates(design, a[j], b[j], g, n_groups) for j in range(m)]
+    if combos is not None:
+        stacked = np.stack(thetas, axis=-1)  # G × R × m
+        thetas += [stacked @ combos[:, c] for c in range(combos.shape[1])]
+    var = np.column_stack(
+        [replicates.svr_variance(design, t, est[:, j]) for j, t in enumerate(thetas)]
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        var_logit = np.column_stack(
+            [
+                replicates.svr_variance(design, np.log(t / (1 - t)), np.log(e / (1 - e)))
+                for t, e in zip(thetas, est.T, strict=True)
+            ]
+        )
+    return var, var_logit
 
 
 def _build(
@@ -258,8 +355,10 @@ def _build(
     confidence_level: float,
     min_n: int,
     transform: Sequence[tuple[float, float] | None] | None = None,
+    bounds: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> list[Estimate]:
-    """Turn core arrays into Estimate objects (intervals, statuses, notes)."""
+    """Turn core arrays into Estimate objects (intervals, statuses, notes). ``bounds`` (G × m
+    arrays) gives intervals computed by the caller (Woodruff intervals of quantiles)."""
     level = intervals.check_level(confidence_level)
     out: list[Estimate] = []
     n_groups = grouping.size
@@ -272,12 +371,19 @@ def _build(
         nobs = core.nobs
         if proportion_like[j]:
             method = ci_method
-            lo, hi = intervals.proportion_interval(method, p, se, nobs, df, level)
+            if method == "logit" and core.var_logit is not None:
+                lo, hi = intervals.logit_scale_interval(p, np.sqrt(core.var_logit[:, j]), df, level)
+            else:
+                lo, hi = intervals.proportion_interval(method, p, se, core.nrow, df, level)
             degenerate = (var <= 0) & ((p <= 0) | (p >= 1))
             if degenerate.any():
-                dlo, dhi = intervals.degenerate_interval(p, core.n_eff[:, j], nobs, df, level)
+                dlo, dhi = intervals.degenerate_interval(p, core.n_eff[:, j], core.nrow, df, level)
                 lo = np.where(degenerate, dlo, lo)
                 hi = np.where(degenerate, dhi, hi)
+        elif bounds is not None:
+            method = ci_method
+            lo, hi = bounds[0][:, j], bounds[1][:, j]
+            degenerate = np.zeros(n_groups, dtype=bool)
         else:
             method = "wald"
             lo, hi = intervals.wald_interval(p, se, df, level)
@@ -336,7 +442,7 @@ def _build(
                 what = "all satisfied" if p[k] >= 1 else "none satisfied"
                 note = DEGENERATE_NOTE.format(what=what)
                 d_k = float(nobs[k] / core.n_eff[k, j])
-            elif var[k] <= 0:
+            elif var[k] <= 0 and bounds is None:
                 # A census of the group: the value is exact, whatever the interval method.
                 note = "the sampling variance is 0 (every unit of the group was observed)"
                 lo_k = hi_k = float(p[k])
@@ -432,6 +538,7 @@ def estimate_proportion(
     confidence_level: float = 0.95,
     min_n: int = 30,
     include_total: bool = True,
+    scale: tuple[int, int] = (1, 5),
 ) -> list[Estimate]:
     """Share satisfied with one item: Σw·1[x ≥ satisfied_from] / Σw over valid answers, by group.
 
@@ -440,7 +547,7 @@ def estimate_proportion(
     Korn–Graubard ``beta``, ``wilson`` on the effective sample size or ``wald``, t with the
     domain's degrees of freedom (Lumley 2010 §2.3.1; Korn & Graubard 1998).
     """
-    x = item_values(data, item)
+    x = item_values(data, item, scale)
     valid = ~np.isnan(x)
     a = (x >= satisfied_from).astype(float)[None, :]
     b = valid.astype(float)[None, :]
@@ -562,13 +669,17 @@ def estimate_mean(
     confidence_level: float = 0.95,
     min_n: int = 30,
     include_total: bool = True,
+    scale: tuple[int, int] | str | None = AUTO,
 ) -> list[Estimate]:
-    """Weighted mean score Σw·x/Σw over valid answers (sampling weights), or its 0–100 index.
+    """Weighted mean Σw·x/Σw over non-blank values (sampling weights), or its 0–100 index.
 
-    With ``index=True`` the estimate is M = 100·(mean − 1)/4 (ACSI-style rescaling of the 1–5
-    scale), its SE 25·SE(mean). Interval: estimate ± t_{df}·se (R ``svymean``, ``confint(df=)``).
+    ``item`` may be any numeric column (a score, a waiting time); it is checked against its
+    declared scale (:func:`item_scale`: 1–5 for ``q_<code>`` items or when ``scale`` is given).
+    With ``index=True`` (a 1–5 item) the estimate is M = 100·(mean − 1)/4 (ACSI-style
+    rescaling), its SE 25·SE(mean). Interval: estimate ± t_{df}·se (R ``svymean(~x,
+    subset(design, !is.na(x)))``, ``confint(df=degf)``; Lumley 2010 §2.3).
     """
-    x = item_values(data, item)
+    x = numeric_values(data, item, (1, 5) if index and scale == AUTO else scale)
     valid = ~np.isnan(x)
     a = np.where(valid, x, 0.0)[None, :]
     b = valid.astype(float)[None, :]
@@ -589,6 +700,181 @@ def estimate_mean(
         min_n,
         transform=tr,
     )
+
+
+def _total_core(
+    design: SurveyDesign, x: np.ndarray, valid: np.ndarray, grouping: Grouping
+) -> _Core:
+    """Totals Σ_{i∈g} w_i x_i of every group over non-blank values, with their variances.
+
+    Influence values z_i = w_i x_i (Lumley 2010 §2.2). deff as R's ``svytotal(deff=TRUE)``:
+    V / (W² s² (W − n)/(W n)), s² the weighted variance of x with n/(n − 1)."""
+    w = design.weights
+    n_groups = grouping.size
+    g_all = np.where(valid, grouping.codes, -1)
+    sel = g_all >= 0
+    g = g_all[sel]
+    xs = x[sel]
+    ws = w[sel]
+    est = np.bincount(g, weights=ws * xs, minlength=n_groups)
+    wsum = np.bincount(g, weights=ws, minlength=n_groups)
+    nobs = np.bincount(g, minlength=n_groups).astype(float)
+    sw2 = np.bincount(g, weights=ws * ws, minlength=n_groups)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        n_eff = wsum * wsum / sw2
+        mean = est / wsum
+    if is_replicate(design):
+        from analysis import replicates
+
+        var = replicates.total_variance(design, np.where(sel, x, 0.0), g_all, n_groups)
+        df = replicates.df_by_group(design, g_all, n_groups)
+    else:
+        z = np.where(sel, w * np.where(sel, x, 0.0), 0.0)
+        var = variance_by_group(design, z, g_all, n_groups)
+        df = df_by_group(design, g_all, n_groups)
+    dev = xs - mean[g]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s2 = np.bincount(g, weights=ws * dev * dev, minlength=n_groups) / wsum
+        s2 = s2 * nobs / (nobs - 1)
+        fpc = np.where(wsum > nobs, (wsum - nobs) / (wsum * nobs), np.nan)
+        deff = var / (wsum * wsum * s2 * fpc)
+    nrow = np.full(n_groups, float(design.n_rows)) if _calibrated(design) else nobs
+    col = lambda v: v[:, None]  # noqa: E731
+    return _Core(col(est), col(var), df, col(nobs), col(n_eff), nobs, col(deff), nrow)
+
+
+def estimate_total(
+    data: pd.DataFrame,
+    column: str,
+    design: SurveyDesign,
+    by: str | Sequence[str] | None = None,
+    *,
+    confidence_level: float = 0.95,
+    min_n: int = 30,
+    include_total: bool = True,
+    scale: tuple[int, int] | str | None = AUTO,
+) -> list[Estimate]:
+    """Weighted total Σw·x over non-blank values of any numeric column, by group.
+
+    Sampling weights, so the total estimates the population total (e.g. minutes waited by all
+    clients). Variance of the total of z_i = w_i x_i; interval estimate ± t_{df}·se; deff as R's
+    ``svytotal(deff=TRUE)``. R: ``svyby(~x, ~g, subset(design, !is.na(x)), svytotal)``
+    (Lumley 2010 §2.2).
+    """
+    x = numeric_values(data, column, scale)
+    valid = ~np.isnan(x)
+    _check_design(data, design)
+    out: list[Estimate] = []
+    for grouping in groupings_for(data, by, include_total):
+        core = _total_core(design, np.where(valid, x, 0.0), valid, grouping)
+        out.extend(
+            _build(
+                core,
+                grouping,
+                [f"total:{column}"],
+                proportion_like=[False],
+                ci_method="wald",
+                confidence_level=confidence_level,
+                min_n=min_n,
+            )
+        )
+    return out
+
+
+def _quantile_rule(xs: np.ndarray, cumw: np.ndarray, total: float, p: float) -> float:
+    """R's ``qrule_math`` on values sorted ascending with their cumulative weights: the value
+    at the last position whose cumulative weight is ≤ p·W, or the next one unless
+    p − cumw/W is exactly 0 (Hyndman & Fan 1996 type 1 with weights)."""
+    hits = np.flatnonzero(cumw <= p * total)
+    pos = int(hits[-1]) if hits.size else 0
+    nxt = pos if pos == len(xs) - 1 else pos + 1
+    return float(xs[pos] if p - cumw[pos] / total == 0 else xs[nxt])
+
+
+def estimate_quantile(
+    data: pd.DataFrame,
+    column: str,
+    design: SurveyDesign,
+    by: str | Sequence[str] | None = None,
+    *,
+    quantiles: Sequence[float] = (0.5,),
+    confidence_level: float = 0.95,
+    min_n: int = 30,
+    include_total: bool = True,
+    scale: tuple[int, int] | str | None = AUTO,
+) -> list[Estimate]:
+    """Weighted quantiles of any numeric column by group, with Woodruff (1952) intervals.
+
+    q̂_p = the smallest value whose share of the weight at or below it reaches p (R's default
+    ``qrule="math"``, sampling weights). Interval: p̂ = weighted share of x ≤ q̂, its design SE,
+    the t interval p̂ ± t_{df}·se inverted through the same rule; se = width/(2 t_{df}).
+    R: ``svyquantile(~x, subset(design, !is.na(x)), quantiles, interval.type="mean")``
+    (survey ≥ 4.1 defaults; Lumley 2010 §2.4.1). ``deff`` is not given.
+    """
+    qs = [float(q) for q in quantiles]
+    if not qs or any(not 0.0 <= q <= 1.0 for q in qs):
+        raise AnalysisError(f"quantiles must be between 0 and 1 (got {quantiles}); e.g. 0.5")
+    level = intervals.check_level(confidence_level)
+    x = numeric_values(data, column, scale)
+    valid = ~np.isnan(x)
+    _check_design(data, design)
+    w = design.weights
+    out: list[Estimate] = []
+    for grouping in groupings_for(data, by, include_total):
+        g_all = np.where(valid, grouping.codes, -1)
+        rows = np.flatnonzero(g_all >= 0)
+        rows = rows[w[rows] != 0]
+        order = rows[np.lexsort((x[rows], g_all[rows]))]
+        bounds = np.searchsorted(g_all[order], np.arange(grouping.size + 1))
+        sorted_parts = []
+        for k in range(grouping.size):
+            part = order[bounds[k] : bounds[k + 1]]
+            cw = np.cumsum(w[part].astype(np.longdouble))
+            sorted_parts.append((x[part], cw.astype(float), float(cw[-1]) if part.size else 0.0))
+        for p in qs:
+            qhat = np.full(grouping.size, np.nan)
+            for k, (xs, cw, tot) in enumerate(sorted_parts):
+                if xs.size:
+                    qhat[k] = _quantile_rule(xs, cw, tot, p)
+            below = (x <= qhat[np.maximum(grouping.codes, 0)]) & valid
+            core = _ratio_core(
+                design, below.astype(float)[None, :], valid.astype(float)[None, :], valid, grouping
+            )
+            se_p = np.sqrt(core.var[:, 0])
+            half = intervals.t_quantile(1 - (1 - level) / 2, core.df) * se_p
+            lo_p = core.estimate[:, 0] - half
+            hi_p = core.estimate[:, 0] + half
+            est = np.empty_like(core.estimate)
+            est[:, 0] = qhat
+            lo = np.full(grouping.size, np.nan)
+            hi = np.full(grouping.size, np.nan)
+            for k, (xs, cw, tot) in enumerate(sorted_parts):
+                if xs.size and np.isfinite(lo_p[k]) and lo_p[k] >= 0:
+                    lo[k] = _quantile_rule(xs, cw, tot, float(lo_p[k]))
+                if xs.size and np.isfinite(hi_p[k]) and hi_p[k] <= 1:
+                    hi[k] = _quantile_rule(xs, cw, tot, float(hi_p[k]))
+            q_crit = intervals.t_quantile(1 - (1 - level) / 2, core.df)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                se_q = (hi - lo) / (2 * q_crit)
+            qcore = replace(
+                core,
+                estimate=est,
+                var=(se_q * se_q)[:, None],
+                deff=np.full_like(core.deff, np.nan),
+            )
+            out.extend(
+                _build(
+                    qcore,
+                    grouping,
+                    [f"quantile_{p:g}:{column}"],
+                    proportion_like=[False],
+                    ci_method="woodruff",
+                    confidence_level=level,
+                    min_n=min_n,
+                    bounds=(lo[:, None], hi[:, None]),
+                )
+            )
+    return out
 
 
 def parse_elements(spec: str) -> dict[str, list[str]]:

@@ -69,6 +69,22 @@ def logit_interval(
     return np.where(bad, np.nan, lo), np.where(bad, np.nan, hi)
 
 
+def logit_scale_interval(
+    p: np.ndarray, se_logit: np.ndarray, df: np.ndarray, confidence_level: float = 0.95
+) -> tuple[np.ndarray, np.ndarray]:
+    """expit(logit(p̂) ± t_{1−α/2, df}·se_η) with the standard error se_η of logit(p̂) itself,
+    e.g. a replicate variance of the replicates' logits (R ``svyciprop(method="logit")`` on a
+    replicate design, whose ``svyglm`` refits the logit with every replicate weight)."""
+    p = np.asarray(p, dtype=float)
+    q = t_quantile(1 - (1 - confidence_level) / 2, df)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        eta = np.log(p / (1 - p))
+        lo = special.expit(eta - q * se_logit)
+        hi = special.expit(eta + q * se_logit)
+    bad = (p <= 0) | (p >= 1)
+    return np.where(bad, np.nan, lo), np.where(bad, np.nan, hi)
+
+
 def _beta_ppf(q: float, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         return special.betaincinv(a, b, q)

@@ -32,8 +32,10 @@ class Estimate:
     ``n`` counts respondents contributing to the estimate, ``n_eff`` is Kish's effective sample
     size (Σw)²/Σw² (Kish 1965) with sampling weights w, ``df`` the design degrees of freedom of the
     domain (PSUs − strata containing the domain, as R's ``degf``), ``deff`` the design effect
-    (variance over the variance of simple random sampling of the same size, Kish 1965; for a
-    degenerate group the weighting design effect n/n_eff, explained in ``note``).
+    (variance over the variance of simple random sampling of the same size without replacement
+    from a population of Σw, Kish 1965, R's ``deff=TRUE``; ``None`` when Σw ≤ n; for a
+    degenerate group the weighting design effect n/n_eff, explained in ``note``; see
+    :data:`analysis.estimators.DEFF_DEFINITION`).
     """
 
     group: dict[str, Any]

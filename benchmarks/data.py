@@ -69,3 +69,50 @@ def elements_spec(df: pd.DataFrame) -> str:
 def write(df: pd.DataFrame, path: Path) -> Path:
     df.to_csv(path, index=False, float_format="%g")
     return path
+
+
+def make_two_stage_data(
+    n_responses: int, n_agencies: int, psus_per_agency: int = 10, seed: int = 1
+) -> pd.DataFrame:
+    """Two-stage data: an agency's strata (two per agency) hold villages (PSUs) sampled from
+    ``N1`` villages, persons sampled within each village from its ``N2`` residents; columns
+    ``stratum, psu, person, N1, N2, agency, q_overall`` (R: ids=~psu+person, fpc=~N1+N2)."""
+    rng = np.random.default_rng(seed)
+    n_psu = n_agencies * psus_per_agency
+    psu = rng.integers(0, n_psu, n_responses)
+    psu[: 2 * n_psu] = np.repeat(np.arange(n_psu), 2)
+    psu = np.sort(psu)
+    agency = psu // psus_per_agency
+    stratum = agency * 2 + (psu % psus_per_agency) % 2
+    counts = np.bincount(psu, minlength=n_psu)
+    person = np.arange(n_responses) - np.searchsorted(psu, psu)
+    units = np.arange(n_psu)
+    psu_stratum = units // psus_per_agency * 2 + (units % psus_per_agency) % 2
+    psus_in_stratum = np.bincount(psu_stratum, minlength=2 * n_agencies)
+    big1 = psus_in_stratum + rng.integers(0, 20, 2 * n_agencies)
+    big2 = counts + rng.integers(5, 200, n_psu)
+    quality = rng.normal(0.6, 0.9, n_agencies)[agency] + rng.normal(0, 0.5, n_psu)[psu]
+    return pd.DataFrame(
+        {
+            "stratum": np.char.add("S-", stratum.astype(str)),
+            "psu": np.char.add("V-", psu.astype(str)),
+            "person": person + 1,
+            "N1": big1[stratum],
+            "N2": big2[psu],
+            "agency": np.char.add("AG-", agency.astype(str)),
+            "weight": (big1[stratum] / psus_in_stratum[stratum]) * (big2[psu] / counts[psu]),
+            "q_overall": np.clip(np.round(3.2 + quality + rng.normal(0, 1.0, n_responses)), 1, 5),
+        }
+    )
+
+
+def add_bootstrap_weights(df: pd.DataFrame, n_replicates: int, seed: int = 1) -> pd.DataFrame:
+    """Replicate columns ``rw_1..rw_R``: the weight times a random factor 0.5 or 1.5 per PSU
+    (a Fay-like perturbation that never empties an agency, so that R's replicate ``svyglm``
+    converges), as survey data sets ship replicate columns."""
+    rng = np.random.default_rng(seed)
+    codes, _ = pd.factorize(df["psu"])
+    mult = rng.choice([0.5, 1.5], size=(codes.max() + 1, n_replicates))
+    reps = df["weight"].to_numpy()[:, None] * mult[codes]
+    cols = pd.DataFrame(reps, columns=[f"rw_{k + 1}" for k in range(n_replicates)])
+    return pd.concat([df.reset_index(drop=True), cols], axis=1)

@@ -6,6 +6,11 @@
 2. Element and composite indices with intervals and target verdicts for every agency
    (1,000,000 responses × 12 items × 1,500 agencies): whole-process time and peak memory
    (max RSS of the child process).
+3. Share satisfied by agency on a two-stage design with fpc at both stages (100,000 responses,
+   1,000 villages in 200 strata, 100 agencies) against R ``svydesign(ids=~psu+person,
+   fpc=~N1+N2)`` + ``svyby(svyciprop)`` in the same run.
+4. The same on 80 supplied bootstrap replicate-weight columns against R ``svrepdesign`` +
+   ``svyby(svyciprop)`` in the same run.
 """
 
 from __future__ import annotations
@@ -20,7 +25,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks.data import elements_spec, make_counter_data, write
+from benchmarks.data import (
+    add_bootstrap_weights,
+    elements_spec,
+    make_counter_data,
+    make_two_stage_data,
+    write,
+)
 
 HERE = Path(__file__).resolve().parent
 
@@ -123,6 +134,43 @@ def main(argv: list[str] | None = None) -> int:
         f"  analysis: {big['seconds']:.2f} s, peak memory {big['max_rss_mb']:.0f} MB "
         f"(limits: 5 s, 2048 MB) → {'PASS' if passed else 'FAIL'}"
     )
+    n3, g3 = (10_000, 20) if args.quick else (100_000, 100)
+    design_cases = {
+        "benchmark3": (
+            f"benchmark 3: {n3:,} responses, two-stage design (fpc at both stages), "
+            f"{g3} agencies, share satisfied by agency, logit CI",
+            make_two_stage_data(n3, g3, seed=13),
+            "twostage",
+            ["--strata", "stratum", "--psu", "psu,person", "--fpc", "N1,N2"],
+        ),
+        "benchmark4": (
+            f"benchmark 4: {n3:,} responses × 80 bootstrap replicate weights, {g3} agencies, "
+            "share satisfied by agency, logit CI",
+            add_bootstrap_weights(make_two_stage_data(n3, g3, seed=14), 80, seed=14),
+            "replicates",
+            ["--repweights", "rw_*", "--rep-type", "bootstrap", "--weight", "weight"],
+        ),
+    }
+    for key, (title, frame, kind, options) in design_cases.items():
+        print(title)
+        f = write(frame, tmp / f"{key}.csv")
+        del frame
+        cmd = [py, "-m", "analysis", "indices", str(f), "--by", "agency", "--format", "json"]
+        mine = best_of([*cmd, "--lonely-psu", "adjust", *options], args.repeat, 600)
+        results[key] = {"ours": mine}
+        print(f"  analysis: {mine['seconds']:.2f} s (exit {mine['returncode']})")
+        if not args.skip_peers and shutil.which("Rscript"):
+            r = measure(
+                ["Rscript", str(HERE / "bench_r_designs.R"), kind, str(f)], args.peer_timeout
+            )
+            results[key]["R survey"] = r
+            if r["returncode"] == "timeout":
+                print(f"  R survey: stopped after {args.peer_timeout:.0f} s")
+            else:
+                print(
+                    f"  R survey: {r['seconds']:.2f} s → analysis is "
+                    f"{r['seconds'] / mine['seconds']:.1f}× faster (exit {r['returncode']})"
+                )
     (tmp / "results.json").write_text(json.dumps(results, indent=2))
     print(f"data and results.json in {tmp}")
     return 0
