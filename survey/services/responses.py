@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
@@ -16,11 +17,39 @@ from survey.storage.models import CHANNELS, Questionnaire, ServicePoint, utc_now
 COMMENT_MAX_LENGTH = 1000
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"\A[A-Za-z0-9_-]{16,64}\Z")
 
-# Phone numbers (Vietnamese mobile/landline, with or without +84, spaces, dots or dashes) and e-mail
-# addresses are masked before a comment is stored: responses stay anonymous.
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_PHONE = re.compile(r"(?<!\d)(?:\+?84|0)(?:[\s.-]?\d){8,10}(?!\d)")
+# Personal data is masked in place before a comment is stored (responses stay anonymous). One
+# left-to-right scan: an e-mail address, a dossier code of the national format (agency code of
+# dot-separated groups, ``-YYMMDD-``, a number: ``000.00.20.H12-251203-0001``), a health-insurance
+# card number (two letters and 13 digits: ``DN4797915140156``), a date (kept), or a run of digits
+# in groups joined by at most one space, dot, dash or no-break space, with ``+84`` or an area code
+# in brackets allowed in front. A run of 9 digits or more is a phone (10–11 digits from ``0``,
+# or ``+84``/``84``), an identity or insurance number (CMND 9, BHXH 10, CCCD 12) or another long
+# number; shorter runs (years, times, rooms, queue numbers) stay, and so does money: thousands in
+# groups of three (``150.000.000``) that end in 000 or are followed by a unit (đồng, đ, VND, …).
+MASK_PHONE = "[số điện thoại]"
+MASK_ID = "[số giấy tờ]"
+MASK_DOSSIER = "[mã hồ sơ]"
+MASK_EMAIL = "[email]"
+MASK_OTHER = "[đã che]"
+_PERSONAL = re.compile(
+    r"""
+    (?P<email>[\w.+-]+@[\w-]+(?:\.[\w-]+)+)
+  | (?P<dossier>(?<![\w.])[A-Za-z0-9]{1,6}(?:\.[A-Za-z0-9]{1,6}){0,5}-\d{6}-[A-Za-z0-9]{3,8}
+        (?![\w-]))
+  | (?P<insurance>(?<![A-Za-z0-9])[A-Za-z]{2}(?:[ .-]?\d){13}(?!\d))
+  | (?P<date>(?<!\d)\d{1,4}(?P<separator>[-./])\d{1,2}(?P=separator)\d{1,4}(?![-./]?\d)
+        (?:[ T]\d{1,2}[:h]\d{2}(?::\d{2})?)?)
+  | (?P<number>(?<!\d)(?:\(\s?\+?\d{1,4}\s?\)|\+?\d+)
+        (?:[ .\-\u00a0]?(?:\(\d{2,4}\)|\d{2,}))*)
+    """,
+    re.VERBOSE,
+)
+_MONEY = re.compile(r"\d{1,3}(?:[ .\u00a0]\d{3})+")
+_MONEY_UNIT = re.compile(r"\s?(?:đồng|vnđ|vnd|nghìn|ngàn|triệu|tỷ|tỉ|đ|₫|k)(?!\w)", re.IGNORECASE)
+_NOT_DIGIT = re.compile(r"\D")
+# NUL and other control characters have no place in a comment (PostgreSQL refuses NUL); lone
+# surrogates (possible in JSON, ``"\ud800"``) cannot be encoded for any database.
+_UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -30,15 +59,43 @@ class SubmissionResult:
 
 
 def mask_personal_data(text: str) -> str:
-    """Replace e-mail addresses and phone numbers with placeholders."""
-    return _PHONE.sub("[số điện thoại]", _EMAIL.sub("[email]", text))
+    """Replace e-mail addresses, phone, identity, insurance and dossier numbers by placeholders."""
+    return _PERSONAL.sub(_mask, text)
+
+
+def _mask(match: re.Match[str]) -> str:
+    found = match.group()
+    kind = match.lastgroup
+    if kind == "email":
+        return MASK_EMAIL
+    if kind == "dossier":
+        return MASK_DOSSIER
+    if kind == "insurance":
+        return MASK_ID
+    if kind != "number":
+        return found  # a date
+    digits = _NOT_DIGIT.sub("", found)
+    if len(digits) < 9:
+        return found
+    if _MONEY.fullmatch(found) and (
+        digits.endswith("000") or _MONEY_UNIT.match(match.string, match.end())
+    ):
+        return found
+    if (
+        found.startswith(("+", "(+"))
+        or (digits.startswith("0") and len(digits) in (10, 11))
+        or (digits.startswith("84") and len(digits) in (11, 12))
+    ):
+        return MASK_PHONE
+    if len(digits) in (9, 10, 12):
+        return MASK_ID
+    return MASK_OTHER
 
 
 def clean_comment(comment: str | None) -> str | None:
     if comment is None:
         return None
-    # NUL and other control characters have no place in a comment (PostgreSQL refuses NUL).
-    comment = _CONTROL.sub("", comment).strip()
+    comment = unicodedata.normalize("NFC", _UNSTORABLE.sub("", comment)).strip()
     if not comment:
         return None
     if len(comment) > COMMENT_MAX_LENGTH:
