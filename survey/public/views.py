@@ -15,7 +15,7 @@ from survey.public.recent import recent_submission, remember_submission
 from survey.services.access import public_route
 from survey.services.errors import InvalidAnswers
 from survey.services.questionnaires import open_service_point
-from survey.services.responses import submit_response
+from survey.services.responses import IdempotencyConflict, submit_response
 
 
 @bp.get("/")
@@ -52,6 +52,9 @@ def show_form(code: str) -> Response | tuple[str, int]:
             )
         except InvalidAnswers as error:
             form.form_errors.append(error.message(language))
+        except IdempotencyConflict as error:  # a crafted id: this form gets a fresh one
+            form.form_errors.append(error.message(language))
+            form.submission_id.data = secrets.token_urlsafe(16)
         else:
             remember_submission(code, form.submission_id.data)
             return redirect(url_for(".thank_you", code=code))

@@ -30,7 +30,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from survey.services import audit
@@ -220,26 +219,18 @@ def detail_numbers(detail: str) -> dict[str, str]:
 
 
 def _add_flags(session: Session, wanted: list[tuple[int, str, str]]) -> int:
+    """Add the flags a response does not carry yet (a response carries each kind at most once);
+    commit; return how many were added. A flag added meanwhile by another request is skipped."""
     if not wanted:
         return 0
-    for attempt in range(2):
-        existing = queries.flag_kinds_of(session, {response_id for response_id, _k, _d in wanted})
-        added = 0
-        for response_id, kind, detail in wanted:
-            if (response_id, kind) not in existing:
-                queries.add_flag(session, response_id, kind, detail)
-                existing.add((response_id, kind))
-                added += 1
-        try:
-            session.commit()
-        except IntegrityError:
-            # Another request flagged the same response meanwhile: read again, add the rest.
-            session.rollback()
-            if attempt:
-                raise
-        else:
-            return added
-    return 0  # pragma: no cover
+    existing = queries.flag_kinds_of(session, {response_id for response_id, _k, _d in wanted})
+    added = 0
+    for response_id, kind, detail in wanted:
+        if (response_id, kind) not in existing:
+            added += queries.add_flag(session, response_id, kind, detail)
+            existing.add((response_id, kind))
+    session.commit()
+    return added
 
 
 def record_decision(

@@ -281,12 +281,14 @@ def submit_from_kiosk(
     """
     now = now or utc_now()
     point = kiosk.service_point
+    own_kiosk_ids = {kiosk.id}
     if answered_on_kiosk_id is not None and answered_on_kiosk_id != kiosk.id:
         # Queued under an earlier pairing (the tablet was re-registered meanwhile): it still
         # counts if that registration was for the same service point.
         earlier = queries.kiosk_by_id(session, answered_on_kiosk_id)
         if earlier is None or earlier.service_point_id != kiosk.service_point_id:
             raise AnsweredAtAnotherPoint()
+        own_kiosk_ids.add(earlier.id)
     questionnaire = _questionnaire_for(session, point, questionnaire_id)
     result = submit_response(
         session,
@@ -298,9 +300,10 @@ def submit_from_kiosk(
         language=language,
         comment=comment,
         submitted_at=submission_time(device_time, now),
+        kiosk_id=kiosk.id,
+        device_time=device_time,
+        own_kiosk_ids=own_kiosk_ids,
     )
-    # A replay also repairs a response whose kiosk details were not written (crash in between).
-    queries.set_response_kiosk(session, result.response_id, kiosk.id, device_time)
     kiosk.last_seen_at = now
     session.commit()
     if result.created:

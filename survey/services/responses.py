@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from survey.services.errors import InvalidAnswers
+from survey.services.errors import DomainError, InvalidAnswers
 from survey.storage import queries
 from survey.storage.models import CHANNELS, Questionnaire, ServicePoint, utc_now
 
@@ -50,6 +50,14 @@ _NOT_DIGIT = re.compile(r"\D")
 # NUL and other control characters have no place in a comment (PostgreSQL refuses NUL); lone
 # surrogates (possible in JSON, ``"\ud800"``) cannot be encoded for any database.
 _UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+class IdempotencyConflict(DomainError):
+    """The key names a response of another origin; deliberately says nothing about it."""
+
+    status_code = 409
+    message_vi = "Mã của phiếu này đã được dùng cho một phiếu khác; phiếu không được lưu."
+    message_en = "This answer's id was already used for another answer; it was not stored."
 
 
 @dataclass(frozen=True)
@@ -152,10 +160,17 @@ def submit_response(
     language: str = "vi",
     comment: str | None = None,
     submitted_at: dt.datetime | None = None,
+    kiosk_id: int | None = None,
+    device_time: dt.datetime | None = None,
+    own_kiosk_ids: Collection[int] = (),
 ) -> SubmissionResult:
     """Store one response exactly once per idempotency key and commit it.
 
-    A double tap or a re-sent POST carries the same key: the first response is kept and returned.
+    A double tap or a re-sent POST carries the same key: the first response is kept, unchanged,
+    and returned — but only to the same origin (same channel and service point; for a kiosk, a
+    kiosk of ``own_kiosk_ids``: the tablet's own retry). A key stored by another kiosk, another
+    point or the other channel is refused with ``IdempotencyConflict``, which names nothing of the
+    stored response. A stored response is never modified here.
     """
     if channel not in CHANNELS:
         raise InvalidAnswers(f"Kênh không hợp lệ: {channel}", f"Unknown channel: {channel}")
@@ -167,24 +182,29 @@ def submit_response(
     item_values = validate_answers(questionnaire, answers)
     stored_comment = clean_comment(comment)
     # No look-up first: the unique key on idempotency_key decides, in one round trip.
-    try:
-        response_id = queries.insert_response(
-            session,
-            idempotency_key=idempotency_key,
-            service_point_id=point.id,
-            questionnaire_id=questionnaire.id,
-            channel=channel,
-            language=language if language in ("vi", "en") else "vi",
-            submitted_at=submitted_at or utc_now(),
-            comment=stored_comment,
-            answers=item_values,
-        )
-        session.commit()
-    except IntegrityError:
-        # This key is already stored (a double tap, a re-sent POST, a replayed kiosk queue).
-        session.rollback()
-        existing = queries.response_id_by_key(session, idempotency_key)
-        if existing is None:
-            raise
-        return SubmissionResult(existing, created=False)
-    return SubmissionResult(response_id, created=True)
+    response_id = queries.insert_response(
+        session,
+        idempotency_key=idempotency_key,
+        service_point_id=point.id,
+        questionnaire_id=questionnaire.id,
+        channel=channel,
+        language=language if language in ("vi", "en") else "vi",
+        submitted_at=submitted_at or utc_now(),
+        comment=stored_comment,
+        answers=item_values,
+        kiosk_id=kiosk_id,
+        device_time=device_time,
+    )
+    session.commit()
+    if response_id is not None:
+        return SubmissionResult(response_id, created=True)
+    # This key is already stored (a double tap, a re-sent POST, a replayed kiosk queue).
+    existing = queries.response_origin_by_key(session, idempotency_key)
+    same_kiosk = existing is not None and (
+        existing.kiosk_id in own_kiosk_ids if channel == "kiosk" else existing.kiosk_id is None
+    )
+    if existing is None or not (
+        same_kiosk and existing.channel == channel and existing.service_point_id == point.id
+    ):
+        raise IdempotencyConflict()
+    return SubmissionResult(existing.id, created=False)

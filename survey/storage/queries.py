@@ -22,6 +22,7 @@ from sqlalchemy import (
     true,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
@@ -39,6 +40,7 @@ from survey.storage.models import (
     ServiceVolume,
     Target,
     User,
+    utc_now,
 )
 
 PUBLIC_CODE = re.compile(r"[A-Za-z0-9_-]{1,32}")
@@ -161,33 +163,52 @@ def response_id_by_key(session: Session, idempotency_key: str) -> int | None:
     return session.scalar(select(Response.id).where(Response.idempotency_key == idempotency_key))
 
 
-# The public form's writes, built once for the same reason as the look-up above.
-_NEW_RESPONSE = insert(Response).values(
-    {
-        column: bindparam(column)
-        for column in (
-            "idempotency_key",
-            "service_point_id",
-            "questionnaire_id",
-            "channel",
-            "language",
-            "submitted_at",
-            "comment",
+def response_origin_by_key(session: Session, idempotency_key: str) -> Row[Any] | None:
+    """(id, channel, service_point_id, kiosk_id) of the response stored under this key."""
+    return session.execute(
+        select(Response.id, Response.channel, Response.service_point_id, Response.kiosk_id).where(
+            Response.idempotency_key == idempotency_key
         )
-    }
-    | {"excluded": False}
+    ).first()
+
+
+# The public form's writes, built once for the same reason as the look-up above. A key that is
+# already stored inserts nothing and returns no row (``ON CONFLICT DO NOTHING``): no error, so no
+# rollback, which would expire the per-process cached questionnaire the request has loaded.
+_RESPONSE_COLUMNS = (
+    "idempotency_key",
+    "service_point_id",
+    "questionnaire_id",
+    "channel",
+    "language",
+    "submitted_at",
+    "comment",
+    "kiosk_id",
+    "device_time",
 )
-_STORE_RESPONSE = _NEW_RESPONSE.returning(Response.id)
+
+
+def _new_response(dialect_insert: Any) -> Any:
+    return (
+        dialect_insert(Response)
+        .values({column: bindparam(column) for column in _RESPONSE_COLUMNS} | {"excluded": False})
+        .on_conflict_do_nothing(index_elements=[Response.idempotency_key])
+        .returning(Response.id)
+    )
+
+
+_STORE_RESPONSE = _new_response(sqlite.insert)
+_STORE_RESPONSE_POSTGRESQL = _new_response(postgresql.insert)
 _STORE_ANSWERS = insert(Answer)
 
 
 def _response_with_answers_statement() -> Select[tuple[int]]:
-    """PostgreSQL: ``WITH new_response AS (INSERT … RETURNING id), new_answers AS (INSERT INTO
-    answer SELECT new_response.id, given.* FROM new_response JOIN unnest(:item_ids,
-    :answer_values) AS given ON true) SELECT id FROM new_response`` — one round trip, and one
-    text for any number of answers, so it is compiled once per process and prepared once per
-    connection."""
-    created = _STORE_RESPONSE.cte("new_response")
+    """PostgreSQL: ``WITH new_response AS (INSERT … ON CONFLICT DO NOTHING RETURNING id),
+    new_answers AS (INSERT INTO answer SELECT new_response.id, given.* FROM new_response JOIN
+    unnest(:item_ids, :answer_values) AS given ON true) SELECT id FROM new_response`` — one round
+    trip, and one text for any number of answers, so it is compiled once per process and prepared
+    once per connection. A stored key gives no row and no answers."""
+    created = _new_response(postgresql.insert).cte("new_response")
     given = (
         func.unnest(
             bindparam("item_ids", type_=ARRAY(Integer)),
@@ -219,12 +240,15 @@ def insert_response(
     submitted_at: dt.datetime,
     comment: str | None,
     answers: dict[int, int | None],
-) -> int:
-    """Insert a response and its answers (item id → value, None = not applicable); its id.
+    kiosk_id: int | None = None,
+    device_time: dt.datetime | None = None,
+) -> int | None:
+    """Insert a response and its answers (item id → value, None = not applicable); its id, or
+    None when a response with this ``idempotency_key`` is already stored (nothing is written).
 
     PostgreSQL gets one statement (every round trip to the server costs the busiest part of a
-    submission); SQLite, in process, gets two. A duplicate ``idempotency_key`` raises
-    IntegrityError and nothing is written.
+    submission); SQLite, in process, gets two. Kiosk responses carry their kiosk and device time
+    in the same insert.
     """
     response = {
         "idempotency_key": idempotency_key,
@@ -234,15 +258,19 @@ def insert_response(
         "language": language,
         "submitted_at": submitted_at,
         "comment": comment,
+        "kiosk_id": kiosk_id,
+        "device_time": device_time,
     }
     connection = session.connection()
-    if answers and connection.dialect.name == "postgresql":
+    if connection.dialect.name == "postgresql":
+        if not answers:
+            return connection.execute(_STORE_RESPONSE_POSTGRESQL, response).scalar_one_or_none()
         return connection.execute(
             _STORE_RESPONSE_WITH_ANSWERS,
             {**response, "item_ids": list(answers), "answer_values": list(answers.values())},
-        ).scalar_one()
-    response_id = connection.execute(_STORE_RESPONSE, response).scalar_one()
-    if answers:
+        ).scalar_one_or_none()
+    response_id = connection.execute(_STORE_RESPONSE, response).scalar_one_or_none()
+    if response_id is not None and answers:
         connection.execute(
             _STORE_ANSWERS,
             [{"response_id": response_id, "item_id": i, "value": v} for i, v in answers.items()],
@@ -475,16 +503,6 @@ def all_kiosks(session: Session) -> Sequence[Kiosk]:
     ).all()
 
 
-def set_response_kiosk(
-    session: Session, response_id: int, kiosk_id: int, device_time: dt.datetime | None
-) -> None:
-    session.execute(
-        update(Response)
-        .where(Response.id == response_id, Response.kiosk_id.is_(None))
-        .values(kiosk_id=kiosk_id, device_time=device_time)
-    )
-
-
 def response_by_id(session: Session, response_id: int) -> Response | None:
     return session.get(Response, response_id)
 
@@ -561,8 +579,20 @@ def flag_kinds_of(session: Session, response_ids: Iterable[int]) -> set[tuple[in
     return {(response_id, kind) for response_id, kind in rows}
 
 
-def add_flag(session: Session, response_id: int, kind: str, detail: str) -> None:
-    session.add(ResponseFlag(response_id=response_id, kind=kind, detail=detail))
+def add_flag(session: Session, response_id: int, kind: str, detail: str) -> bool:
+    """Flag a response unless it already carries this kind of flag; whether a flag was added.
+
+    ``ON CONFLICT DO NOTHING``: a flag added meanwhile by another request is no error (an error
+    would mean a rollback, which expires the per-process cached questionnaire)."""
+    dialect = session.connection().dialect.name
+    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        dialect_insert(ResponseFlag)
+        .values(response_id=response_id, kind=kind, detail=detail, created_at=utc_now())
+        .on_conflict_do_nothing(index_elements=[ResponseFlag.response_id, ResponseFlag.kind])
+        .returning(ResponseFlag.id)
+    )
+    return session.execute(statement).scalar_one_or_none() is not None
 
 
 def flagged_response_ids(

@@ -96,3 +96,113 @@ def test_surrogate_bytes_in_a_form_comment_never_give_a_500(
     (comment,) = _stored_comments(session)
     assert comment is not None and comment.startswith("Tốt")
     assert not any("\ud800" <= char <= "\udfff" for char in comment)
+
+
+# --- Finding 5: a replayed idempotency key never modifies the stored response -------------------
+
+
+def _response_row(session: Session, response_id: int) -> tuple[Any, ...]:
+    row = session.execute(
+        select(
+            Response.channel,
+            Response.kiosk_id,
+            Response.device_time,
+            Response.submitted_at,
+            Response.service_point_id,
+            Response.comment,
+        ).where(Response.id == response_id)
+    ).one()
+    return tuple(row)
+
+
+def _second_token(session: Session, point_id: int, label: str = "Quầy 2") -> str:
+    pairing = register_kiosk(session, service_point_id=point_id, label=label, user_id=None)
+    return pair_kiosk(session, pairing.code).token
+
+
+def test_a_kiosk_replaying_a_qr_forms_key_changes_nothing_and_learns_nothing(
+    client: FlaskClient, session: Session, seeded: SmallProvince, token: str
+):
+    code = seeded.desk.public_code
+    fields = form_fields(client.get(f"/s/{code}").get_data(as_text=True))
+    assert client.post(f"/s/{code}", data={**fields, **ANSWERS}).status_code == 302
+    (stored_id,) = session.scalars(select(Response.id))
+    key = session.scalar(select(Response.idempotency_key))
+    before = _response_row(session, stored_id)
+    replay = _kiosk_payload(session, seeded, client_id=key, device_time="2026-01-01T00:00:00Z")
+    answer = client.post(SUBMIT, json=replay, headers=_auth(token))
+    assert answer.status_code == 409
+    body = answer.get_json()
+    assert body["error"]["message_vi"] and body["error"]["message_en"]
+    assert set(body) == {"error"} and str(stored_id) not in json.dumps(body["error"]["code"])
+    assert _response_row(session, stored_id) == before  # still a QR answer, no kiosk, no time
+
+
+def test_a_kiosk_replaying_another_kiosks_key_changes_nothing(
+    client: FlaskClient, session: Session, seeded: SmallProvince, token: str
+):
+    first = _kiosk_payload(session, seeded, device_time="2026-01-01T00:00:00Z")
+    created = client.post(SUBMIT, json=first, headers=_auth(token))
+    assert created.status_code == 201
+    response_id = created.get_json()["response_id"]
+    before = _response_row(session, response_id)
+    _point, health = open_service_point(session, seeded.counter.public_code)
+    health_answers = {item.code: 2 for item in health.items}
+    for other_point, changes in (
+        (seeded.desk.id, {}),
+        (seeded.counter.id, {"answers": health_answers, "questionnaire_id": health.id}),
+    ):
+        other = _second_token(session, other_point, label=f"Khác {other_point}")
+        replay = {**first, "device_time": "2026-01-02T00:00:00Z", "comment": "ghi đè", **changes}
+        answer = client.post(SUBMIT, json=replay, headers=_auth(other))
+        assert answer.status_code == 409, answer.get_json()
+        assert "response_id" not in answer.get_json()
+    assert _response_row(session, response_id) == before
+
+
+def test_a_kiosks_own_retry_returns_the_stored_response_unchanged(
+    client: FlaskClient, session: Session, seeded: SmallProvince, token: str
+):
+    first = _kiosk_payload(session, seeded, device_time="2026-01-01T00:00:00Z")
+    created = client.post(SUBMIT, json=first, headers=_auth(token))
+    response_id = created.get_json()["response_id"]
+    before = _response_row(session, response_id)
+    retry = {**first, "device_time": "2026-01-01T00:05:00Z", "comment": "khác"}
+    again = client.post(SUBMIT, json=retry, headers=_auth(token))
+    assert again.status_code == 200
+    assert again.get_json() == {"response_id": response_id, "created": False}
+    assert _response_row(session, response_id) == before
+
+
+def test_a_qr_form_posting_a_kiosks_key_changes_nothing_and_gets_a_fresh_id(
+    client: FlaskClient, session: Session, seeded: SmallProvince, token: str
+):
+    first = _kiosk_payload(session, seeded, client_id="k" * 32, device_time="2026-01-01T00:00:00Z")
+    response_id = client.post(SUBMIT, json=first, headers=_auth(token)).get_json()["response_id"]
+    before = _response_row(session, response_id)
+    code = seeded.desk.public_code
+    fields = form_fields(client.get(f"/s/{code}").get_data(as_text=True))
+    posted = client.post(f"/s/{code}", data={**fields, **ANSWERS, "submission_id": "k" * 32})
+    assert posted.status_code == 422
+    page = posted.get_data(as_text=True)
+    assert "đã được dùng cho một phiếu khác" in page
+    assert form_fields(page)["submission_id"] != "k" * 32
+    assert _response_row(session, response_id) == before
+    assert len(_stored_comments(session)) == 1
+
+
+def test_a_resent_post_as_the_first_request_of_a_new_worker_keeps_the_form_working(
+    app, seeded: SmallProvince
+):
+    """The questionnaire cache is per process; a duplicate insert must not expire its objects."""
+    from survey.services import questionnaires
+
+    client = app.test_client()
+    code = seeded.desk.public_code
+    fields = form_fields(client.get(f"/s/{code}").get_data(as_text=True))
+    assert client.post(f"/s/{code}", data={**fields, **ANSWERS}).status_code == 302
+    questionnaires._LOADED.clear()  # a worker restarted; its first request is a re-sent POST
+    assert client.post(f"/s/{code}", data={**fields, **ANSWERS}).status_code == 302
+    assert client.get(f"/s/{code}?new=1").status_code == 200
+    fresh = form_fields(client.get(f"/s/{code}?new=1").get_data(as_text=True))
+    assert client.post(f"/s/{code}", data={**fresh, **ANSWERS}).status_code == 302
