@@ -124,9 +124,11 @@ def validate_answers(
     by_code = {item.code: item for item in questionnaire.items}
     unknown = sorted(set(answers) - set(by_code))
     if unknown:
+        # Named, but only a few and short: the codes come from the sender.
+        named = ", ".join(code[:40] for code in unknown[:5]) + (", …" if len(unknown) > 5 else "")
         raise InvalidAnswers(
-            "Câu hỏi không có trong phiếu: " + ", ".join(unknown),
-            "Questions not in this questionnaire: " + ", ".join(unknown),
+            "Câu hỏi không có trong phiếu: " + named,
+            "Questions not in this questionnaire: " + named,
         )
     validated: dict[int, int | None] = {}
     for code, item in by_code.items():

@@ -261,3 +261,17 @@ def test_lone_surrogates_and_control_characters_are_cleaned_not_a_crash(
     )
     stored = session.get(Response, result.response_id)
     assert stored is not None and stored.comment == "Tốt lắm"
+
+
+def test_unknown_items_are_named_briefly(session: Session, seeded: SmallProvince):
+    point, questionnaire = open_service_point(session, seeded.desk.public_code)
+    with pytest.raises(InvalidAnswers) as unknown:
+        submit_response(
+            session,
+            point=point,
+            questionnaire=questionnaire,
+            answers={**FULL_ADMIN_ANSWERS, **{f"{i:03d}" + "x" * 10_000: 3 for i in range(50)}},
+            idempotency_key="brief-00000000001",
+            channel="qr",
+        )
+    assert len(unknown.value.message_en) < 400 and "…" in unknown.value.message_en

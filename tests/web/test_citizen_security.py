@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -206,3 +208,169 @@ def test_a_resent_post_as_the_first_request_of_a_new_worker_keeps_the_form_worki
     assert client.get(f"/s/{code}?new=1").status_code == 200
     fresh = form_fields(client.get(f"/s/{code}?new=1").get_data(as_text=True))
     assert client.post(f"/s/{code}", data={**fresh, **ANSWERS}).status_code == 302
+
+
+# --- Finding 4: crafted JSON to the kiosk API is a 4xx JSON error, never a 500 ------------------
+
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+def _assert_json_error(answer: Any) -> None:
+    assert 400 <= answer.status_code < 500, (answer.status_code, answer.get_data(as_text=True))
+    error = answer.get_json()["error"]
+    assert error["message_vi"] and error["message_en"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"questionnaire_id": 2**70},
+        {"questionnaire_id": -(2**70)},
+        {"questionnaire_id": "5"},
+        {"questionnaire_id": 5.0},
+        {"questionnaire_id": [1]},
+        {"kiosk_id": 2**70},
+        {"kiosk_id": {"id": 1}},
+        {"answers": {"overall": 2**70}},
+        {"answers": {"x" * 100_000: 4}},
+        {"answers": {f"item{i}": 4 for i in range(20_000)}},
+        {"answers": [4] * 50_000},
+        {"answers": [{"overall": 4}]},
+        {"answers": {"overall": "4"}},
+        {"answers": {"overall": [4]}},
+        {"answers": {"overall": {"value": 4}}},
+        {"answers": {"overall": [[[[[[[[[[4]]]]]]]]]]}},
+        {"client_id": 12345678901234567890},
+        {"client_id": ["a" * 20]},
+        {"comment": ["Gọi tôi"]},
+        {"comment": {"text": "x"}},
+        {"comment": 2**70},
+    ],
+    ids=lambda change: json.dumps(change)[:60],
+)
+def test_crafted_submissions_get_a_json_4xx(
+    client: FlaskClient, session: Session, seeded: SmallProvince, token: str, change: dict
+):
+    payload = {**_kiosk_payload(session, seeded), **change}
+    _assert_json_error(client.post(SUBMIT, json=payload, headers=_auth(token)))
+    assert _stored_comments(session) == []
+
+
+@pytest.mark.parametrize(
+    "device_time",
+    [
+        "0001-01-01T00:00:00+05:00",
+        "9999-12-31T23:59:59-05:00",
+        "2026-02-30T00:00:00Z",
+        2**70,
+    ],
+)
+def test_device_times_at_the_edges_never_give_a_500(
+    client: FlaskClient, session: Session, seeded: SmallProvince, token: str, device_time: Any
+):
+    payload = _kiosk_payload(session, seeded, device_time=device_time)
+    answer = client.post(SUBMIT, json=payload, headers=_auth(token))
+    assert answer.status_code < 500
+    if answer.status_code >= 400:
+        _assert_json_error(answer)
+
+
+@pytest.mark.parametrize("path", [SUBMIT, "/kiosk/api/pair"])
+@pytest.mark.parametrize(
+    "body", [DEEP, '{"answers": ' + DEEP + "}", '{"code": ' + DEEP + "}", "\ud800", "[]", "1e999"]
+)
+def test_deeply_nested_or_odd_json_bodies_get_a_json_4xx(
+    client: FlaskClient, token: str, path: str, body: str
+):
+    answer = client.post(
+        path,
+        data=body.encode("utf-8", "surrogatepass"),
+        content_type="application/json",
+        headers=_auth(token),
+    )
+    _assert_json_error(answer)
+
+
+@pytest.mark.parametrize("code", [2**70, ["ABCDE-FGHJK"], {"code": "x"}, None, "\ud800" * 10])
+def test_crafted_pairing_codes_get_a_json_4xx(client: FlaskClient, code: Any):
+    _assert_json_error(client.post("/kiosk/api/pair", json={"code": code}))
+
+
+EDGE_NUMBERS = st.sampled_from([0, -1, 3, 2**31 - 1, 2**31, 2**63, 2**70, -(2**70), 10**30, 1e308])
+JSON_LEAVES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    EDGE_NUMBERS,
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=30),
+    st.sampled_from(["", "vi", "en", "\ud800", "\x00", "2026-01-01T00:00:00Z", "0912 345 678"]),
+)
+ANY_JSON = st.recursive(
+    JSON_LEAVES,
+    lambda children: st.one_of(
+        st.lists(children, max_size=5), st.dictionaries(st.text(max_size=12), children, max_size=5)
+    ),
+    max_leaves=25,
+)
+FIELDS = [
+    "client_id",
+    "answers",
+    "comment",
+    "language",
+    "device_time",
+    "questionnaire_id",
+    "kiosk_id",
+]
+FUZZ = settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+@FUZZ
+@given(data=st.data())
+def test_arbitrary_json_to_the_kiosk_api_never_gets_a_5xx(
+    client: FlaskClient, session: Session, seeded: SmallProvince, token: str, data: st.DataObject
+):
+    shape = data.draw(
+        st.sampled_from(["anything", "mutated", "mutated", "ids", "deep", "pair"]), label="shape"
+    )
+    if shape == "deep":  # nested beyond what a recursive parser survives, or a little less
+        depth = data.draw(st.sampled_from([10, 900, 5_000, 60_000]), label="depth")
+        opener = data.draw(st.sampled_from(["[", '{"a":']), label="opener")
+        closer = "]" if opener == "[" else "}"
+        document = None
+        body = (opener * depth + "1" + closer * depth).encode()
+    elif shape == "ids":
+        document = _kiosk_payload(session, seeded)
+        for field in data.draw(
+            st.lists(st.sampled_from(["questionnaire_id", "kiosk_id"]), min_size=1), label="ids"
+        ):
+            document[field] = data.draw(st.one_of(EDGE_NUMBERS, ANY_JSON), label=field)
+    elif shape == "anything":
+        document = data.draw(ANY_JSON, label="document")
+    elif shape == "pair":
+        document = data.draw(
+            st.one_of(ANY_JSON, st.fixed_dictionaries({"code": ANY_JSON})), label="pairing"
+        )
+    else:
+        document = _kiosk_payload(session, seeded)
+        for field in data.draw(st.lists(st.sampled_from(FIELDS), max_size=3), label="fields"):
+            document[field] = data.draw(ANY_JSON, label=field)
+        answers = document.get("answers")
+        if isinstance(answers, dict) and answers and data.draw(st.booleans(), label="inside"):
+            code = data.draw(st.sampled_from(sorted(answers)), label="item")
+            answers[code] = data.draw(ANY_JSON, label="answer")
+    path = "/kiosk/api/pair" if shape == "pair" else SUBMIT
+    if shape == "deep":
+        path = data.draw(st.sampled_from([SUBMIT, "/kiosk/api/pair"]), label="path")
+    else:
+        body = json.dumps(document, allow_nan=True).encode("utf-8", "surrogatepass")
+    answer = client.post(path, data=body, content_type="application/json", headers=_auth(token))
+    assert answer.status_code < 500, (document, answer.get_data(as_text=True)[:300])
+    if answer.status_code >= 400:
+        _assert_json_error(answer)
