@@ -7,8 +7,14 @@ Limits (``limits`` notation, each a setting that the environment can change):
 * ``RATELIMIT_FORM_PER_POINT`` — submissions per service point, whoever sends them.
 * ``RATELIMIT_SIGN_IN_PER_ADDRESS`` — sign-in attempts per client address (the account lockout
   in survey/services/accounts.py covers guessing one account from many addresses).
+* ``RATELIMIT_KIOSK_PER_TOKEN`` (``120 per minute; 2000 per hour``) — kiosk submissions per device
+  token (keyed by the token's hash): a stolen token floods no more than that, while a tablet's
+  offline queue flushes at two answers a second; the rest follow after ``Retry-After``.
+* ``RATELIMIT_KIOSK_PAIR_PER_ADDRESS`` (``10 per minute; 50 per hour``) — pairing attempts.
 
-Only POSTs count; a 429 is the bilingual "too many requests" page of survey/errors.py.
+Only POSTs count; a 429 is the bilingual "too many requests" page of survey/errors.py, or the
+kiosk API's JSON error. Settings missing from the app's config are read from the environment,
+else the defaults above.
 
 The counters live in ``RATELIMIT_STORAGE_URI``: ``redis://127.0.0.1:6379`` (Debian's
 ``redis-server``) is shared by every server process and machine. The default ``memory://`` keeps
@@ -22,6 +28,8 @@ benchmarks from one address set it to ``false`` or raise the limits).
 
 from __future__ import annotations
 
+import hashlib
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -36,7 +44,17 @@ LIMITED_ENDPOINTS: dict[str, tuple[tuple[str, str], ...]] = {
         ("RATELIMIT_FORM_PER_POINT", "point"),
     ),
     "admin.sign_in": (("RATELIMIT_SIGN_IN_PER_ADDRESS", "address"),),
+    "kiosk.api_submit": (("RATELIMIT_KIOSK_PER_TOKEN", "kiosk"),),
+    "kiosk.api_pair": (("RATELIMIT_KIOSK_PAIR_PER_ADDRESS", "address"),),
 }
+DEFAULTS = {
+    "RATELIMIT_KIOSK_PER_TOKEN": "120 per minute; 2000 per hour",
+    "RATELIMIT_KIOSK_PAIR_PER_ADDRESS": "10 per minute; 50 per hour",
+}
+
+
+def setting(app: Flask, name: str) -> str:
+    return str(app.config.get(name) or os.environ.get(name) or DEFAULTS[name])
 
 
 def client_address() -> str:
@@ -48,7 +66,19 @@ def service_point_key() -> str:
     return f"point:{code}"
 
 
-KEYS: dict[str, Callable[[], str]] = {"address": client_address, "point": service_point_key}
+def kiosk_token_key() -> str:
+    """The device token's hash (never the token itself); the address for a call without one."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return client_address()
+    return "kiosk:" + hashlib.sha256(token.strip().encode()).hexdigest()[:32]
+
+
+KEYS: dict[str, Callable[[], str]] = {
+    "address": client_address,
+    "point": service_point_key,
+    "kiosk": kiosk_token_key,
+}
 
 
 def init_app(app: Flask) -> Limiter | None:
@@ -68,9 +98,9 @@ def init_app(app: Flask) -> Limiter | None:
         view: Any = app.view_functions.get(endpoint)
         if view is None:
             continue
-        for setting, key in limits:
+        for name, key in limits:
             view = limiter.limit(
-                app.config[setting],
+                setting(app, name),
                 key_func=KEYS[key],
                 methods=["POST"],
                 scope=f"{endpoint}:{key}",

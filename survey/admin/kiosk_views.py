@@ -48,6 +48,7 @@ FLAG_NAMES = {
     "too_fast": _l("Too soon after the previous answer on this kiosk"),
     "identical_burst": _l("Burst of identical answers"),
     "implausible_rate": _l("More answers than the point serves"),
+    "implausible_time": _l("Device time this kiosk cannot have queued"),
 }
 FLAG_DETAILS = {
     "too_fast": _l("%(seconds)s s after another answer on the same kiosk (minimum %(minimum)s s)"),
@@ -57,6 +58,10 @@ FLAG_DETAILS = {
     ),
     "implausible_rate": _l(
         "%(count)s answers at this point in one hour (plausible at most %(limit)s)"
+    ),
+    "implausible_time": _l(
+        "The tablet's time was %(hours)s h from the arrival (before its pairing, older than the "
+        "offline window or ahead of the server); counted at its arrival time"
     ),
 }
 STATUS_NAMES = {"open": _l("To decide"), "decided": _l("Decided"), "all": _l("All")}

@@ -15,6 +15,11 @@ Three flags, computed when a response arrives (cheap: a few indexed queries) and
     More responses at one point in the hour before a response than the point can plausibly serve:
     ``limit = max(rate_floor, ceil(rate_factor × monthly volume / working hours per month))``
     (22 days × 8 hours), with ``rate_floor`` alone when the month's volume is unknown.
+``implausible_time``
+    A kiosk answer whose device time the tablet cannot have queued: before the kiosk was first
+    paired, older than ``max_offline_days`` (``KIOSK_MAX_OFFLINE_DAYS``, 7), or ahead of the
+    server's clock by more than a few minutes. Decided on arrival by survey/services/kiosks.py,
+    which stores such an answer with its arrival time (``hours``: device time minus arrival).
 
 A flagged response is kept, marked and still counted. Only an administrator's decision, stored
 with who, when and why (``ResponseDecision``), excludes it from indices (``Response.excluded``);
@@ -25,8 +30,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +57,7 @@ class IntegritySettings:
     burst_minutes: float = 10.0
     rate_floor: int = 30
     rate_factor: float = 3.0
+    max_offline_days: float = 7.0
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> IntegritySettings:
@@ -60,7 +67,16 @@ class IntegritySettings:
             burst_minutes=float(config.get("INTEGRITY_BURST_MINUTES", 10)),
             rate_floor=int(config.get("INTEGRITY_RATE_FLOOR", 30)),
             rate_factor=float(config.get("INTEGRITY_RATE_FACTOR", 3)),
+            max_offline_days=float(
+                config.get("KIOSK_MAX_OFFLINE_DAYS")
+                or os.environ.get("KIOSK_MAX_OFFLINE_DAYS")
+                or 7
+            ),
         )
+
+    @property
+    def max_offline(self) -> dt.timedelta:
+        return dt.timedelta(days=self.max_offline_days)
 
 
 @dataclass(frozen=True)
@@ -115,15 +131,23 @@ class FlaggedResponse:
         return any(flag.created_at > latest for flag in self.flags)
 
 
-def check_response(session: Session, response_id: int, settings: IntegritySettings) -> int:
+def check_response(
+    session: Session,
+    response_id: int,
+    settings: IntegritySettings,
+    extra_flags: Sequence[tuple[str, str]] = (),
+) -> int:
     """Add the flags that apply to one stored response (and its burst); commit; return how many.
 
-    Safe to run again: a response carries each kind of flag at most once.
+    ``extra_flags`` (kind, detail) are flags of this response decided by the caller on arrival
+    (``implausible_time``). Safe to run again: a response carries each kind of flag at most once.
     """
     response = queries.response_by_id(session, response_id)
     if response is None:
         raise NotFound()
-    wanted: list[tuple[int, str, str]] = []
+    wanted: list[tuple[int, str, str]] = [
+        (response_id, kind, detail) for kind, detail in extra_flags
+    ]
     wanted += _too_fast(session, response, settings)
     wanted += _identical_burst(session, response, settings)
     wanted += _implausible_rate(session, response, settings)
@@ -139,20 +163,23 @@ def scan_for_anomalies(
     return ScanResult(checked=len(ids), flags_added=added)
 
 
+def implausible_time_detail(device_time: dt.datetime, arrival: dt.datetime) -> str:
+    """The ``implausible_time`` flag's numbers: how far the device's time was from the arrival."""
+    return _detail(hours=f"{(device_time - arrival) / dt.timedelta(hours=1):.1f}")
+
+
 def _too_fast(
     session: Session, response: Any, settings: IntegritySettings
 ) -> list[tuple[int, str, str]]:
     if response.kiosk_id is None or response.device_time is None:
         return []
     gap = dt.timedelta(seconds=settings.min_interval_seconds)
+    try:
+        start, end = response.device_time - gap, response.device_time + gap
+    except OverflowError:  # a device time at the end of the calendar (stored before 0005)
+        return []
     found = []
-    for row in queries.kiosk_neighbours(
-        session,
-        response.kiosk_id,
-        response.device_time - gap,
-        response.device_time + gap,
-        response.id,
-    ):
+    for row in queries.kiosk_neighbours(session, response.kiosk_id, start, end, response.id):
         other_id, other_time = row.id, row.device_time
         seconds = abs((response.device_time - other_time).total_seconds())
         if seconds >= settings.min_interval_seconds:
@@ -320,6 +347,7 @@ __all__ = [
     "ScanResult",
     "check_response",
     "flagged_responses",
+    "implausible_time_detail",
     "record_decision",
     "scan_for_anomalies",
 ]

@@ -260,7 +260,9 @@ def test_crafted_submissions_get_a_json_4xx(
     "device_time",
     [
         "0001-01-01T00:00:00+05:00",
+        "0001-01-01T00:00:00Z",
         "9999-12-31T23:59:59-05:00",
+        "9999-12-31T23:59:59Z",
         "2026-02-30T00:00:00Z",
         2**70,
     ],
@@ -374,3 +376,32 @@ def test_arbitrary_json_to_the_kiosk_api_never_gets_a_5xx(
     assert answer.status_code < 500, (document, answer.get_data(as_text=True)[:300])
     if answer.status_code >= 400:
         _assert_json_error(answer)
+
+
+# --- Finding 3: one kiosk token, 200 answers in seconds, back-dated 40 days ----------------------
+
+
+def test_a_back_dated_burst_from_one_token_is_flagged_on_arrival_and_counts_today(
+    client: FlaskClient, session: Session, seeded: SmallProvince, token: str
+):
+    import datetime as dt
+
+    from survey.storage.models import ResponseFlag
+
+    start = dt.datetime.now(dt.UTC) - dt.timedelta(days=40)
+    for index in range(200):
+        device_time = start + dt.timedelta(seconds=6 * index)  # spaced like honest citizens
+        payload = _kiosk_payload(
+            session, seeded, device_time=device_time.isoformat().replace("+00:00", "Z")
+        )
+        payload["answers"] = {
+            code: 1 + (index + n) % 5 for n, code in enumerate(payload["answers"])
+        }
+        assert client.post(SUBMIT, json=payload, headers=_auth(token)).status_code == 201
+    oldest = session.scalar(select(Response.submitted_at).order_by(Response.submitted_at))
+    assert oldest is not None and oldest > dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+    flags = {(flag.response_id, flag.kind) for flag in session.scalars(select(ResponseFlag))}
+    responses = list(session.scalars(select(Response.id)))
+    assert len(responses) == 200
+    assert all((response_id, "implausible_time") in flags for response_id in responses)
+    assert sum(kind == "too_fast" for _id, kind in flags) >= 190  # by arrival: all within seconds

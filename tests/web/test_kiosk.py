@@ -23,6 +23,7 @@ from tests.factories import SmallProvince
 
 PASSWORD = "correct horse battery"
 AN_HOUR_AGO = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(hours=1)
+PAIRED = AN_HOUR_AGO - dt.timedelta(days=1)  # answers queued an hour ago came after the pairing
 
 
 def _device_time(seconds: float = 0) -> str:
@@ -33,8 +34,10 @@ def _device_time(seconds: float = 0) -> str:
 
 @pytest.fixture
 def token(session: Session, seeded: SmallProvince) -> str:
-    pairing = register_kiosk(session, service_point_id=seeded.desk.id, label="Quầy 1", user_id=None)
-    return pair_kiosk(session, pairing.code).token
+    pairing = register_kiosk(
+        session, service_point_id=seeded.desk.id, label="Quầy 1", user_id=None, now=PAIRED
+    )
+    return pair_kiosk(session, pairing.code, now=PAIRED).token
 
 
 def _auth(token: str) -> dict[str, str]:

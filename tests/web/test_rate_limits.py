@@ -131,6 +131,45 @@ def test_sign_in_is_limited_per_address(database_url: str):
     assert client.get("/admin/sign-in").status_code == 200
 
 
+def test_kiosk_submissions_are_limited_per_token_with_a_json_429(
+    database_url: str, seeded: SmallProvince
+):
+    """A stolen token floods no more than the limit; a tablet's queue gets a Retry-After."""
+    from sqlalchemy.orm import Session as OrmSession
+
+    from survey.services.kiosks import pair_kiosk, register_kiosk
+    from survey.services.questionnaires import open_service_point
+
+    app = _app(database_url, RATELIMIT_KIOSK_PER_TOKEN="3 per minute")
+    with OrmSession(app.extensions["survey.engine"]) as session:
+        tokens = []
+        for label in ("Quầy 1", "Quầy 2"):
+            pairing = register_kiosk(
+                session, service_point_id=seeded.desk.id, label=label, user_id=None
+            )
+            tokens.append(pair_kiosk(session, pairing.code).token)
+        _point, questionnaire = open_service_point(session, seeded.desk.public_code)
+        answers = {item.code: 4 for item in questionnaire.items}
+    client = app.test_client()
+
+    def send(token: str) -> Any:
+        payload = {"client_id": uuid.uuid4().hex, "answers": answers, "language": "vi"}
+        return client.post(
+            "/kiosk/api/responses", json=payload, headers={"Authorization": f"Bearer {token}"}
+        )
+
+    assert [send(tokens[0]).status_code for _ in range(3)] == [201, 201, 201]
+    refused = send(tokens[0])
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    error = refused.get_json()["error"]
+    assert "Bạn gửi quá nhanh" in error["message_vi"] and "Too many" in error["message_en"]
+    assert send(tokens[1]).status_code == 201  # another tablet of the same desk
+    refused_pairs = [
+        client.post("/kiosk/api/pair", json={"code": "AAAAA-AAAAA"}).status_code for _ in range(12)
+    ]
+    assert refused_pairs[:10] == [404] * 10 and refused_pairs[-1] == 429
+
+
 def test_limits_are_off_under_testing_unless_asked(app: Flask, seeded: SmallProvince):
     assert app.config["RATELIMIT_ENABLED"] is False
     assert "survey.limiter" not in app.extensions
