@@ -25,6 +25,7 @@ from survey.services.integrity import (
     REASON_MAX_LENGTH,
     REASON_MIN_LENGTH,
     IntegritySettings,
+    default_scan_days,
     flagged_responses,
     record_decision,
     scan_for_anomalies,
@@ -43,7 +44,6 @@ from survey.storage.models import utc_now
 kiosk_admin_blueprint = Blueprint("kiosk_admin", __name__)
 bp = kiosk_admin_blueprint
 
-SCAN_DAYS = 7
 FLAG_NAMES = {
     "too_fast": _l("Too soon after the previous answer on this kiosk"),
     "identical_burst": _l("Burst of identical answers"),
@@ -211,7 +211,7 @@ def flags() -> str:
         confirm=ConfirmForm(),
         language=current_language(),
         sign_out=SignOutForm(),
-        scan_days=SCAN_DAYS,
+        scan_days=default_scan_days(IntegritySettings.from_config(current_app.config)),
     )
 
 
@@ -243,12 +243,10 @@ def decide(response_id: int) -> Response:
 @requires("review_responses")
 def scan() -> Response:
     if ConfirmForm().validate_on_submit():
+        settings = IntegritySettings.from_config(current_app.config)
         end = utc_now()
         result = scan_for_anomalies(
-            get_session(),
-            end - dt.timedelta(days=SCAN_DAYS),
-            end,
-            IntegritySettings.from_config(current_app.config),
+            get_session(), end - dt.timedelta(days=default_scan_days(settings)), end, settings
         )
         flash(
             _(

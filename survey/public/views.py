@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import redirect, render_template, request, url_for
+from flask import current_app, redirect, render_template, request, url_for
 from werkzeug import Response
 
 from survey.extensions import csrf, get_session
@@ -14,6 +14,7 @@ from survey.public.forms import response_form
 from survey.public.recent import recent_submission, remember_submission
 from survey.services.access import public_route
 from survey.services.errors import InvalidAnswers
+from survey.services.integrity import IntegritySettings
 from survey.services.questionnaires import open_service_point
 from survey.services.responses import IdempotencyConflict, submit_response
 
@@ -49,6 +50,7 @@ def show_form(code: str) -> Response | tuple[str, int]:
                 channel="qr",
                 language=language,
                 comment=form.comment.data,
+                integrity=IntegritySettings.from_config(current_app.config),
             )
         except InvalidAnswers as error:
             form.form_errors.append(error.message(language))

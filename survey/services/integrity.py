@@ -1,7 +1,10 @@
 """Honest counts: flags on doubtful responses, and the administrator's logged decisions.
 
-Three flags, computed when a response arrives (cheap: a few indexed queries) and again by
-``scan_for_anomalies`` over any period (e.g. after a bulk import, or for QR responses):
+Flags are computed when a response arrives and again by ``scan_for_anomalies`` over any period
+(daily with ``flask scan-anomalies``; after a bulk import). On arrival a kiosk answer gets every
+check (``check_response``: a few indexed queries); a QR answer gets the identical-burst check only,
+bounded to the point's latest ``ARRIVAL_LOOKBACK`` responses (``check_burst_on_arrival``: one
+query, on the citizen's hot path); the daily scan checks everything, over the whole window.
 
 ``too_fast``
     Two responses from one kiosk whose *device* times (when the citizen pressed Send on the
@@ -44,6 +47,7 @@ from survey.storage import queries
 from survey.storage.models import FLAG_KINDS
 
 WORKING_HOURS_PER_MONTH = 22 * 8
+ARRIVAL_LOOKBACK = 30  # responses of the point compared on arrival (at least 3 × burst_size)
 REASON_MIN_LENGTH = 5
 REASON_MAX_LENGTH = 1000
 
@@ -152,6 +156,46 @@ def check_response(
     wanted += _identical_burst(session, response, settings)
     wanted += _implausible_rate(session, response, settings)
     return _add_flags(session, wanted)
+
+
+def check_burst_on_arrival(
+    session: Session,
+    *,
+    response_id: int,
+    point_id: int,
+    submitted_at: dt.datetime,
+    settings: IntegritySettings,
+) -> int:
+    """Flag an identical-answer burst that a just-stored response completes; return how many flags
+    were added (commits only then). One bounded query: the point's latest responses, at least
+    ``ARRIVAL_LOOKBACK``; a burst spread among more answers waits for the daily scan."""
+    window = dt.timedelta(minutes=settings.burst_minutes)
+    latest = max(ARRIVAL_LOOKBACK, 3 * settings.burst_size)
+    patterns: dict[int, list[tuple[int, int | None]]] = defaultdict(list)
+    for row in queries.latest_point_answer_rows(session, point_id, latest):
+        if abs(row.submitted_at - submitted_at) <= window:
+            patterns[row.response_id].append((row.item_id, row.value))
+    own = patterns.get(response_id)
+    if own is None:
+        return 0
+    signature = sorted(own, key=lambda pair: pair[0])
+    same = sorted(
+        key
+        for key, values in patterns.items()
+        if sorted(values, key=lambda pair: pair[0]) == signature
+    )
+    if len(same) < settings.burst_size:
+        return 0
+    detail = _detail(
+        count=len(same), minutes=f"{settings.burst_minutes:g}", threshold=settings.burst_size
+    )
+    return _add_flags(session, [(key, "identical_burst", detail) for key in same])
+
+
+def default_scan_days(settings: IntegritySettings) -> int:
+    """The daily scan's period: a week, and at least the kiosk offline window and a day, so that
+    an answer that arrives as late as a tablet may send it is checked once more after its peers."""
+    return max(7, math.ceil(settings.max_offline_days) + 1)
 
 
 def scan_for_anomalies(
@@ -345,7 +389,9 @@ __all__ = [
     "FlaggedResponse",
     "IntegritySettings",
     "ScanResult",
+    "check_burst_on_arrival",
     "check_response",
+    "default_scan_days",
     "flagged_responses",
     "implausible_time_detail",
     "record_decision",

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from survey.services.errors import DomainError, InvalidAnswers
+from survey.services.integrity import IntegritySettings, check_burst_on_arrival
 from survey.storage import queries
 from survey.storage.models import CHANNELS, Questionnaire, ServicePoint, utc_now
 
@@ -165,6 +166,7 @@ def submit_response(
     kiosk_id: int | None = None,
     device_time: dt.datetime | None = None,
     own_kiosk_ids: Collection[int] = (),
+    integrity: IntegritySettings | None = None,
 ) -> SubmissionResult:
     """Store one response exactly once per idempotency key and commit it.
 
@@ -173,6 +175,9 @@ def submit_response(
     kiosk of ``own_kiosk_ids``: the tablet's own retry). A key stored by another kiosk, another
     point or the other channel is refused with ``IdempotencyConflict``, which names nothing of the
     stored response. A stored response is never modified here.
+
+    With ``integrity`` a new response is checked on arrival for an identical-answer burst (one
+    bounded query; kiosks run every check themselves, survey/services/kiosks.py).
     """
     if channel not in CHANNELS:
         raise InvalidAnswers(f"Kênh không hợp lệ: {channel}", f"Unknown channel: {channel}")
@@ -184,6 +189,7 @@ def submit_response(
     item_values = validate_answers(questionnaire, answers)
     stored_comment = clean_comment(comment)
     # No look-up first: the unique key on idempotency_key decides, in one round trip.
+    moment = submitted_at or utc_now()
     response_id = queries.insert_response(
         session,
         idempotency_key=idempotency_key,
@@ -191,7 +197,7 @@ def submit_response(
         questionnaire_id=questionnaire.id,
         channel=channel,
         language=language if language in ("vi", "en") else "vi",
-        submitted_at=submitted_at or utc_now(),
+        submitted_at=moment,
         comment=stored_comment,
         answers=item_values,
         kiosk_id=kiosk_id,
@@ -199,6 +205,14 @@ def submit_response(
     )
     session.commit()
     if response_id is not None:
+        if integrity is not None:
+            check_burst_on_arrival(
+                session,
+                response_id=response_id,
+                point_id=point.id,
+                submitted_at=moment,
+                settings=integrity,
+            )
         return SubmissionResult(response_id, created=True)
     # This key is already stored (a double tap, a re-sent POST, a replayed kiosk queue).
     existing = queries.response_origin_by_key(session, idempotency_key)

@@ -546,6 +546,28 @@ def point_answer_rows(
     ).all()
 
 
+# Built once: the public form runs it after every stored response (survey/services/integrity.py).
+_LATEST_POINT_ANSWERS = (
+    select(Answer.response_id, Response.submitted_at, Answer.item_id, Answer.value)
+    .join(Response, Answer.response_id == Response.id)
+    .where(
+        Answer.response_id.in_(
+            select(Response.id)
+            .where(Response.service_point_id == bindparam("point_id"))
+            .order_by(Response.id.desc())
+            .limit(bindparam("latest"))
+            .scalar_subquery()
+        )
+    )
+)
+
+
+def latest_point_answer_rows(session: Session, point_id: int, latest: int) -> Sequence[Row[Any]]:
+    """(response id, submitted_at, item id, value) of the point's ``latest`` stored responses:
+    bounded, however busy the point is (the index on service_point_id is ordered by id)."""
+    return session.execute(_LATEST_POINT_ANSWERS, {"point_id": point_id, "latest": latest}).all()
+
+
 def count_point_responses(
     session: Session, point_id: int, start: dt.datetime, end: dt.datetime
 ) -> int:

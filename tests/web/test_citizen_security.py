@@ -405,3 +405,63 @@ def test_a_back_dated_burst_from_one_token_is_flagged_on_arrival_and_counts_toda
     assert len(responses) == 200
     assert all((response_id, "implausible_time") in flags for response_id in responses)
     assert sum(kind == "too_fast" for _id, kind in flags) >= 190  # by arrival: all within seconds
+
+
+# --- Finding 6: identical-answer bursts are flagged on arrival, QR form included ---------------
+
+
+def _send_form(client: FlaskClient, code: str, answers: dict[str, str]) -> None:
+    fields = form_fields(client.get(f"/s/{code}?new=1").get_data(as_text=True))
+    assert client.post(f"/s/{code}", data={**fields, **answers}).status_code == 302
+
+
+def _flag_kinds(session: Session) -> list[tuple[int, str]]:
+    from survey.storage.models import ResponseFlag
+
+    return sorted(session.execute(select(ResponseFlag.response_id, ResponseFlag.kind)).all())
+
+
+def test_identical_qr_answers_are_flagged_on_arrival_without_the_daily_scan(
+    client: FlaskClient, session: Session, seeded: SmallProvince
+):
+    code = seeded.desk.public_code
+    _send_form(client, code, {**ANSWERS, "q_overall": "2"})  # a different citizen in between
+    for _ in range(4):
+        _send_form(client, code, ANSWERS)
+    assert _flag_kinds(session) == []  # four identical are not a burst (INTEGRITY_BURST_SIZE 5)
+    _send_form(client, code, ANSWERS)
+    same = list(session.scalars(select(Response.id).order_by(Response.id)))[1:]
+    assert _flag_kinds(session) == [(response_id, "identical_burst") for response_id in same]
+
+
+def test_scan_anomalies_covers_the_offline_window_and_accepts_longer_periods(
+    app, session: Session, seeded: SmallProvince
+):
+    import datetime as dt
+
+    from survey.services.responses import submit_response
+
+    point, questionnaire = open_service_point(session, seeded.desk.public_code)
+    long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=40)
+    for minute in range(5):
+        submit_response(
+            session,
+            point=point,
+            questionnaire=questionnaire,
+            answers={item.code: 4 for item in questionnaire.items},
+            idempotency_key=f"imported-{minute:012d}",
+            channel="import",
+            submitted_at=long_ago + dt.timedelta(minutes=minute),
+        )
+    runner = app.test_cli_runner()
+    default = runner.invoke(args=["scan-anomalies"])
+    assert default.exit_code == 0 and "Checked 0 responses" in default.output
+    usage = " ".join(runner.invoke(args=["scan-anomalies", "--help"]).output.split())
+    assert "KIOSK_MAX_OFFLINE_DAYS + 1: 8" in usage
+    longer = runner.invoke(args=["scan-anomalies", "--days", "41"])
+    assert longer.exit_code == 0, longer.output
+    assert "Checked 5 responses; 5 new flags." in longer.output
+    app.config["KIOSK_MAX_OFFLINE_DAYS"] = 45  # tablets may be offline longer: the scan follows
+    assert "Checked 5 responses; 0 new flags." in runner.invoke(args=["scan-anomalies"]).output
+    for refused in ("0", "3661"):
+        assert runner.invoke(args=["scan-anomalies", "--days", refused]).exit_code != 0
