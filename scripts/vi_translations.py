@@ -268,6 +268,7 @@ VIETNAMESE = {
     "A sector administrator needs a sector; an agency manager needs an agency; a viewer needs one of the two. A province administrator has neither.": "Quản trị lĩnh vực cần chọn một lĩnh vực; quản lý cơ quan cần chọn một cơ quan; người xem cần chọn một trong hai. Quản trị cấp tỉnh không chọn cả hai.",
     "Create account": "Tạo tài khoản",
     "Too many answers are being sent right now. Your answers are kept: please wait a minute, then press Send again.": "Đang có quá nhiều câu trả lời được gửi cùng lúc. Câu trả lời của Ông/Bà vẫn được giữ nguyên: vui lòng đợi một phút rồi bấm Gửi lại.",
+    "Decisions on flagged responses are taken by the sector administrator or the province administrator.": "Quyết định về các phiếu bị gắn cờ do quản trị viên lĩnh vực hoặc quản trị viên cấp tỉnh đưa ra.",
     "Device time this kiosk cannot have queued": "Thời điểm trên máy không thể có ở kiosk này",
     "The tablet's time was %(hours)s h from the arrival (before its pairing, older than the offline window or ahead of the server); counted at its arrival time": "Giờ trên máy tính bảng lệch %(hours)s giờ so với lúc phiếu đến máy chủ (trước khi ghép nối, cũ hơn thời hạn lưu ngoại tuyến hoặc đi trước giờ máy chủ); phiếu được tính theo thời điểm đến",
 }

@@ -27,6 +27,7 @@ from survey.services.integrity import (
     IntegritySettings,
     default_scan_days,
     flagged_responses,
+    may_decide,
     record_decision,
     scan_for_anomalies,
 )
@@ -207,6 +208,7 @@ def flags() -> str:
         status_names=STATUS_NAMES,
         flag_names=FLAG_NAMES,
         flag_details=FLAG_DETAILS,
+        can_decide=lambda row: may_decide(current_user.role, current_user.sector, row.sector),
         decision_form=DecisionForm(),
         confirm=ConfirmForm(),
         language=current_language(),

@@ -27,6 +27,11 @@ query, on the citizen's hot path); the daily scan checks everything, over the wh
 A flagged response is kept, marked and still counted. Only an administrator's decision, stored
 with who, when and why (``ResponseDecision``), excludes it from indices (``Response.excluded``);
 a later decision may include it again, and the log keeps both.
+
+Separation of duties: the decision belongs to someone above the agency whose counts it changes —
+a province administrator, or the sector administrator of the agency's sector. An agency manager
+(whose own desks the flags concern) and viewers see the flags but cannot decide
+(``DecisionNotAllowed``, 403); ``record_decision`` enforces it whatever the page shows.
 """
 
 from __future__ import annotations
@@ -42,7 +47,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from survey.services import audit
-from survey.services.errors import InvalidInput, NotFound
+from survey.services.errors import DomainError, InvalidInput, NotFound
 from survey.storage import queries
 from survey.storage.models import FLAG_KINDS
 
@@ -50,6 +55,25 @@ WORKING_HOURS_PER_MONTH = 22 * 8
 ARRIVAL_LOOKBACK = 30  # responses of the point compared on arrival (at least 3 × burst_size)
 REASON_MIN_LENGTH = 5
 REASON_MAX_LENGTH = 1000
+
+
+class DecisionNotAllowed(DomainError):
+    status_code = 403
+    message_vi = (
+        "Chỉ quản trị viên cấp tỉnh hoặc quản trị viên lĩnh vực của cơ quan này mới được loại một "
+        "phiếu bị gắn cờ khỏi chỉ số hay tính lại phiếu đó; quản lý cơ quan chỉ được xem các cờ."
+    )
+    message_en = (
+        "Only a province administrator or the administrator of this agency's sector may exclude "
+        "a flagged response from the indices or count it again; agency managers may only see "
+        "the flags."
+    )
+
+
+def may_decide(role: str | None, user_sector: str | None, agency_sector: str) -> bool:
+    """Whether a user of this role (and sector) may decide on a flagged response of an agency of
+    ``agency_sector``: a province administrator, or that sector's administrator."""
+    return role == "province_admin" or (role == "sector_admin" and user_sector == agency_sector)
 
 
 @dataclass(frozen=True)
@@ -125,6 +149,7 @@ class FlaggedResponse:
     excluded: bool
     flags: tuple[FlagView, ...]
     decisions: tuple[DecisionView, ...] = field(default=())
+    sector: str = ""  # the agency's sector: who may decide (``may_decide``)
 
     @property
     def open(self) -> bool:
@@ -307,7 +332,19 @@ def _add_flags(session: Session, wanted: list[tuple[int, str, str]]) -> int:
 def record_decision(
     session: Session, *, response_id: int, exclude: bool, reason: str, user_id: int
 ) -> None:
-    """Log an administrator's decision on a flagged response and apply it to the indices."""
+    """Log an administrator's decision on a flagged response and apply it to the indices.
+
+    Only a province administrator or the sector administrator of the response's agency may
+    decide (``DecisionNotAllowed`` otherwise, before anything else is said about the response).
+    """
+    user = queries.user_by_id(session, user_id)
+    response = queries.response_by_id(session, response_id)
+    if response is None:
+        raise NotFound()
+    if user is None or not user.active:
+        raise DecisionNotAllowed()
+    if not may_decide(user.role, user.sector, response.service_point.agency.sector):
+        raise DecisionNotAllowed()
     reason = (reason or "").strip()
     if not REASON_MIN_LENGTH <= len(reason) <= REASON_MAX_LENGTH:
         raise InvalidInput(
@@ -378,6 +415,7 @@ def flagged_responses(
             excluded=response.excluded,
             flags=tuple(flags[response_id]),
             decisions=tuple(decisions[response_id]),
+            sector=response.service_point.agency.sector,
         )
         if status == "all" or (status == "open") == flagged.open:
             result.append(flagged)
@@ -386,6 +424,7 @@ def flagged_responses(
 
 __all__ = [
     "FLAG_KINDS",
+    "DecisionNotAllowed",
     "FlaggedResponse",
     "IntegritySettings",
     "ScanResult",
@@ -394,6 +433,7 @@ __all__ = [
     "default_scan_days",
     "flagged_responses",
     "implausible_time_detail",
+    "may_decide",
     "record_decision",
     "scan_for_anomalies",
 ]

@@ -465,3 +465,65 @@ def test_scan_anomalies_covers_the_offline_window_and_accepts_longer_periods(
     assert "Checked 5 responses; 0 new flags." in runner.invoke(args=["scan-anomalies"]).output
     for refused in ("0", "3661"):
         assert runner.invoke(args=["scan-anomalies", "--days", refused]).exit_code != 0
+
+
+# --- Finding 7: an agency manager sees the flags of their agency but cannot exclude them --------
+
+PASSWORD = "correct horse battery"
+
+
+def _sign_in(client: FlaskClient, session: Session, username: str, role: str, **scope: Any) -> None:
+    from survey.services.accounts import create_user
+
+    create_user(session, username, PASSWORD, role, **scope)
+    session.commit()
+    fields = form_fields(client.get("/admin/sign-in").get_data(as_text=True))
+    answer = client.post(
+        "/admin/sign-in", data={**fields, "username": username, "password": PASSWORD}
+    )
+    assert answer.status_code == 302
+
+
+def test_an_agency_manager_sees_flags_but_cannot_exclude_or_include(
+    client: FlaskClient, session: Session, seeded: SmallProvince
+):
+    from survey.storage.models import ResponseDecision
+
+    code = seeded.desk.public_code
+    for _ in range(5):
+        _send_form(client, code, ANSWERS)
+    flagged = session.scalar(select(Response.id).order_by(Response.id))
+    _sign_in(client, session, "manager", "agency_manager", scope_agency_id=seeded.department.id)
+    page = client.get("/admin/flags?lang=en")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Burst of identical answers" in html
+    assert "Record the decision" not in html
+    assert "sector administrator or the province administrator" in html
+    csrf = form_fields(html)["csrf_token"]
+    for decision in ("exclude", "include"):
+        answer = client.post(
+            f"/admin/flags/{flagged}/decision?lang=en",
+            data={"csrf_token": csrf, "decision": decision, "reason": "Clerk pressing the faces"},
+        )
+        assert answer.status_code == 403
+        text = answer.get_data(as_text=True)
+        assert "Only a province administrator or the administrator" in text
+        assert "Chỉ quản trị viên cấp tỉnh" in text
+    assert session.scalars(select(ResponseDecision)).all() == []
+    assert session.scalar(select(Response.excluded).where(Response.id == flagged)) is False
+
+    sector = client.application.test_client()
+    _sign_in(sector, session, "sector", "sector_admin", sector="administrative")
+    html = sector.get("/admin/flags?lang=en").get_data(as_text=True)
+    assert "Record the decision" in html
+    done = sector.post(
+        f"/admin/flags/{flagged}/decision",
+        data={
+            "csrf_token": form_fields(html)["csrf_token"],
+            "decision": "exclude",
+            "reason": "Clerk pressing the faces",
+        },
+    )
+    assert done.status_code == 302
+    assert session.scalar(select(Response.excluded).where(Response.id == flagged)) is True
