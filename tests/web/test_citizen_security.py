@@ -527,3 +527,52 @@ def test_an_agency_manager_sees_flags_but_cannot_exclude_or_include(
     )
     assert done.status_code == 302
     assert session.scalar(select(Response.excluded).where(Response.id == flagged)) is True
+
+
+# --- Finding 8: the session cookie does not carry the response's key in readable form -----------
+
+
+def _cookie_as_anyone_reads_it(client: FlaskClient) -> str:
+    """The session cookie decoded without the secret key: Flask signs it, it does not hide it."""
+    import zlib
+
+    from itsdangerous import base64_decode
+
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    payload = cookie.value
+    compressed = payload.startswith(".")
+    data = base64_decode(payload.lstrip(".").split(".")[0])
+    return (zlib.decompress(data) if compressed else data).decode()
+
+
+def test_the_cookie_keeps_no_readable_submission_id_but_back_still_works(
+    client: FlaskClient, session: Session, seeded: SmallProvince
+):
+    code = seeded.desk.public_code
+    fields = form_fields(client.get(f"/s/{code}").get_data(as_text=True))
+    assert client.post(f"/s/{code}", data={**fields, **ANSWERS}).status_code == 302
+    stored_key = session.scalar(select(Response.idempotency_key))
+    assert stored_key == fields["submission_id"]
+    readable = _cookie_as_anyone_reads_it(client)
+    assert '"recent"' in readable  # the entry is there…
+    assert stored_key not in readable  # …but not the key
+    # Back (or reopening) within half an hour still offers the same id: sending again stores once.
+    again = form_fields(client.get(f"/s/{code}").get_data(as_text=True))
+    assert again["submission_id"] == stored_key
+    assert client.post(f"/s/{code}", data={**again, **ANSWERS}).status_code == 302
+    assert len(list(session.scalars(select(Response.id)))) == 1
+
+
+def test_a_sealed_entry_that_does_not_open_just_gives_a_new_id(app, seeded: SmallProvince):
+    client = app.test_client()
+    code = seeded.desk.public_code
+    fields = form_fields(client.get(f"/s/{code}").get_data(as_text=True))
+    assert client.post(f"/s/{code}", data={**fields, **ANSWERS}).status_code == 302
+    with client.session_transaction() as browser:
+        recent = dict(browser["recent"])
+        recent[code] = ["bm90IGEgc2VhbGVkIGlkIGF0IGFsbCwgbm9wZQ==", recent[code][1]]  # other key
+        browser["recent"] = recent
+    page = client.get(f"/s/{code}").get_data(as_text=True)
+    assert form_fields(page)["submission_id"] != fields["submission_id"]
+    assert "vừa gửi câu trả lời" not in page
