@@ -179,7 +179,7 @@ def pairing_code(kiosk_id: int) -> Response:
     if not ConfirmForm().validate_on_submit():
         return redirect(url_for(".kiosks"))
     session = get_session()
-    pairing = new_pairing_code(session, kiosk_id)
+    pairing = new_pairing_code(session, kiosk_id, user_id=current_user.id)
     kiosk = queries.kiosk_by_id(session, kiosk_id)
     return _show_pairing(pairing, kiosk.label if kiosk else "")
 

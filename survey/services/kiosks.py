@@ -6,7 +6,9 @@ Life of a kiosk
     2. ``pair_kiosk``: the tablet opens ``/kiosk/pair/<code>`` and exchanges the code for a random
        device token (256 bits, kept in the tablet's localStorage; only its SHA-256 is stored).
        The code is then spent. ``new_pairing_code`` issues another one for a reset tablet; pairing
-       with it replaces the old token.
+       with it replaces the old token. Registration, each pairing, each new code and revocation
+       are in the audit log (``kiosk.registered``, ``kiosk.paired``,
+       ``kiosk.pairing_code_issued``, ``kiosk.revoked``); codes and tokens never are.
     3. ``authenticate_kiosk``: every API call carries ``Authorization: Bearer <token>``.
     4. ``revoke_kiosk``: the token stops working at once (401 on the next call).
 
@@ -197,20 +199,33 @@ def register_kiosk(
 
 
 def new_pairing_code(
-    session: Session, kiosk_id: int, now: dt.datetime | None = None
+    session: Session,
+    kiosk_id: int,
+    now: dt.datetime | None = None,
+    *,
+    user_id: int | None = None,
 ) -> PairingCode:
-    """A fresh pairing code for a registered, unrevoked kiosk (e.g. its tablet was reset)."""
+    """A fresh pairing code for a registered, unrevoked kiosk (e.g. its tablet was reset);
+    audited as ``kiosk.pairing_code_issued`` by ``user_id`` (the code itself is never logged)."""
     now = now or utc_now()
     kiosk = queries.kiosk_by_id(session, kiosk_id)
     if kiosk is None or kiosk.revoked_at is not None:
         raise NotFound()
     code = _new_pairing(kiosk, now)
+    audit.record_by_user_id(
+        session,
+        user_id,
+        "kiosk.pairing_code_issued",
+        f"kiosk:{kiosk.id}",
+        {"label": kiosk.label, "expires_at": kiosk.pairing_expires_at},
+    )
     session.commit()
     return PairingCode(kiosk.id, format_pairing_code(code), kiosk.pairing_expires_at or now)
 
 
 def pair_kiosk(session: Session, code: str, now: dt.datetime | None = None) -> Pairing:
-    """Spend a pairing code and return the device token (which replaces any earlier one)."""
+    """Spend a pairing code and return the device token (which replaces any earlier one);
+    audited as ``kiosk.paired`` (by the system: the tablet has no account)."""
     now = now or utc_now()
     normalised = normalise_pairing_code(code)
     kiosk = queries.kiosk_by_pairing_hash(session, digest(normalised)) if normalised else None
@@ -222,11 +237,23 @@ def pair_kiosk(session: Session, code: str, now: dt.datetime | None = None) -> P
     ):
         raise InvalidPairingCode()
     token = secrets.token_urlsafe(32)
+    replaced = kiosk.token_hash is not None
     kiosk.token_hash = digest(token)
     kiosk.pairing_code_hash = None
     kiosk.pairing_expires_at = None
     kiosk.paired_at = now
     kiosk.first_paired_at = kiosk.first_paired_at or now
+    audit.record(
+        session,
+        None,
+        "kiosk.paired",
+        f"kiosk:{kiosk.id}",
+        {
+            "label": kiosk.label,
+            "service_point": kiosk.service_point.public_code,
+            "replaced_token": replaced,
+        },
+    )
     session.commit()
     return Pairing(kiosk.id, token)
 

@@ -113,10 +113,13 @@ def test_revoking_stops_the_token_and_pending_codes(session: Session, seeded: Sm
     for bad in (None, "", "nope"):
         with pytest.raises(KioskNotAuthorised):
             authenticate_kiosk(session, bad)
-    # Registration and revocation are in the audit log (no user: the command line / system).
+    # Registration, pairing, a new code and revocation are in the audit log (no user: the
+    # command line / system; the tablet itself pairs).
     events = session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
     assert [(e.action, e.subject) for e in events] == [
         ("kiosk.registered", f"kiosk:{kiosk.id}"),
+        ("kiosk.paired", f"kiosk:{kiosk.id}"),
+        ("kiosk.pairing_code_issued", f"kiosk:{kiosk.id}"),
         ("kiosk.revoked", f"kiosk:{kiosk.id}"),
     ]
 
@@ -367,3 +370,36 @@ def test_answers_sent_without_a_device_time_are_judged_by_their_arrival(
         (ids[1], "too_fast"),
         (ids[2], "too_fast"),
     ]
+
+
+def test_pairings_and_new_pairing_codes_are_audited_with_who_and_what(
+    session: Session, seeded: SmallProvince
+):
+    from survey.services.accounts import create_user
+
+    officer = create_user(session, "officer", "correct horse battery")
+    session.commit()
+    kiosk, first_token = _paired(session, seeded)
+    again = new_pairing_code(session, kiosk.id, now=NOW, user_id=officer.id)
+    pair_kiosk(session, again.code, now=NOW + dt.timedelta(minutes=5))
+    events = session.scalars(
+        select(AuditEvent).where(AuditEvent.action.startswith("kiosk.")).order_by(AuditEvent.id)
+    ).all()
+    assert [(e.action, e.actor_name) for e in events] == [
+        ("kiosk.registered", "system"),
+        ("kiosk.paired", "system"),
+        ("kiosk.pairing_code_issued", "officer"),
+        ("kiosk.paired", "system"),
+    ]
+    issued, repaired = events[2], events[3]
+    assert issued.details["label"] == "Quầy 1"
+    assert issued.details["expires_at"].startswith("2026-03-03")
+    assert repaired.details == {
+        "label": "Quầy 1",
+        "service_point": seeded.desk.public_code,
+        "replaced_token": True,
+    }
+    assert events[1].details["replaced_token"] is False
+    for event in events:  # no secret in the log
+        assert again.code.replace("-", "") not in str(event.details)
+        assert first_token not in str(event.details)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from survey.services.accounts import create_user
 from survey.services.kiosks import pair_kiosk, register_kiosk, revoke_kiosk
 from survey.services.questionnaires import open_service_point
-from survey.storage.models import Kiosk, Response, ResponseDecision, ResponseFlag
+from survey.storage.models import AuditEvent, Kiosk, Response, ResponseDecision, ResponseFlag
 from tests.conftest import form_fields
 from tests.factories import SmallProvince
 
@@ -272,6 +272,19 @@ def test_admin_registers_pairs_and_revokes_a_kiosk(
 
     kiosk = session.scalar(select(Kiosk))
     assert kiosk is not None
+    reissued = client.post(
+        f"/admin/kiosks/{kiosk.id}/pairing-code",
+        data={"csrf_token": _csrf(client, "/admin/kiosks")},
+    )
+    assert reissued.status_code == 200 and "/kiosk/pair/" in reissued.get_data(as_text=True)
+    logged = session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+    assert [
+        (event.action, event.actor_name) for event in logged if event.action != "user.created"
+    ] == [
+        ("kiosk.registered", "officer"),
+        ("kiosk.paired", "system"),
+        ("kiosk.pairing_code_issued", "officer"),
+    ]
     revoked = client.post(
         f"/admin/kiosks/{kiosk.id}/revoke", data={"csrf_token": _csrf(client, "/admin/kiosks")}
     )
