@@ -3,8 +3,9 @@
 Flags are computed when a response arrives and again by ``scan_for_anomalies`` over any period
 (daily with ``flask scan-anomalies``; after a bulk import). On arrival a kiosk answer gets every
 check (``check_response``: a few indexed queries); a QR answer gets the identical-burst check only,
-bounded to the point's latest ``ARRIVAL_LOOKBACK`` responses (``check_burst_on_arrival``: one
-query, on the citizen's hot path); the daily scan checks everything, over the whole window.
+bounded to the point's latest ``ARRIVAL_LOOKBACK × burst_size`` responses in the window
+(``check_burst_on_arrival``: one query on the citizen's hot path); the daily scan checks
+everything, over the whole window.
 
 ``too_fast``
     Two responses from one kiosk whose *device* times (when the citizen pressed Send on the
@@ -52,7 +53,7 @@ from survey.storage import queries
 from survey.storage.models import FLAG_KINDS
 
 WORKING_HOURS_PER_MONTH = 22 * 8
-ARRIVAL_LOOKBACK = 30  # responses of the point compared on arrival (at least 3 × burst_size)
+ARRIVAL_LOOKBACK = 3  # on arrival, compare with the point's latest 3 × burst_size responses
 REASON_MIN_LENGTH = 5
 REASON_MAX_LENGTH = 1000
 
@@ -183,6 +184,15 @@ def check_response(
     return _add_flags(session, wanted)
 
 
+def burst_window(submitted_at: dt.datetime, settings: IntegritySettings) -> queries.BurstWindow:
+    """Where a response arriving now is compared for an identical-answer burst: the point's
+    latest ``ARRIVAL_LOOKBACK × burst_size`` responses within ``burst_minutes`` of it."""
+    window = dt.timedelta(minutes=settings.burst_minutes)
+    return queries.BurstWindow(
+        submitted_at - window, submitted_at + window, ARRIVAL_LOOKBACK * settings.burst_size
+    )
+
+
 def check_burst_on_arrival(
     session: Session,
     *,
@@ -190,25 +200,17 @@ def check_burst_on_arrival(
     point_id: int,
     submitted_at: dt.datetime,
     settings: IntegritySettings,
+    identical_before: Sequence[int] | None = None,
 ) -> int:
     """Flag an identical-answer burst that a just-stored response completes; return how many flags
-    were added (commits only then). One bounded query: the point's latest responses, at least
-    ``ARRIVAL_LOOKBACK``; a burst spread among more answers waits for the daily scan."""
-    window = dt.timedelta(minutes=settings.burst_minutes)
-    latest = max(ARRIVAL_LOOKBACK, 3 * settings.burst_size)
-    patterns: dict[int, list[tuple[int, int | None]]] = defaultdict(list)
-    for row in queries.latest_point_answer_rows(session, point_id, latest):
-        if abs(row.submitted_at - submitted_at) <= window:
-            patterns[row.response_id].append((row.item_id, row.value))
-    own = patterns.get(response_id)
-    if own is None:
-        return 0
-    signature = sorted(own, key=lambda pair: pair[0])
-    same = sorted(
-        key
-        for key, values in patterns.items()
-        if sorted(values, key=lambda pair: pair[0]) == signature
-    )
+    were added (commits only then). ``identical_before``: the earlier identical responses, when
+    the insert already found them (PostgreSQL); else one bounded query. A burst spread among more
+    answers than the look-back waits for the daily scan."""
+    if identical_before is not None:
+        same = sorted({*identical_before, response_id})
+    else:
+        window = burst_window(submitted_at, settings)
+        same = list(queries.identical_latest_responses(session, response_id, point_id, window))
     if len(same) < settings.burst_size:
         return 0
     detail = _detail(
@@ -428,6 +430,7 @@ __all__ = [
     "FlaggedResponse",
     "IntegritySettings",
     "ScanResult",
+    "burst_window",
     "check_burst_on_arrival",
     "check_response",
     "default_scan_days",

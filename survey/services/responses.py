@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from survey.services.errors import DomainError, InvalidAnswers
-from survey.services.integrity import IntegritySettings, check_burst_on_arrival
+from survey.services.integrity import IntegritySettings, burst_window, check_burst_on_arrival
 from survey.storage import queries
 from survey.storage.models import CHANNELS, Questionnaire, ServicePoint, utc_now
 
@@ -190,7 +190,7 @@ def submit_response(
     stored_comment = clean_comment(comment)
     # No look-up first: the unique key on idempotency_key decides, in one round trip.
     moment = submitted_at or utc_now()
-    response_id = queries.insert_response(
+    response_id, identical_before = queries.insert_response(
         session,
         idempotency_key=idempotency_key,
         service_point_id=point.id,
@@ -202,6 +202,7 @@ def submit_response(
         answers=item_values,
         kiosk_id=kiosk_id,
         device_time=device_time,
+        burst=None if integrity is None else burst_window(moment, integrity),
     )
     session.commit()
     if response_id is not None:
@@ -212,6 +213,7 @@ def submit_response(
                 point_id=point.id,
                 submitted_at=moment,
                 settings=integrity,
+                identical_before=identical_before,
             )
         return SubmissionResult(response_id, created=True)
     # This key is already stored (a double tap, a re-sent POST, a replayed kiosk queue).

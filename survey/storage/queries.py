@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
@@ -24,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
+from sqlalchemy.orm import Session, aliased, contains_eager, joinedload, selectinload
 
 from survey.storage.models import (
     Agency,
@@ -202,31 +203,67 @@ _STORE_RESPONSE_POSTGRESQL = _new_response(postgresql.insert)
 _STORE_ANSWERS = insert(Answer)
 
 
-def _response_with_answers_statement() -> Select[tuple[int]]:
+def _latest_at_point(point: Any) -> Select[tuple[int]]:
+    """Ids of the point's latest ``:burst_latest`` responses submitted in [``:burst_start``,
+    ``:burst_end``] (on SQLite the point's index is in id order: no sort, however busy)."""
+    return (
+        select(Response.id)
+        .where(
+            Response.service_point_id == point,
+            Response.submitted_at >= bindparam("burst_start", type_=Response.submitted_at.type),
+            Response.submitted_at <= bindparam("burst_end", type_=Response.submitted_at.type),
+        )
+        .order_by(Response.id.desc())
+        .limit(bindparam("burst_latest"))
+    )
+
+
+def _response_with_answers_statement() -> Select[tuple[int, list[int] | None]]:
     """PostgreSQL: ``WITH new_response AS (INSERT … ON CONFLICT DO NOTHING RETURNING id),
     new_answers AS (INSERT INTO answer SELECT new_response.id, given.* FROM new_response JOIN
-    unnest(:item_ids, :answer_values) AS given ON true) SELECT id FROM new_response`` — one round
-    trip, and one text for any number of answers, so it is compiled once per process and prepared
-    once per connection. A stored key gives no row and no answers."""
+    unnest(:item_ids, :answer_values) AS given ON true), identical AS (…) SELECT id, (SELECT
+    array_agg(response_id) FROM identical) FROM new_response`` — one round trip, and one text for
+    any number of answers, so it is compiled once per process and prepared once per connection.
+    A stored key gives no row and no answers. ``identical``: the point's latest responses in the
+    burst window whose answers are exactly the given ones (the statement's snapshot does not see
+    its own insert), for the identical-burst check on arrival without another round trip."""
     created = _new_response(postgresql.insert).cte("new_response")
-    given = (
-        func.unnest(
-            bindparam("item_ids", type_=ARRAY(Integer)),
-            bindparam("answer_values", type_=ARRAY(SmallInteger)),
-        )
-        .table_valued("item_id", "value")
-        .render_derived(name="given")
-    )
+    item_ids = bindparam("item_ids", type_=ARRAY(Integer))
+    values = bindparam("answer_values", type_=ARRAY(SmallInteger))
+    given = func.unnest(item_ids, values).table_valued("item_id", "value").render_derived("given")
     stored_answers = insert(Answer).from_select(
         ["response_id", "item_id", "value"],
         select(created.c.id, given.c.item_id, given.c.value).select_from(
             created.join(given, true())  # one response row × its answers
         ),
     )
-    return select(created.c.id).add_cte(stored_answers.cte("new_answers"))
+    mine = func.unnest(item_ids, values).table_valued("item_id", "value").render_derived("mine")
+    identical = (
+        select(Answer.response_id)
+        .join(
+            mine,
+            (mine.c.item_id == Answer.item_id) & Answer.value.is_not_distinct_from(mine.c.value),
+        )
+        .where(Answer.response_id.in_(_latest_at_point(bindparam("service_point_id"))))
+        .group_by(Answer.response_id)
+        .having(func.count() == func.cardinality(item_ids))
+        .cte("identical")
+    )
+    earlier = select(func.array_agg(identical.c.response_id)).scalar_subquery()
+    return select(created.c.id, earlier).add_cte(stored_answers.cte("new_answers"))
 
 
 _STORE_RESPONSE_WITH_ANSWERS = _response_with_answers_statement()
+
+
+@dataclass(frozen=True)
+class BurstWindow:
+    """Where to look for responses identical to a new one: the point's ``latest`` responses
+    submitted in [start, end]."""
+
+    start: dt.datetime
+    end: dt.datetime
+    latest: int
 
 
 def insert_response(
@@ -242,9 +279,13 @@ def insert_response(
     answers: dict[int, int | None],
     kiosk_id: int | None = None,
     device_time: dt.datetime | None = None,
-) -> int | None:
-    """Insert a response and its answers (item id → value, None = not applicable); its id, or
-    None when a response with this ``idempotency_key`` is already stored (nothing is written).
+    burst: BurstWindow | None = None,
+) -> tuple[int | None, list[int] | None]:
+    """Insert a response and its answers (item id → value, None = not applicable).
+
+    Returns its id — None when a response with this ``idempotency_key`` is already stored
+    (nothing is written) — and, on PostgreSQL with ``burst``, the ids of the responses in that
+    window with exactly these answers, found by the same statement (None: not looked for).
 
     PostgreSQL gets one statement (every round trip to the server costs the busiest part of a
     submission); SQLite, in process, gets two. Kiosk responses carry their kiosk and device time
@@ -264,18 +305,30 @@ def insert_response(
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         if not answers:
-            return connection.execute(_STORE_RESPONSE_POSTGRESQL, response).scalar_one_or_none()
-        return connection.execute(
+            stored = connection.execute(_STORE_RESPONSE_POSTGRESQL, response).scalar_one_or_none()
+            return stored, None
+        window = burst or BurstWindow(submitted_at, submitted_at, 0)
+        row = connection.execute(
             _STORE_RESPONSE_WITH_ANSWERS,
-            {**response, "item_ids": list(answers), "answer_values": list(answers.values())},
-        ).scalar_one_or_none()
+            {
+                **response,
+                "item_ids": list(answers),
+                "answer_values": list(answers.values()),
+                "burst_start": window.start,
+                "burst_end": window.end,
+                "burst_latest": window.latest,
+            },
+        ).first()
+        if row is None:
+            return None, None
+        return row[0], (list(row[1] or []) if burst is not None else None)
     response_id = connection.execute(_STORE_RESPONSE, response).scalar_one_or_none()
     if response_id is not None and answers:
         connection.execute(
             _STORE_ANSWERS,
             [{"response_id": response_id, "item_id": i, "value": v} for i, v in answers.items()],
         )
-    return response_id
+    return response_id, None
 
 
 def bulk_insert_responses(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
@@ -546,26 +599,49 @@ def point_answer_rows(
     ).all()
 
 
-# Built once: the public form runs it after every stored response (survey/services/integrity.py).
-_LATEST_POINT_ANSWERS = (
-    select(Answer.response_id, Response.submitted_at, Answer.item_id, Answer.value)
-    .join(Response, Answer.response_id == Response.id)
-    .where(
-        Answer.response_id.in_(
-            select(Response.id)
-            .where(Response.service_point_id == bindparam("point_id"))
-            .order_by(Response.id.desc())
-            .limit(bindparam("latest"))
-            .scalar_subquery()
-        )
+def _identical_latest_statement() -> Select[tuple[int]]:
+    """Ids of the point's latest responses in the burst window whose answers are exactly those of
+    response ``response_id`` (itself included): answer rows joined item by item (``IS NOT
+    DISTINCT FROM``: "not applicable" equals "not applicable"), kept when every item matches."""
+    own, other = aliased(Answer, name="own"), aliased(Answer, name="other")
+    own_count = (
+        select(func.count())
+        .select_from(Answer)
+        .where(Answer.response_id == bindparam("response_id"))
+        .scalar_subquery()
     )
-)
+    return (
+        select(other.response_id)
+        .join(own, (own.item_id == other.item_id) & own.value.is_not_distinct_from(other.value))
+        .where(
+            own.response_id == bindparam("response_id"),
+            other.response_id.in_(_latest_at_point(bindparam("point_id"))),
+        )
+        .group_by(other.response_id)
+        .having(func.count() == own_count)
+        .order_by(other.response_id)
+    )
 
 
-def latest_point_answer_rows(session: Session, point_id: int, latest: int) -> Sequence[Row[Any]]:
-    """(response id, submitted_at, item id, value) of the point's ``latest`` stored responses:
-    bounded, however busy the point is (the index on service_point_id is ordered by id)."""
-    return session.execute(_LATEST_POINT_ANSWERS, {"point_id": point_id, "latest": latest}).all()
+# Built once: the public form runs it after every stored response (survey/services/integrity.py).
+_IDENTICAL_LATEST = _identical_latest_statement()
+
+
+def identical_latest_responses(
+    session: Session, response_id: int, point_id: int, window: BurstWindow
+) -> Sequence[int]:
+    """Which of the point's latest responses in the window have exactly the answers of
+    ``response_id`` (itself included). Bounded however busy the point is, and only matching ids
+    come back."""
+    parameters = {
+        "response_id": response_id,
+        "point_id": point_id,
+        "burst_start": window.start,
+        "burst_end": window.end,
+        "burst_latest": window.latest,
+    }
+    # On the connection, as the public form's inserts: no ORM work for a plain column query.
+    return session.connection().execute(_IDENTICAL_LATEST, parameters).scalars().all()
 
 
 def count_point_responses(
