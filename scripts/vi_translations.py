@@ -361,6 +361,10 @@ VIETNAMESE = {
     "Fallen since the previous period": "Giảm so với kỳ trước",
     "No agency is significantly below its target or has fallen significantly since %(previous)s.": "Không có cơ quan nào thấp hơn rõ rệt so với mục tiêu hay giảm rõ rệt so với %(previous)s.",
     "Each agency is tested on its own at the 95 percent level, only with at least %(n)s responses; with many agencies a few alerts can be chance.": "Mỗi cơ quan được kiểm định riêng ở mức tin cậy 95%%, chỉ khi có ít nhất %(n)s phiếu; khi có nhiều cơ quan, một vài cảnh báo có thể chỉ do ngẫu nhiên.",
+    "Too many answers are being sent right now. Your answers are kept: please wait a minute, then press Send again.": "Đang có quá nhiều câu trả lời được gửi cùng lúc. Câu trả lời của Ông/Bà vẫn được giữ nguyên: vui lòng đợi một phút rồi bấm Gửi lại.",
+    "Decisions on flagged responses are taken by the sector administrator or the province administrator.": "Quyết định về các phiếu bị gắn cờ do quản trị viên lĩnh vực hoặc quản trị viên cấp tỉnh đưa ra.",
+    "Device time this kiosk cannot have queued": "Thời điểm trên máy không thể có ở kiosk này",
+    "The tablet's time was %(hours)s h from the arrival (before its pairing, older than the offline window or ahead of the server); counted at its arrival time": "Giờ trên máy tính bảng lệch %(hours)s giờ so với lúc phiếu đến máy chủ (trước khi ghép nối, cũ hơn thời hạn lưu ngoại tuyến hoặc đi trước giờ máy chủ); phiếu được tính theo thời điểm đến",
 }
 
 

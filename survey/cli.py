@@ -21,7 +21,7 @@ from survey.services.accounts import (
 from survey.services.demo import load_demo_province
 from survey.services.errors import DomainError
 from survey.services.exports import export_responses_file
-from survey.services.integrity import IntegritySettings, scan_for_anomalies
+from survey.services.integrity import IntegritySettings, default_scan_days, scan_for_anomalies
 from survey.services.periods import FIRST_YEAR, LAST_YEAR
 from survey.services.questionnaires import seed_questionnaires
 from survey.services.targets import seed_targets
@@ -146,18 +146,20 @@ def register_commands(app: Flask) -> None:
     @click.option(
         "--days",
         type=click.IntRange(1, 3660),
-        default=7,
-        show_default=True,
-        help="How many days back to check.",
+        default=None,
+        help="How many days back to check, at most 3660 (default: a week, and at least "
+        "KIOSK_MAX_OFFLINE_DAYS + 1: 8).",
     )
-    def scan_anomalies(days: int) -> None:
-        """Flag bursts of identical answers and implausible rates (run daily, e.g. from cron)."""
+    def scan_anomalies(days: int | None) -> None:
+        """Flag bursts of identical answers, implausible rates and too-fast kiosk answers over a
+        period (run daily, e.g. from cron; arrivals are flagged as they come)."""
+        settings = IntegritySettings.from_config(current_app.config)
         end = dt.datetime.now(dt.UTC)
         result = scan_for_anomalies(
             get_session(),
-            end - dt.timedelta(days=days),
+            end - dt.timedelta(days=days or default_scan_days(settings)),
             end,
-            IntegritySettings.from_config(current_app.config),
+            settings,
         )
         click.echo(f"Checked {result.checked} responses; {result.flags_added} new flags.")
 

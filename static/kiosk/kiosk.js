@@ -156,8 +156,9 @@
   }
 
   /* Send every queued answer whose retry time has come, oldest first. A network failure stops
-     the round; 5xx/408/429 back off (1 s, 2 s, 4 s … at most a minute); 401/403 keep the queue
-     until the tablet is paired again; any other 4xx is permanent: dropped, staff told. */
+     the round; 5xx/408 back off (1 s, 2 s, 4 s … at most a minute); 429 (the server's limit per
+     tablet) stops the round until its Retry-After; 401/403 keep the queue until the tablet is
+     paired again; any other 4xx is permanent: dropped, staff told. */
   function flush(force) {
     if (flushing) { flushAgain = true; return Promise.resolve(); }
     flushing = true;
@@ -186,6 +187,15 @@
       if (flushAgain) scheduleFlush(0);
       return updateBadge();
     });
+  }
+
+  /* Seconds to wait from a Retry-After header (seconds or an HTTP date); 30 s when absent. */
+  function retryAfterSeconds(response) {
+    var header = response.headers.get("Retry-After");
+    var seconds = Number(header);
+    if (header && !isFinite(seconds)) seconds = (Date.parse(header) - Date.now()) / 1000;
+    if (!header || !isFinite(seconds)) seconds = 30;
+    return Math.min(3600, Math.max(1, seconds));
   }
 
   function retryLater(item) {
@@ -223,7 +233,11 @@
         return forget(item).then(function () { return "sent"; });
       }
       if (status === 401 || status === 403) { block(); return "stop"; }
-      if (status === 408 || status === 429 || status >= 500) {
+      if (status === 429) { // not a failure: the rest of the queue waits as long as asked
+        item.next_try = Date.now() + retryAfterSeconds(response) * 1000 + Math.random() * 1000;
+        return save(item).then(function () { return "stop"; });
+      }
+      if (status === 408 || status >= 500) {
         staff("server_error");
         return retryLater(item).then(function () { return "retry"; });
       }

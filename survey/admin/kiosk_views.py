@@ -25,7 +25,9 @@ from survey.services.integrity import (
     REASON_MAX_LENGTH,
     REASON_MIN_LENGTH,
     IntegritySettings,
+    default_scan_days,
     flagged_responses,
+    may_decide,
     record_decision,
     scan_for_anomalies,
 )
@@ -43,11 +45,11 @@ from survey.storage.models import utc_now
 kiosk_admin_blueprint = Blueprint("kiosk_admin", __name__)
 bp = kiosk_admin_blueprint
 
-SCAN_DAYS = 7
 FLAG_NAMES = {
     "too_fast": _l("Too soon after the previous answer on this kiosk"),
     "identical_burst": _l("Burst of identical answers"),
     "implausible_rate": _l("More answers than the point serves"),
+    "implausible_time": _l("Device time this kiosk cannot have queued"),
 }
 FLAG_DETAILS = {
     "too_fast": _l("%(seconds)s s after another answer on the same kiosk (minimum %(minimum)s s)"),
@@ -57,6 +59,10 @@ FLAG_DETAILS = {
     ),
     "implausible_rate": _l(
         "%(count)s answers at this point in one hour (plausible at most %(limit)s)"
+    ),
+    "implausible_time": _l(
+        "The tablet's time was %(hours)s h from the arrival (before its pairing, older than the "
+        "offline window or ahead of the server); counted at its arrival time"
     ),
 }
 STATUS_NAMES = {"open": _l("To decide"), "decided": _l("Decided"), "all": _l("All")}
@@ -173,7 +179,7 @@ def pairing_code(kiosk_id: int) -> Response:
     if not ConfirmForm().validate_on_submit():
         return redirect(url_for(".kiosks"))
     session = get_session()
-    pairing = new_pairing_code(session, kiosk_id)
+    pairing = new_pairing_code(session, kiosk_id, user_id=current_user.id)
     kiosk = queries.kiosk_by_id(session, kiosk_id)
     return _show_pairing(pairing, kiosk.label if kiosk else "")
 
@@ -202,11 +208,12 @@ def flags() -> str:
         status_names=STATUS_NAMES,
         flag_names=FLAG_NAMES,
         flag_details=FLAG_DETAILS,
+        can_decide=lambda row: may_decide(current_user.role, current_user.sector, row.sector),
         decision_form=DecisionForm(),
         confirm=ConfirmForm(),
         language=current_language(),
         sign_out=SignOutForm(),
-        scan_days=SCAN_DAYS,
+        scan_days=default_scan_days(IntegritySettings.from_config(current_app.config)),
     )
 
 
@@ -238,12 +245,10 @@ def decide(response_id: int) -> Response:
 @requires("review_responses")
 def scan() -> Response:
     if ConfirmForm().validate_on_submit():
+        settings = IntegritySettings.from_config(current_app.config)
         end = utc_now()
         result = scan_for_anomalies(
-            get_session(),
-            end - dt.timedelta(days=SCAN_DAYS),
-            end,
-            IntegritySettings.from_config(current_app.config),
+            get_session(), end - dt.timedelta(days=default_scan_days(settings)), end, settings
         )
         flash(
             _(

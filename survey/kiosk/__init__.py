@@ -13,12 +13,18 @@ URLs (all under ``/kiosk/``, the service worker's scope)
                                       ``{error: {code, message_vi, message_en}}`` is permanent
                                       (the tablet drops the answer and tells staff), except
                                       401 (not paired/revoked: kept until paired again), 408
-                                      and 429; a 5xx is retried with backoff.
+                                      and 429 (``RATELIMIT_KIOSK_PER_TOKEN``: the queue waits
+                                      for ``Retry-After``); a 5xx is retried with backoff.
+                                      409: the ``client_id`` belongs to another answer.
 
 Settings (``app.config``)
     ``KIOSK_MIN_INTERVAL_SECONDS`` (5)   minimum time between two submissions of one tablet; the
                                           tablet enforces it, the server flags what breaks it
                                           (``too_fast``; see survey/services/kiosks.py).
+    ``KIOSK_MAX_OFFLINE_DAYS`` (7)       how old a queued answer may be; an older device time, one
+                                          before the kiosk's first pairing or one ahead of the
+                                          server counts at its arrival, flagged
+                                          ``implausible_time`` (survey/services/kiosks.py).
     ``KIOSK_IDLE_SECONDS`` (60)          inactivity before the countdown appears.
     ``KIOSK_COUNTDOWN_SECONDS`` (30)     the visible countdown with "I need more time"; never
                                           below 20 s (WCAG 2.2 SC 2.2.1).

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -198,7 +199,7 @@ def manifest() -> Response:
 @csrf.exempt
 @public_route
 def api_pair() -> tuple[Response, int]:
-    payload = request.get_json(silent=True) or {}
+    payload = _json_body()
     code = payload.get("code") if isinstance(payload, dict) else None
     pairing = pair_kiosk(get_session(), code if isinstance(code, str) else "")
     return _no_store(jsonify(token=pairing.token, kiosk_id=pairing.kiosk_id)), 201
@@ -253,7 +254,7 @@ def api_setup() -> Response:
 def api_submit() -> tuple[Response, int]:
     session = get_session()
     kiosk = authenticate_kiosk(session, _bearer_token())
-    submission = _parse_submission(request.get_json(silent=True))
+    submission = _parse_submission(_json_body())
     result = submit_from_kiosk(
         session,
         kiosk,
@@ -264,48 +265,89 @@ def api_submit() -> tuple[Response, int]:
     return _no_store(body), 201 if result.created else 200
 
 
+# Integer primary keys (PostgreSQL INTEGER); a larger id names no row and must not reach the driver.
+MAX_ID = 2**31 - 1
+MAX_ANSWERS = 100  # far more items than any questionnaire has
+
+
+def _json_body() -> Any:
+    """The request's JSON document, or None: not JSON, not UTF-8, or nested deeper than the parser
+    can recurse (``RecursionError`` would otherwise be a 500). ``MAX_CONTENT_LENGTH`` bounds the
+    size (a 413)."""
+    if not request.is_json:
+        return None
+    try:
+        return json.loads(request.get_data(cache=True))
+    except (ValueError, RecursionError):
+        return None
+
+
+def _whole_number(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _optional_id(
+    payload: dict[str, Any], name: str, message_vi: str, message_en: str
+) -> int | None:
+    value = payload.get(name)
+    if value is None:
+        return None
+    if not _whole_number(value) or not 1 <= value <= MAX_ID:
+        raise InvalidAnswers(message_vi, message_en)
+    return int(value)
+
+
 def _parse_submission(payload: Any) -> dict[str, Any]:
-    """Shape checks only; the answers themselves are validated by submit_response."""
+    """Shape and type checks; the answers themselves are validated by submit_response.
+
+    Wrong types are refused (a 422 the tablet drops: it never sends them), except the device
+    time, which is only a hint: anything but an ISO 8601 time with a zone counts as missing.
+    """
     if not isinstance(payload, dict):
         raise InvalidAnswers("Dữ liệu gửi lên không hợp lệ.", "The request body is not valid JSON.")
     answers = payload.get("answers")
-    if not isinstance(answers, dict) or not all(
-        isinstance(code, str)
-        and (value is None or (isinstance(value, int) and not isinstance(value, bool)))
-        for code, value in answers.items()
+    if (
+        not isinstance(answers, dict)
+        or len(answers) > MAX_ANSWERS
+        or not all(value is None or _whole_number(value) for value in answers.values())
     ):
         raise InvalidAnswers(
             "Câu trả lời phải là các mức từ 1 đến 5.", "Answers must be ratings from 1 to 5."
         )
     client_id = payload.get("client_id")
+    if not isinstance(client_id, str):
+        raise InvalidAnswers("Mã phiếu không hợp lệ.", "The answer's id is not valid.")
     comment = payload.get("comment")
+    if comment is not None and not isinstance(comment, str):
+        raise InvalidAnswers("Ý kiến phải là một đoạn văn bản.", "The comment must be text.")
     language = payload.get("language")
-    questionnaire_id = payload.get("questionnaire_id")
-    kiosk_id = payload.get("kiosk_id")
-    if not all(
-        value is None or (isinstance(value, int) and not isinstance(value, bool))
-        for value in (questionnaire_id, kiosk_id)
-    ):
-        raise InvalidAnswers(
-            "Mã phiếu khảo sát không hợp lệ.", "The questionnaire id is not valid."
-        )
     return {
-        "client_id": client_id if isinstance(client_id, str) else "",
+        "client_id": client_id,
         "answers": answers,
-        "comment": comment if isinstance(comment, str) else None,
-        "language": language if language in ("vi", "en") else "vi",
+        "comment": comment,
+        "language": language if isinstance(language, str) and language in ("vi", "en") else "vi",
         "device_time": _parse_time(payload.get("device_time")),
-        "questionnaire_id": questionnaire_id,
-        "answered_on_kiosk_id": kiosk_id,
+        "questionnaire_id": _optional_id(
+            payload,
+            "questionnaire_id",
+            "Mã phiếu khảo sát không hợp lệ.",
+            "The questionnaire id is not valid.",
+        ),
+        "answered_on_kiosk_id": _optional_id(
+            payload, "kiosk_id", "Mã máy kiosk không hợp lệ.", "The kiosk id is not valid."
+        ),
     }
 
 
 def _parse_time(value: Any) -> dt.datetime | None:
-    """An ISO 8601 time with a zone (JavaScript's toISOString); anything else is ignored."""
-    if not isinstance(value, str):
+    """An ISO 8601 time with a zone (JavaScript's toISOString), in UTC; anything else (no zone,
+    not a date, beyond what a datetime holds once in UTC) is None."""
+    if not isinstance(value, str) or len(value) > 64:
         return None
     try:
         moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        if moment.tzinfo is None:
+            return None
+        return moment.astimezone(dt.UTC)
+    except (ValueError, OverflowError):
         return None
-    return moment if moment.tzinfo is not None else None

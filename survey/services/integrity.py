@@ -1,7 +1,11 @@
 """Honest counts: flags on doubtful responses, and the administrator's logged decisions.
 
-Three flags, computed when a response arrives (cheap: a few indexed queries) and again by
-``scan_for_anomalies`` over any period (e.g. after a bulk import, or for QR responses):
+Flags are computed when a response arrives and again by ``scan_for_anomalies`` over any period
+(daily with ``flask scan-anomalies``; after a bulk import). On arrival a kiosk answer gets every
+check (``check_response``: a few indexed queries); a QR answer gets the identical-burst check only,
+bounded to the point's latest ``ARRIVAL_LOOKBACK × burst_size`` responses in the window
+(``check_burst_on_arrival``: one query on the citizen's hot path); the daily scan checks
+everything, over the whole window.
 
 ``too_fast``
     Two responses from one kiosk whose *device* times (when the citizen pressed Send on the
@@ -15,32 +19,62 @@ Three flags, computed when a response arrives (cheap: a few indexed queries) and
     More responses at one point in the hour before a response than the point can plausibly serve:
     ``limit = max(rate_floor, ceil(rate_factor × monthly volume / working hours per month))``
     (22 days × 8 hours), with ``rate_floor`` alone when the month's volume is unknown.
+``implausible_time``
+    A kiosk answer whose device time the tablet cannot have queued: before the kiosk was first
+    paired, older than ``max_offline_days`` (``KIOSK_MAX_OFFLINE_DAYS``, 7), or ahead of the
+    server's clock by more than a few minutes. Decided on arrival by survey/services/kiosks.py,
+    which stores such an answer with its arrival time (``hours``: device time minus arrival).
 
 A flagged response is kept, marked and still counted. Only an administrator's decision, stored
 with who, when and why (``ResponseDecision``), excludes it from indices (``Response.excluded``);
 a later decision may include it again, and the log keeps both.
+
+Separation of duties: the decision belongs to someone above the agency whose counts it changes —
+a province administrator, or the sector administrator of the agency's sector. An agency manager
+(whose own desks the flags concern) and viewers see the flags but cannot decide
+(``DecisionNotAllowed``, 403); ``record_decision`` enforces it whatever the page shows.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+import os
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from survey.services import audit
-from survey.services.errors import InvalidInput, NotFound
+from survey.services.errors import DomainError, InvalidInput, NotFound
 from survey.storage import queries
 from survey.storage.models import FLAG_KINDS
 
 WORKING_HOURS_PER_MONTH = 22 * 8
+ARRIVAL_LOOKBACK = 3  # on arrival, compare with the point's latest 3 × burst_size responses
 REASON_MIN_LENGTH = 5
 REASON_MAX_LENGTH = 1000
+
+
+class DecisionNotAllowed(DomainError):
+    status_code = 403
+    message_vi = (
+        "Chỉ quản trị viên cấp tỉnh hoặc quản trị viên lĩnh vực của cơ quan này mới được loại một "
+        "phiếu bị gắn cờ khỏi chỉ số hay tính lại phiếu đó; quản lý cơ quan chỉ được xem các cờ."
+    )
+    message_en = (
+        "Only a province administrator or the administrator of this agency's sector may exclude "
+        "a flagged response from the indices or count it again; agency managers may only see "
+        "the flags."
+    )
+
+
+def may_decide(role: str | None, user_sector: str | None, agency_sector: str) -> bool:
+    """Whether a user of this role (and sector) may decide on a flagged response of an agency of
+    ``agency_sector``: a province administrator, or that sector's administrator."""
+    return role == "province_admin" or (role == "sector_admin" and user_sector == agency_sector)
 
 
 @dataclass(frozen=True)
@@ -52,6 +86,7 @@ class IntegritySettings:
     burst_minutes: float = 10.0
     rate_floor: int = 30
     rate_factor: float = 3.0
+    max_offline_days: float = 7.0
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> IntegritySettings:
@@ -61,7 +96,16 @@ class IntegritySettings:
             burst_minutes=float(config.get("INTEGRITY_BURST_MINUTES", 10)),
             rate_floor=int(config.get("INTEGRITY_RATE_FLOOR", 30)),
             rate_factor=float(config.get("INTEGRITY_RATE_FACTOR", 3)),
+            max_offline_days=float(
+                config.get("KIOSK_MAX_OFFLINE_DAYS")
+                or os.environ.get("KIOSK_MAX_OFFLINE_DAYS")
+                or 7
+            ),
         )
+
+    @property
+    def max_offline(self) -> dt.timedelta:
+        return dt.timedelta(days=self.max_offline_days)
 
 
 @dataclass(frozen=True)
@@ -106,6 +150,7 @@ class FlaggedResponse:
     excluded: bool
     flags: tuple[FlagView, ...]
     decisions: tuple[DecisionView, ...] = field(default=())
+    sector: str = ""  # the agency's sector: who may decide (``may_decide``)
 
     @property
     def open(self) -> bool:
@@ -116,19 +161,68 @@ class FlaggedResponse:
         return any(flag.created_at > latest for flag in self.flags)
 
 
-def check_response(session: Session, response_id: int, settings: IntegritySettings) -> int:
+def check_response(
+    session: Session,
+    response_id: int,
+    settings: IntegritySettings,
+    extra_flags: Sequence[tuple[str, str]] = (),
+) -> int:
     """Add the flags that apply to one stored response (and its burst); commit; return how many.
 
-    Safe to run again: a response carries each kind of flag at most once.
+    ``extra_flags`` (kind, detail) are flags of this response decided by the caller on arrival
+    (``implausible_time``). Safe to run again: a response carries each kind of flag at most once.
     """
     response = queries.response_by_id(session, response_id)
     if response is None:
         raise NotFound()
-    wanted: list[tuple[int, str, str]] = []
+    wanted: list[tuple[int, str, str]] = [
+        (response_id, kind, detail) for kind, detail in extra_flags
+    ]
     wanted += _too_fast(session, response, settings)
     wanted += _identical_burst(session, response, settings)
     wanted += _implausible_rate(session, response, settings)
     return _add_flags(session, wanted)
+
+
+def burst_window(submitted_at: dt.datetime, settings: IntegritySettings) -> queries.BurstWindow:
+    """Where a response arriving now is compared for an identical-answer burst: the point's
+    latest ``ARRIVAL_LOOKBACK × burst_size`` responses within ``burst_minutes`` of it."""
+    window = dt.timedelta(minutes=settings.burst_minutes)
+    return queries.BurstWindow(
+        submitted_at - window, submitted_at + window, ARRIVAL_LOOKBACK * settings.burst_size
+    )
+
+
+def check_burst_on_arrival(
+    session: Session,
+    *,
+    response_id: int,
+    point_id: int,
+    submitted_at: dt.datetime,
+    settings: IntegritySettings,
+    identical_before: Sequence[int] | None = None,
+) -> int:
+    """Flag an identical-answer burst that a just-stored response completes; return how many flags
+    were added (commits only then). ``identical_before``: the earlier identical responses, when
+    the insert already found them (PostgreSQL); else one bounded query. A burst spread among more
+    answers than the look-back waits for the daily scan."""
+    if identical_before is not None:
+        same = sorted({*identical_before, response_id})
+    else:
+        window = burst_window(submitted_at, settings)
+        same = list(queries.identical_latest_responses(session, response_id, point_id, window))
+    if len(same) < settings.burst_size:
+        return 0
+    detail = _detail(
+        count=len(same), minutes=f"{settings.burst_minutes:g}", threshold=settings.burst_size
+    )
+    return _add_flags(session, [(key, "identical_burst", detail) for key in same])
+
+
+def default_scan_days(settings: IntegritySettings) -> int:
+    """The daily scan's period: a week, and at least the kiosk offline window and a day, so that
+    an answer that arrives as late as a tablet may send it is checked once more after its peers."""
+    return max(7, math.ceil(settings.max_offline_days) + 1)
 
 
 def scan_for_anomalies(
@@ -140,20 +234,23 @@ def scan_for_anomalies(
     return ScanResult(checked=len(ids), flags_added=added)
 
 
+def implausible_time_detail(device_time: dt.datetime, arrival: dt.datetime) -> str:
+    """The ``implausible_time`` flag's numbers: how far the device's time was from the arrival."""
+    return _detail(hours=f"{(device_time - arrival) / dt.timedelta(hours=1):.1f}")
+
+
 def _too_fast(
     session: Session, response: Any, settings: IntegritySettings
 ) -> list[tuple[int, str, str]]:
     if response.kiosk_id is None or response.device_time is None:
         return []
     gap = dt.timedelta(seconds=settings.min_interval_seconds)
+    try:
+        start, end = response.device_time - gap, response.device_time + gap
+    except OverflowError:  # a device time at the end of the calendar (stored before 0005)
+        return []
     found = []
-    for row in queries.kiosk_neighbours(
-        session,
-        response.kiosk_id,
-        response.device_time - gap,
-        response.device_time + gap,
-        response.id,
-    ):
+    for row in queries.kiosk_neighbours(session, response.kiosk_id, start, end, response.id):
         other_id, other_time = row.id, row.device_time
         seconds = abs((response.device_time - other_time).total_seconds())
         if seconds >= settings.min_interval_seconds:
@@ -220,32 +317,36 @@ def detail_numbers(detail: str) -> dict[str, str]:
 
 
 def _add_flags(session: Session, wanted: list[tuple[int, str, str]]) -> int:
+    """Add the flags a response does not carry yet (a response carries each kind at most once);
+    commit; return how many were added. A flag added meanwhile by another request is skipped."""
     if not wanted:
         return 0
-    for attempt in range(2):
-        existing = queries.flag_kinds_of(session, {response_id for response_id, _k, _d in wanted})
-        added = 0
-        for response_id, kind, detail in wanted:
-            if (response_id, kind) not in existing:
-                queries.add_flag(session, response_id, kind, detail)
-                existing.add((response_id, kind))
-                added += 1
-        try:
-            session.commit()
-        except IntegrityError:
-            # Another request flagged the same response meanwhile: read again, add the rest.
-            session.rollback()
-            if attempt:
-                raise
-        else:
-            return added
-    return 0  # pragma: no cover
+    existing = queries.flag_kinds_of(session, {response_id for response_id, _k, _d in wanted})
+    added = 0
+    for response_id, kind, detail in wanted:
+        if (response_id, kind) not in existing:
+            added += queries.add_flag(session, response_id, kind, detail)
+            existing.add((response_id, kind))
+    session.commit()
+    return added
 
 
 def record_decision(
     session: Session, *, response_id: int, exclude: bool, reason: str, user_id: int
 ) -> None:
-    """Log an administrator's decision on a flagged response and apply it to the indices."""
+    """Log an administrator's decision on a flagged response and apply it to the indices.
+
+    Only a province administrator or the sector administrator of the response's agency may
+    decide (``DecisionNotAllowed`` otherwise, before anything else is said about the response).
+    """
+    user = queries.user_by_id(session, user_id)
+    response = queries.response_by_id(session, response_id)
+    if response is None:
+        raise NotFound()
+    if user is None or not user.active:
+        raise DecisionNotAllowed()
+    if not may_decide(user.role, user.sector, response.service_point.agency.sector):
+        raise DecisionNotAllowed()
     reason = (reason or "").strip()
     if not REASON_MIN_LENGTH <= len(reason) <= REASON_MAX_LENGTH:
         raise InvalidInput(
@@ -316,6 +417,7 @@ def flagged_responses(
             excluded=response.excluded,
             flags=tuple(flags[response_id]),
             decisions=tuple(decisions[response_id]),
+            sector=response.service_point.agency.sector,
         )
         if status == "all" or (status == "open") == flagged.open:
             result.append(flagged)
@@ -324,11 +426,17 @@ def flagged_responses(
 
 __all__ = [
     "FLAG_KINDS",
+    "DecisionNotAllowed",
     "FlaggedResponse",
     "IntegritySettings",
     "ScanResult",
+    "burst_window",
+    "check_burst_on_arrival",
     "check_response",
+    "default_scan_days",
     "flagged_responses",
+    "implausible_time_detail",
+    "may_decide",
     "record_decision",
     "scan_for_anomalies",
 ]

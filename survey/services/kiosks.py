@@ -6,7 +6,9 @@ Life of a kiosk
     2. ``pair_kiosk``: the tablet opens ``/kiosk/pair/<code>`` and exchanges the code for a random
        device token (256 bits, kept in the tablet's localStorage; only its SHA-256 is stored).
        The code is then spent. ``new_pairing_code`` issues another one for a reset tablet; pairing
-       with it replaces the old token.
+       with it replaces the old token. Registration, each pairing, each new code and revocation
+       are in the audit log (``kiosk.registered``, ``kiosk.paired``,
+       ``kiosk.pairing_code_issued``, ``kiosk.revoked``); codes and tokens never are.
     3. ``authenticate_kiosk``: every API call carries ``Authorization: Bearer <token>``.
     4. ``revoke_kiosk``: the token stops working at once (401 on the next call).
 
@@ -14,9 +16,24 @@ Minimum interval (``KIOSK_MIN_INTERVAL_SECONDS``, default 5)
     The tablet itself refuses a new submission sooner than this after the previous one (its
     thank-you screen lasts at least that long). On the server a submission that comes sooner — by
     the *device* times of the two, so that a queue replayed after an outage is judged by when the
-    citizens pressed Send, not when the answers arrived — is **stored and flagged** ``too_fast``,
-    never refused: a refusal would silently lose an answer the citizen gave, while a flag leaves
-    the choice to an administrator (``survey.services.integrity``).
+    citizens pressed Send, not when the answers arrived — is **stored and flagged** ``too_fast``
+    on arrival, never refused: a refusal would silently lose an answer the citizen gave, while a
+    flag leaves the choice to an administrator (``survey.services.integrity``).
+
+Device times (``KIOSK_MAX_OFFLINE_DAYS``, default 7)
+    A queued answer keeps the time the citizen pressed Send, but only if the tablet can have
+    queued it: not before the kiosk was first paired (``Kiosk.first_paired_at``, of the kiosk the
+    answer was given on), not older than the offline window, not ahead of the server's clock by
+    more than ``CLOCK_SKEW``. Otherwise it is **stored with the server's arrival time and flagged**
+    ``implausible_time`` on arrival (the flag keeps how far off the device was) — again not
+    refused, so that a tablet whose clock was reset loses no answers, while a back-dated batch can
+    neither land in a closed period nor slip past the checks: its answers are judged by their
+    arrival times, so 200 sent within seconds are ``too_fast`` too. An answer without a device
+    time is judged by its arrival. The daily ``scan-anomalies`` covers the offline window.
+
+Rate limit (``RATELIMIT_KIOSK_PER_TOKEN``, survey/ratelimit.py)
+    Submissions per device token; a flushed offline queue that meets it gets 429 with
+    ``Retry-After`` and the tablet sends the rest then.
 """
 
 from __future__ import annotations
@@ -32,7 +49,7 @@ from sqlalchemy.orm import Session
 
 from survey.services import audit
 from survey.services.errors import DomainError, InvalidAnswers, InvalidInput, NotFound
-from survey.services.integrity import IntegritySettings, check_response
+from survey.services.integrity import IntegritySettings, check_response, implausible_time_detail
 from survey.services.questionnaires import open_service_point
 from survey.services.responses import SubmissionResult, submit_response
 from survey.storage import queries
@@ -42,10 +59,9 @@ PAIRING_LIFETIME = dt.timedelta(hours=24)
 PAIRING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud or typed
 PAIRING_LENGTH = 10  # 50 bits, single use, expires: enough against guessing
 LABEL_MAX_LENGTH = 120
-# A device clock this far ahead of the server is wrong; the server's time is used instead.
+# How far a tablet's clock may be from the server's (either way) before its time is not trusted.
 CLOCK_SKEW = dt.timedelta(minutes=5)
-# An answer queued longer than this (a tablet offline for months) keeps the arrival time.
-MAX_QUEUE_AGE = dt.timedelta(days=60)
+DEFAULT_MAX_OFFLINE = dt.timedelta(days=7)  # KIOSK_MAX_OFFLINE_DAYS
 TIMEOUT_POLICIES = ("discard", "keep_complete")
 MIN_COUNTDOWN_SECONDS = 20  # WCAG 2.2 SC 2.2.1: at least 20 s to ask for more time
 
@@ -183,20 +199,33 @@ def register_kiosk(
 
 
 def new_pairing_code(
-    session: Session, kiosk_id: int, now: dt.datetime | None = None
+    session: Session,
+    kiosk_id: int,
+    now: dt.datetime | None = None,
+    *,
+    user_id: int | None = None,
 ) -> PairingCode:
-    """A fresh pairing code for a registered, unrevoked kiosk (e.g. its tablet was reset)."""
+    """A fresh pairing code for a registered, unrevoked kiosk (e.g. its tablet was reset);
+    audited as ``kiosk.pairing_code_issued`` by ``user_id`` (the code itself is never logged)."""
     now = now or utc_now()
     kiosk = queries.kiosk_by_id(session, kiosk_id)
     if kiosk is None or kiosk.revoked_at is not None:
         raise NotFound()
     code = _new_pairing(kiosk, now)
+    audit.record_by_user_id(
+        session,
+        user_id,
+        "kiosk.pairing_code_issued",
+        f"kiosk:{kiosk.id}",
+        {"label": kiosk.label, "expires_at": kiosk.pairing_expires_at},
+    )
     session.commit()
     return PairingCode(kiosk.id, format_pairing_code(code), kiosk.pairing_expires_at or now)
 
 
 def pair_kiosk(session: Session, code: str, now: dt.datetime | None = None) -> Pairing:
-    """Spend a pairing code and return the device token (which replaces any earlier one)."""
+    """Spend a pairing code and return the device token (which replaces any earlier one);
+    audited as ``kiosk.paired`` (by the system: the tablet has no account)."""
     now = now or utc_now()
     normalised = normalise_pairing_code(code)
     kiosk = queries.kiosk_by_pairing_hash(session, digest(normalised)) if normalised else None
@@ -208,10 +237,23 @@ def pair_kiosk(session: Session, code: str, now: dt.datetime | None = None) -> P
     ):
         raise InvalidPairingCode()
     token = secrets.token_urlsafe(32)
+    replaced = kiosk.token_hash is not None
     kiosk.token_hash = digest(token)
     kiosk.pairing_code_hash = None
     kiosk.pairing_expires_at = None
     kiosk.paired_at = now
+    kiosk.first_paired_at = kiosk.first_paired_at or now
+    audit.record(
+        session,
+        None,
+        "kiosk.paired",
+        f"kiosk:{kiosk.id}",
+        {
+            "label": kiosk.label,
+            "service_point": kiosk.service_point.public_code,
+            "replaced_token": replaced,
+        },
+    )
     session.commit()
     return Pairing(kiosk.id, token)
 
@@ -252,11 +294,29 @@ def all_kiosks(session: Session) -> list[Kiosk]:
     return list(queries.all_kiosks(session))
 
 
-def submission_time(device_time: dt.datetime | None, now: dt.datetime) -> dt.datetime:
-    """When the citizen answered: the device's time unless the device clock is implausible."""
-    if device_time is None or device_time > now + CLOCK_SKEW or device_time < now - MAX_QUEUE_AGE:
-        return now
-    return device_time
+def plausible_device_time(
+    device_time: dt.datetime | None,
+    now: dt.datetime,
+    earliest: dt.datetime | None = None,
+    max_offline: dt.timedelta = DEFAULT_MAX_OFFLINE,
+) -> bool:
+    """Whether a tablet can have queued an answer at ``device_time`` that arrives ``now``: not
+    before ``earliest`` (the kiosk's first pairing), nor older than ``max_offline``, nor ahead of
+    the server; each bound with ``CLOCK_SKEW`` of tolerance."""
+    if device_time is None:
+        return False
+    oldest = now - max_offline if earliest is None else max(now - max_offline, earliest)
+    return oldest - CLOCK_SKEW <= device_time <= now + CLOCK_SKEW
+
+
+def submission_time(
+    device_time: dt.datetime | None,
+    now: dt.datetime,
+    earliest: dt.datetime | None = None,
+    max_offline: dt.timedelta = DEFAULT_MAX_OFFLINE,
+) -> dt.datetime:
+    """When the citizen answered: the device's time if plausible, else the arrival time."""
+    return device_time if plausible_device_time(device_time, now, earliest, max_offline) else now
 
 
 def submit_from_kiosk(
@@ -277,17 +337,24 @@ def submit_from_kiosk(
 
     The answers are checked against the questionnaire version the citizen saw (an answer queued
     offline before a new version was published stays valid); ``submit_response`` validates and
-    stores them with channel ``kiosk``.
+    stores them with channel ``kiosk``, the kiosk and the time the citizen answered — the device
+    time when plausible, else the arrival time with an ``implausible_time`` flag (see the module
+    docstring). A replayed ``client_id`` returns the stored response unchanged to this tablet and
+    is refused (409) to any other. Flags are added on arrival, before this returns.
     """
     now = now or utc_now()
     point = kiosk.service_point
+    answered_on = kiosk
     if answered_on_kiosk_id is not None and answered_on_kiosk_id != kiosk.id:
         # Queued under an earlier pairing (the tablet was re-registered meanwhile): it still
         # counts if that registration was for the same service point.
         earlier = queries.kiosk_by_id(session, answered_on_kiosk_id)
         if earlier is None or earlier.service_point_id != kiosk.service_point_id:
             raise AnsweredAtAnotherPoint()
+        answered_on = earlier
     questionnaire = _questionnaire_for(session, point, questionnaire_id)
+    earliest = answered_on.first_paired_at or answered_on.paired_at
+    answered_at = submission_time(device_time, now, earliest, settings.max_offline)
     result = submit_response(
         session,
         point=point,
@@ -297,14 +364,23 @@ def submit_from_kiosk(
         channel="kiosk",
         language=language,
         comment=comment,
-        submitted_at=submission_time(device_time, now),
+        submitted_at=answered_at,
+        kiosk_id=kiosk.id,
+        device_time=answered_at,
+        own_kiosk_ids={kiosk.id, answered_on.id},
     )
-    # A replay also repairs a response whose kiosk details were not written (crash in between).
-    queries.set_response_kiosk(session, result.response_id, kiosk.id, device_time)
     kiosk.last_seen_at = now
     session.commit()
     if result.created:
-        check_response(session, result.response_id, settings)
+        implausible = device_time is not None and answered_at != device_time
+        check_response(
+            session,
+            result.response_id,
+            settings,
+            [("implausible_time", implausible_time_detail(device_time, now))]
+            if implausible and device_time is not None
+            else [],
+        )
     return result
 
 

@@ -339,7 +339,7 @@ class SignInThrottle(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now, index=True)
 
 
-FLAG_KINDS = ("too_fast", "identical_burst", "implausible_rate")
+FLAG_KINDS = ("too_fast", "identical_burst", "implausible_rate", "implausible_time")
 
 
 class Kiosk(Base):
@@ -359,7 +359,9 @@ class Kiosk(Base):
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
-    paired_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    paired_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)  # the latest pairing
+    # The first pairing: no answer given on this kiosk can be older (survey/services/kiosks.py).
+    first_paired_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))

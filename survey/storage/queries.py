@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import (
@@ -48,6 +49,7 @@ from survey.storage.models import (
     SignInThrottle,
     Target,
     User,
+    utc_now,
 )
 
 PUBLIC_CODE = re.compile(r"[A-Za-z0-9_-]{1,32}")
@@ -170,51 +172,106 @@ def response_id_by_key(session: Session, idempotency_key: str) -> int | None:
     return session.scalar(select(Response.id).where(Response.idempotency_key == idempotency_key))
 
 
-# The public form's writes, built once for the same reason as the look-up above.
-_NEW_RESPONSE = insert(Response).values(
-    {
-        column: bindparam(column)
-        for column in (
-            "idempotency_key",
-            "service_point_id",
-            "questionnaire_id",
-            "channel",
-            "language",
-            "submitted_at",
-            "comment",
+def response_origin_by_key(session: Session, idempotency_key: str) -> Row[Any] | None:
+    """(id, channel, service_point_id, kiosk_id) of the response stored under this key."""
+    return session.execute(
+        select(Response.id, Response.channel, Response.service_point_id, Response.kiosk_id).where(
+            Response.idempotency_key == idempotency_key
         )
-    }
-    | {"excluded": False}
+    ).first()
+
+
+# The public form's writes, built once for the same reason as the look-up above. A key that is
+# already stored inserts nothing and returns no row (``ON CONFLICT DO NOTHING``): no error, so no
+# rollback, which would expire the per-process cached questionnaire the request has loaded.
+_RESPONSE_COLUMNS = (
+    "idempotency_key",
+    "service_point_id",
+    "questionnaire_id",
+    "channel",
+    "language",
+    "submitted_at",
+    "comment",
+    "kiosk_id",
+    "device_time",
 )
-_STORE_RESPONSE = _NEW_RESPONSE.returning(Response.id)
+
+
+def _new_response(dialect_insert: Any) -> Any:
+    return (
+        dialect_insert(Response)
+        .values({column: bindparam(column) for column in _RESPONSE_COLUMNS} | {"excluded": False})
+        .on_conflict_do_nothing(index_elements=[Response.idempotency_key])
+        .returning(Response.id)
+    )
+
+
+_STORE_RESPONSE = _new_response(sqlite.insert)
+_STORE_RESPONSE_POSTGRESQL = _new_response(postgresql.insert)
 _STORE_ANSWERS = insert(Answer)
 
 
-def _response_with_answers_statement() -> Select[tuple[int]]:
-    """PostgreSQL: ``WITH new_response AS (INSERT … RETURNING id), new_answers AS (INSERT INTO
-    answer SELECT new_response.id, given.* FROM new_response JOIN unnest(:item_ids,
-    :answer_values) AS given ON true) SELECT id FROM new_response`` — one round trip, and one
-    text for any number of answers, so it is compiled once per process and prepared once per
-    connection."""
-    created = _STORE_RESPONSE.cte("new_response")
-    given = (
-        func.unnest(
-            bindparam("item_ids", type_=ARRAY(Integer)),
-            bindparam("answer_values", type_=ARRAY(SmallInteger)),
+def _latest_at_point(point: Any) -> Select[tuple[int]]:
+    """Ids of the point's latest ``:burst_latest`` responses submitted in [``:burst_start``,
+    ``:burst_end``] (on SQLite the point's index is in id order: no sort, however busy)."""
+    return (
+        select(Response.id)
+        .where(
+            Response.service_point_id == point,
+            Response.submitted_at >= bindparam("burst_start", type_=Response.submitted_at.type),
+            Response.submitted_at <= bindparam("burst_end", type_=Response.submitted_at.type),
         )
-        .table_valued("item_id", "value")
-        .render_derived(name="given")
+        .order_by(Response.id.desc())
+        .limit(bindparam("burst_latest"))
     )
+
+
+def _response_with_answers_statement() -> Select[tuple[int, list[int] | None]]:
+    """PostgreSQL: ``WITH new_response AS (INSERT … ON CONFLICT DO NOTHING RETURNING id),
+    new_answers AS (INSERT INTO answer SELECT new_response.id, given.* FROM new_response JOIN
+    unnest(:item_ids, :answer_values) AS given ON true), identical AS (…) SELECT id, (SELECT
+    array_agg(response_id) FROM identical) FROM new_response`` — one round trip, and one text for
+    any number of answers, so it is compiled once per process and prepared once per connection.
+    A stored key gives no row and no answers. ``identical``: the point's latest responses in the
+    burst window whose answers are exactly the given ones (the statement's snapshot does not see
+    its own insert), for the identical-burst check on arrival without another round trip."""
+    created = _new_response(postgresql.insert).cte("new_response")
+    item_ids = bindparam("item_ids", type_=ARRAY(Integer))
+    values = bindparam("answer_values", type_=ARRAY(SmallInteger))
+    given = func.unnest(item_ids, values).table_valued("item_id", "value").render_derived("given")
     stored_answers = insert(Answer).from_select(
         ["response_id", "item_id", "value"],
         select(created.c.id, given.c.item_id, given.c.value).select_from(
             created.join(given, true())  # one response row × its answers
         ),
     )
-    return select(created.c.id).add_cte(stored_answers.cte("new_answers"))
+    mine = func.unnest(item_ids, values).table_valued("item_id", "value").render_derived("mine")
+    identical = (
+        select(Answer.response_id)
+        .join(
+            mine,
+            (mine.c.item_id == Answer.item_id) & Answer.value.is_not_distinct_from(mine.c.value),
+        )
+        .where(Answer.response_id.in_(_latest_at_point(bindparam("service_point_id"))))
+        .group_by(Answer.response_id)
+        .having(func.count() == func.cardinality(item_ids))
+        .cte("identical")
+    )
+    earlier = select(func.array_agg(identical.c.response_id)).scalar_subquery()
+    return select(created.c.id, earlier).add_cte(stored_answers.cte("new_answers"))
 
 
 _STORE_RESPONSE_WITH_ANSWERS = _response_with_answers_statement()
+
+
+@dataclass(frozen=True)
+class BurstWindow:
+    """Where to look for responses identical to a new one: the point's ``latest`` responses
+    submitted in [start, end]."""
+
+    start: dt.datetime
+    end: dt.datetime
+    latest: int
 
 
 def insert_response(
@@ -228,12 +285,19 @@ def insert_response(
     submitted_at: dt.datetime,
     comment: str | None,
     answers: dict[int, int | None],
-) -> int:
-    """Insert a response and its answers (item id → value, None = not applicable); its id.
+    kiosk_id: int | None = None,
+    device_time: dt.datetime | None = None,
+    burst: BurstWindow | None = None,
+) -> tuple[int | None, list[int] | None]:
+    """Insert a response and its answers (item id → value, None = not applicable).
+
+    Returns its id — None when a response with this ``idempotency_key`` is already stored
+    (nothing is written) — and, on PostgreSQL with ``burst``, the ids of the responses in that
+    window with exactly these answers, found by the same statement (None: not looked for).
 
     PostgreSQL gets one statement (every round trip to the server costs the busiest part of a
-    submission); SQLite, in process, gets two. A duplicate ``idempotency_key`` raises
-    IntegrityError and nothing is written.
+    submission); SQLite, in process, gets two. Kiosk responses carry their kiosk and device time
+    in the same insert.
     """
     response = {
         "idempotency_key": idempotency_key,
@@ -243,20 +307,36 @@ def insert_response(
         "language": language,
         "submitted_at": submitted_at,
         "comment": comment,
+        "kiosk_id": kiosk_id,
+        "device_time": device_time,
     }
     connection = session.connection()
-    if answers and connection.dialect.name == "postgresql":
-        return connection.execute(
+    if connection.dialect.name == "postgresql":
+        if not answers:
+            stored = connection.execute(_STORE_RESPONSE_POSTGRESQL, response).scalar_one_or_none()
+            return stored, None
+        window = burst or BurstWindow(submitted_at, submitted_at, 0)
+        row = connection.execute(
             _STORE_RESPONSE_WITH_ANSWERS,
-            {**response, "item_ids": list(answers), "answer_values": list(answers.values())},
-        ).scalar_one()
-    response_id = connection.execute(_STORE_RESPONSE, response).scalar_one()
-    if answers:
+            {
+                **response,
+                "item_ids": list(answers),
+                "answer_values": list(answers.values()),
+                "burst_start": window.start,
+                "burst_end": window.end,
+                "burst_latest": window.latest,
+            },
+        ).first()
+        if row is None:
+            return None, None
+        return row[0], (list(row[1] or []) if burst is not None else None)
+    response_id = connection.execute(_STORE_RESPONSE, response).scalar_one_or_none()
+    if response_id is not None and answers:
         connection.execute(
             _STORE_ANSWERS,
             [{"response_id": response_id, "item_id": i, "value": v} for i, v in answers.items()],
         )
-    return response_id
+    return response_id, None
 
 
 def bulk_insert_responses(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
@@ -484,16 +564,6 @@ def all_kiosks(session: Session) -> Sequence[Kiosk]:
     ).all()
 
 
-def set_response_kiosk(
-    session: Session, response_id: int, kiosk_id: int, device_time: dt.datetime | None
-) -> None:
-    session.execute(
-        update(Response)
-        .where(Response.id == response_id, Response.kiosk_id.is_(None))
-        .values(kiosk_id=kiosk_id, device_time=device_time)
-    )
-
-
 def response_by_id(session: Session, response_id: int) -> Response | None:
     return session.get(Response, response_id)
 
@@ -537,6 +607,51 @@ def point_answer_rows(
     ).all()
 
 
+def _identical_latest_statement() -> Select[tuple[int]]:
+    """Ids of the point's latest responses in the burst window whose answers are exactly those of
+    response ``response_id`` (itself included): answer rows joined item by item (``IS NOT
+    DISTINCT FROM``: "not applicable" equals "not applicable"), kept when every item matches."""
+    own, other = aliased(Answer, name="own"), aliased(Answer, name="other")
+    own_count = (
+        select(func.count())
+        .select_from(Answer)
+        .where(Answer.response_id == bindparam("response_id"))
+        .scalar_subquery()
+    )
+    return (
+        select(other.response_id)
+        .join(own, (own.item_id == other.item_id) & own.value.is_not_distinct_from(other.value))
+        .where(
+            own.response_id == bindparam("response_id"),
+            other.response_id.in_(_latest_at_point(bindparam("point_id"))),
+        )
+        .group_by(other.response_id)
+        .having(func.count() == own_count)
+        .order_by(other.response_id)
+    )
+
+
+# Built once: the public form runs it after every stored response (survey/services/integrity.py).
+_IDENTICAL_LATEST = _identical_latest_statement()
+
+
+def identical_latest_responses(
+    session: Session, response_id: int, point_id: int, window: BurstWindow
+) -> Sequence[int]:
+    """Which of the point's latest responses in the window have exactly the answers of
+    ``response_id`` (itself included). Bounded however busy the point is, and only matching ids
+    come back."""
+    parameters = {
+        "response_id": response_id,
+        "point_id": point_id,
+        "burst_start": window.start,
+        "burst_end": window.end,
+        "burst_latest": window.latest,
+    }
+    # On the connection, as the public form's inserts: no ORM work for a plain column query.
+    return session.connection().execute(_IDENTICAL_LATEST, parameters).scalars().all()
+
+
 def count_point_responses(
     session: Session, point_id: int, start: dt.datetime, end: dt.datetime
 ) -> int:
@@ -570,8 +685,20 @@ def flag_kinds_of(session: Session, response_ids: Iterable[int]) -> set[tuple[in
     return {(response_id, kind) for response_id, kind in rows}
 
 
-def add_flag(session: Session, response_id: int, kind: str, detail: str) -> None:
-    session.add(ResponseFlag(response_id=response_id, kind=kind, detail=detail))
+def add_flag(session: Session, response_id: int, kind: str, detail: str) -> bool:
+    """Flag a response unless it already carries this kind of flag; whether a flag was added.
+
+    ``ON CONFLICT DO NOTHING``: a flag added meanwhile by another request is no error (an error
+    would mean a rollback, which expires the per-process cached questionnaire)."""
+    dialect = session.connection().dialect.name
+    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        dialect_insert(ResponseFlag)
+        .values(response_id=response_id, kind=kind, detail=detail, created_at=utc_now())
+        .on_conflict_do_nothing(index_elements=[ResponseFlag.response_id, ResponseFlag.kind])
+        .returning(ResponseFlag.id)
+    )
+    return session.execute(statement).scalar_one_or_none() is not None
 
 
 def flagged_response_ids(

@@ -529,3 +529,51 @@ def test_layout_fits_other_screens_with_large_targets(
     overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"{overflow} px of horizontal scrolling on {name}"
     screenshot(page, name)
+
+
+QUEUE_THREE = """() => {
+  const setup = JSON.parse(localStorage.getItem("kiosk.setup"));
+  const answers = {};
+  for (const item of setup.questionnaire.items) answers[item.code] = 4;
+  const now = Date.now();
+  return [0, 1, 2].map((index) => ({
+    client_id: crypto.randomUUID(), answers, comment: null, language: "vi",
+    device_time: new Date(now - (3 - index) * 20000).toISOString(),
+    questionnaire_id: setup.questionnaire.id, kiosk_id: setup.kiosk.id,
+    created: now - (3 - index) * 20000, attempts: 0,
+  }));
+}"""
+
+
+def test_rate_limited_queue_waits_for_retry_after_then_sends_everything(
+    kiosk_server: LiveServer, tablet_context: BrowserContext
+) -> None:
+    """A 429 stops the round (the rest of the queue is not hammered) until its Retry-After."""
+    page = tablet_context.new_page()
+    pair(page, kiosk_server)
+    page.evaluate(WRITE_OUTBOX, page.evaluate(QUEUE_THREE))
+    calls: list[float] = []
+    limited = {"error": {"code": "http_429", "message_vi": "Chậm lại", "message_en": "Slow down"}}
+
+    def handle(route: Any) -> None:
+        calls.append(time.monotonic())
+        if len(calls) == 1:
+            route.fulfill(status=429, headers={"Retry-After": "3"}, json=limited)
+        else:
+            route.continue_()
+
+    page.route("**/kiosk/api/responses", handle)
+    page.reload()
+    expect(page.get_by_role("button", name="Bắt đầu")).to_be_visible()
+    # Route handlers run only while Playwright is called: wait in the page, not in time.sleep.
+    for _ in range(100):
+        if calls:
+            break
+        page.wait_for_timeout(100)
+    page.wait_for_timeout(2_000)
+    assert len(calls) == 1  # nothing else sent before Retry-After
+    expect(page.locator("#badge")).to_have_text("3 phiếu đang chờ gửi")
+    expect(page.locator("#badge")).to_be_hidden(timeout=15_000)
+    assert calls[1] - calls[0] >= 3
+    assert count_stored(kiosk_server.app) == 3
+    assert page.evaluate(READ_OUTBOX) == []

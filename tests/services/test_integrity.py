@@ -147,3 +147,49 @@ def test_flagged_responses_are_counted_until_an_explicit_logged_decision(
         select(ResponseDecision).where(ResponseDecision.response_id == keys[0])
     ).all()
     assert [d.excluded for d in decisions] == [True, False]
+
+
+# --- Separation of duties: who may exclude (or count again) a flagged response -----------------
+
+
+def _flagged(session: Session, seeded: SmallProvince) -> int:
+    keys = [_qr(session, seeded, minute) for minute in range(4)]
+    assert check_response(session, keys[-1], SETTINGS) == 4
+    return keys[0]
+
+
+@pytest.mark.parametrize(
+    ("role", "scope", "allowed"),
+    [
+        ("province_admin", {}, True),
+        ("sector_admin", {"sector": "administrative"}, True),
+        ("sector_admin", {"sector": "health"}, False),
+        ("agency_manager", {"scope_agency_id": "department"}, False),
+        ("agency_manager", {"scope_agency_id": "province"}, False),
+        ("viewer", {"sector": "administrative"}, False),
+    ],
+)
+def test_only_someone_above_the_agency_decides_on_its_flagged_responses(
+    session: Session, seeded: SmallProvince, role: str, scope: dict, allowed: bool
+):
+    from survey.services.integrity import DecisionNotAllowed
+
+    if "scope_agency_id" in scope:
+        scope = {"scope_agency_id": getattr(seeded, scope["scope_agency_id"]).id}
+    user = create_user(session, f"{role}-user", "correct horse battery", role, **scope)
+    session.commit()
+    response_id = _flagged(session, seeded)
+    for exclude in (True, False):
+        decision = {"response_id": response_id, "exclude": exclude, "reason": "Checked"}
+        if allowed:
+            record_decision(session, **decision, user_id=user.id)
+        else:
+            with pytest.raises(DecisionNotAllowed) as refused:
+                record_decision(session, **decision, user_id=user.id)
+            assert refused.value.status_code == 403
+            assert "quản trị viên" in refused.value.message_vi
+            assert "administrator" in refused.value.message_en
+    session.expire_all()
+    decisions = session.scalars(select(ResponseDecision)).all()
+    assert len(decisions) == (2 if allowed else 0)
+    assert session.get(Response, response_id).excluded is False  # type: ignore[union-attr]

@@ -113,10 +113,13 @@ def test_revoking_stops_the_token_and_pending_codes(session: Session, seeded: Sm
     for bad in (None, "", "nope"):
         with pytest.raises(KioskNotAuthorised):
             authenticate_kiosk(session, bad)
-    # Registration and revocation are in the audit log (no user: the command line / system).
+    # Registration, pairing, a new code and revocation are in the audit log (no user: the
+    # command line / system; the tablet itself pairs).
     events = session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
     assert [(e.action, e.subject) for e in events] == [
         ("kiosk.registered", f"kiosk:{kiosk.id}"),
+        ("kiosk.paired", f"kiosk:{kiosk.id}"),
+        ("kiosk.pairing_code_issued", f"kiosk:{kiosk.id}"),
         ("kiosk.revoked", f"kiosk:{kiosk.id}"),
     ]
 
@@ -248,3 +251,155 @@ def test_answer_queued_under_an_earlier_pairing_counts_only_for_the_same_point(
         send(elsewhere.kiosk_id)
     with pytest.raises(AnsweredAtAnotherPoint):
         send(999_999)
+
+
+# --- Back-dating: device times outside what the kiosk can have queued -----------------------------
+
+
+def _flags(session: Session) -> list[tuple[int, str, str]]:
+    return sorted(
+        (flag.response_id, flag.kind, flag.detail) for flag in session.scalars(select(ResponseFlag))
+    )
+
+
+@pytest.mark.parametrize(
+    "device_time",
+    [
+        NOW - dt.timedelta(days=40),  # older than KIOSK_MAX_OFFLINE_DAYS (7)
+        NOW - dt.timedelta(hours=2),  # before the kiosk was paired (NOW)
+        NOW + dt.timedelta(days=1, hours=2),  # in the future beyond the clock skew
+    ],
+)
+def test_implausible_device_times_count_at_arrival_and_are_flagged(
+    session: Session, seeded: SmallProvince, device_time: dt.datetime
+):
+    kiosk, _token = _paired(session, seeded)
+    arrival = NOW + dt.timedelta(days=1)
+    result = submit_from_kiosk(
+        session,
+        kiosk,
+        client_id=str(uuid.uuid4()),
+        answers=_answers(session, seeded, 4),
+        comment=None,
+        language="vi",
+        device_time=device_time,
+        questionnaire_id=None,
+        settings=SETTINGS,
+        now=arrival,
+    )
+    response = session.get(Response, result.response_id)
+    assert response is not None
+    assert response.submitted_at == arrival and response.device_time == arrival
+    hours = f"{(device_time - arrival) / dt.timedelta(hours=1):.1f}"  # e.g. -984.0
+    assert _flags(session) == [(result.response_id, "implausible_time", f"hours={hours}")]
+
+
+def test_an_offline_queue_within_the_window_keeps_its_times_unflagged(
+    session: Session, seeded: SmallProvince
+):
+    kiosk, _token = _paired(session, seeded)
+    later = dt.timedelta(days=6, hours=23)  # six days and more offline, then sent
+    results = [
+        submit_from_kiosk(
+            session,
+            kiosk,
+            client_id=str(uuid.uuid4()),
+            answers=_answers(session, seeded, 1 + index % 5),
+            comment=None,
+            language="vi",
+            device_time=NOW + dt.timedelta(minutes=index),
+            questionnaire_id=None,
+            settings=SETTINGS,
+            now=NOW + later + dt.timedelta(seconds=index / 10),
+        )
+        for index in range(3)
+    ]
+    for index, result in enumerate(results):
+        response = session.get(Response, result.response_id)
+        assert response is not None
+        assert response.submitted_at == NOW + dt.timedelta(minutes=index)
+    assert _flags(session) == []
+
+
+def test_answers_queued_before_a_re_pairing_keep_their_times(
+    session: Session, seeded: SmallProvince
+):
+    kiosk, _token = _paired(session, seeded)
+    again = new_pairing_code(session, kiosk.id, now=NOW + dt.timedelta(days=2))
+    pair_kiosk(session, again.code, now=NOW + dt.timedelta(days=2))
+    answered = NOW + dt.timedelta(days=1)  # queued a day before the tablet was paired again
+    result = submit_from_kiosk(
+        session,
+        kiosk,
+        client_id=str(uuid.uuid4()),
+        answers=_answers(session, seeded, 4),
+        comment=None,
+        language="vi",
+        device_time=answered,
+        questionnaire_id=None,
+        settings=SETTINGS,
+        now=NOW + dt.timedelta(days=2, minutes=1),
+    )
+    response = session.get(Response, result.response_id)
+    assert response is not None and response.submitted_at == answered
+    assert _flags(session) == []
+
+
+def test_answers_sent_without_a_device_time_are_judged_by_their_arrival(
+    session: Session, seeded: SmallProvince
+):
+    kiosk, _token = _paired(session, seeded)
+    arrival = NOW + dt.timedelta(hours=1)
+    ids = []
+    for tenth in range(3):
+        ids.append(
+            submit_from_kiosk(
+                session,
+                kiosk,
+                client_id=str(uuid.uuid4()),
+                answers=_answers(session, seeded, 2 + tenth),
+                comment=None,
+                language="vi",
+                device_time=None,
+                questionnaire_id=None,
+                settings=SETTINGS,
+                now=arrival + dt.timedelta(seconds=tenth / 10),
+            ).response_id
+        )
+    assert [(response_id, kind) for response_id, kind, _detail in _flags(session)] == [
+        (ids[1], "too_fast"),
+        (ids[2], "too_fast"),
+    ]
+
+
+def test_pairings_and_new_pairing_codes_are_audited_with_who_and_what(
+    session: Session, seeded: SmallProvince
+):
+    from survey.services.accounts import create_user
+
+    officer = create_user(session, "officer", "correct horse battery")
+    session.commit()
+    kiosk, first_token = _paired(session, seeded)
+    again = new_pairing_code(session, kiosk.id, now=NOW, user_id=officer.id)
+    pair_kiosk(session, again.code, now=NOW + dt.timedelta(minutes=5))
+    events = session.scalars(
+        select(AuditEvent).where(AuditEvent.action.startswith("kiosk.")).order_by(AuditEvent.id)
+    ).all()
+    assert [(e.action, e.actor_name) for e in events] == [
+        ("kiosk.registered", "system"),
+        ("kiosk.paired", "system"),
+        ("kiosk.pairing_code_issued", "officer"),
+        ("kiosk.paired", "system"),
+    ]
+    issued, repaired = events[2], events[3]
+    assert issued.details["label"] == "Quầy 1"
+    assert issued.details["expires_at"].startswith("2026-03-03")
+    assert repaired.details == {
+        "label": "Quầy 1",
+        "service_point": seeded.desk.public_code,
+        "replaced_token": True,
+    }
+    assert events[1].details["replaced_token"] is False
+    for event in events:  # no secret in the log
+        assert again.code.replace("-", "") not in str(event.details)
+        assert first_token not in str(event.details)

@@ -176,3 +176,102 @@ def test_each_sector_gets_its_own_questionnaire(session: Session, seeded: SmallP
         assert len(overall) == 1
         assert 5 <= len(questionnaire.items) <= 9  # short enough for under a minute
         assert len(questionnaire.elements) == 5
+
+
+# --- Personal data in comments: identity, insurance and dossier numbers, phones in any spelling --
+
+PHONE, ID, DOSSIER, EMAIL = "[số điện thoại]", "[số giấy tờ]", "[mã hồ sơ]", "[email]"
+
+
+@pytest.mark.parametrize(
+    ("comment", "masked"),
+    [
+        # Citizen ID (CCCD, 12 digits) and old ID card (CMND, 9 digits), any grouping.
+        ("CCCD 001203004567 của tôi", f"CCCD {ID} của tôi"),
+        ("CCCD: 001 203 004 567.", f"CCCD: {ID}."),
+        ("số CCCD 001.203.004.567", f"số CCCD {ID}"),
+        ("CMND 123456789", f"CMND {ID}"),
+        ("CMND 123 456 789, cấp năm 2010", f"CMND {ID}, cấp năm 2010"),
+        ("cmnd:123-456-789", f"cmnd:{ID}"),
+        # Health-insurance card (2 letters, 1 + 2 + 10 digits) and social-insurance number.
+        ("Thẻ BHYT DN4797915140156 bị từ chối", f"Thẻ BHYT {ID} bị từ chối"),
+        ("thẻ bhyt dn 4 79 7915140156", f"thẻ bhyt {ID}"),
+        ("mã số BHXH 7915140156", f"mã số BHXH {ID}"),
+        # Phones: +84 in brackets or not, spaces, dots, dashes; landlines with area codes.
+        ("Gọi (+84) 912 345 678 nhé", f"Gọi {PHONE} nhé"),
+        ("Gọi +84 912.345.678", f"Gọi {PHONE}"),
+        ("sđt 0912-345-678", f"sđt {PHONE}"),
+        ("sđt 0912.345.678", f"sđt {PHONE}"),
+        ("sđt0912345678", f"sđt{PHONE}"),
+        ("84912345678", PHONE),
+        ("Máy bàn (028) 3829 1234", f"Máy bàn {PHONE}"),
+        ("Máy bàn 028 3829 1234", f"Máy bàn {PHONE}"),
+        ("Máy bàn 028.3829.1234", f"Máy bàn {PHONE}"),
+        ("ĐT: 0912\u00a0345\u00a0678", f"ĐT: {PHONE}"),
+        # Dossier codes of the national format (agency code - YYMMDD - number).
+        ("Hồ sơ 000.00.20.H12-251203-0001 chưa có kết quả", f"Hồ sơ {DOSSIER} chưa có kết quả"),
+        ("mã hồ sơ: H12.22.5-250101-1234,", f"mã hồ sơ: {DOSSIER},"),
+        ("hồ sơ H12-251203-0001", f"hồ sơ {DOSSIER}"),
+        ("E-mail an.nguyen@example.vn", f"E-mail {EMAIL}"),
+        (
+            "Tôi (CCCD 001203004567, đt 0912 345 678) nộp hồ sơ 000.00.20.H12-251203-0001",
+            f"Tôi (CCCD {ID}, đt {PHONE}) nộp hồ sơ {DOSSIER}",
+        ),
+    ],
+)
+def test_personal_numbers_are_masked_in_place(comment: str, masked: str):
+    assert mask_personal_data(comment) == masked
+
+
+@pytest.mark.parametrize(
+    "comment",
+    [
+        "Năm 2025 tôi làm thủ tục, từ 2023 đến 2025",
+        "Lệ phí 500.000 đồng",
+        "Phí 1.500.000đ, tổng 150.000.000 đồng",
+        "Dự án 2.000.000.000 VND",
+        "Khoảng 150 000 000 đồng",
+        "Chi phí 150.000.000",
+        "Chờ từ 7h30 đến 11:45, lúc 14.30",
+        "Phòng 205, tầng 3, quầy số 12",
+        "Chờ 45 phút, hồ sơ số 2025/123",
+        "Hẹn ngày 03/12/2025, ngày 03.12.2025 và 03-12-2025",
+        "Nộp lúc 2025-12-03 08:30",
+        "Số thứ tự 105 và 106; khoảng 20-30 người",
+        "COVID-19, 3 lần trong 2 tháng",
+        "Tổng đài 1900 1234",
+    ],
+)
+def test_ordinary_numbers_are_not_masked(comment: str):
+    assert mask_personal_data(comment) == comment
+
+
+def test_lone_surrogates_and_control_characters_are_cleaned_not_a_crash(
+    session: Session, seeded: SmallProvince
+):
+    point, questionnaire = open_service_point(session, seeded.desk.public_code)
+    result = submit_response(
+        session,
+        point=point,
+        questionnaire=questionnaire,
+        answers=FULL_ADMIN_ANSWERS,
+        idempotency_key="surrogate-00000001",
+        channel="qr",
+        comment="Tốt\ud800 lắm\udfff\x00",
+    )
+    stored = session.get(Response, result.response_id)
+    assert stored is not None and stored.comment == "Tốt lắm"
+
+
+def test_unknown_items_are_named_briefly(session: Session, seeded: SmallProvince):
+    point, questionnaire = open_service_point(session, seeded.desk.public_code)
+    with pytest.raises(InvalidAnswers) as unknown:
+        submit_response(
+            session,
+            point=point,
+            questionnaire=questionnaire,
+            answers={**FULL_ADMIN_ANSWERS, **{f"{i:03d}" + "x" * 10_000: 3 for i in range(50)}},
+            idempotency_key="brief-00000000001",
+            channel="qr",
+        )
+    assert len(unknown.value.message_en) < 400 and "…" in unknown.value.message_en

@@ -17,12 +17,13 @@ from sqlalchemy.orm import Session
 from survey.services.accounts import create_user
 from survey.services.kiosks import pair_kiosk, register_kiosk, revoke_kiosk
 from survey.services.questionnaires import open_service_point
-from survey.storage.models import Kiosk, Response, ResponseDecision, ResponseFlag
+from survey.storage.models import AuditEvent, Kiosk, Response, ResponseDecision, ResponseFlag
 from tests.conftest import form_fields
 from tests.factories import SmallProvince
 
 PASSWORD = "correct horse battery"
 AN_HOUR_AGO = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(hours=1)
+PAIRED = AN_HOUR_AGO - dt.timedelta(days=1)  # answers queued an hour ago came after the pairing
 
 
 def _device_time(seconds: float = 0) -> str:
@@ -33,8 +34,10 @@ def _device_time(seconds: float = 0) -> str:
 
 @pytest.fixture
 def token(session: Session, seeded: SmallProvince) -> str:
-    pairing = register_kiosk(session, service_point_id=seeded.desk.id, label="Quầy 1", user_id=None)
-    return pair_kiosk(session, pairing.code).token
+    pairing = register_kiosk(
+        session, service_point_id=seeded.desk.id, label="Quầy 1", user_id=None, now=PAIRED
+    )
+    return pair_kiosk(session, pairing.code, now=PAIRED).token
 
 
 def _auth(token: str) -> dict[str, str]:
@@ -269,6 +272,19 @@ def test_admin_registers_pairs_and_revokes_a_kiosk(
 
     kiosk = session.scalar(select(Kiosk))
     assert kiosk is not None
+    reissued = client.post(
+        f"/admin/kiosks/{kiosk.id}/pairing-code",
+        data={"csrf_token": _csrf(client, "/admin/kiosks")},
+    )
+    assert reissued.status_code == 200 and "/kiosk/pair/" in reissued.get_data(as_text=True)
+    logged = session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+    assert [
+        (event.action, event.actor_name) for event in logged if event.action != "user.created"
+    ] == [
+        ("kiosk.registered", "officer"),
+        ("kiosk.paired", "system"),
+        ("kiosk.pairing_code_issued", "officer"),
+    ]
     revoked = client.post(
         f"/admin/kiosks/{kiosk.id}/revoke", data={"csrf_token": _csrf(client, "/admin/kiosks")}
     )

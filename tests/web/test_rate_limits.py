@@ -109,13 +109,84 @@ def test_public_form_is_limited_per_address_with_a_friendly_page(
     assert client.get(path, environ_base={"REMOTE_ADDR": "203.0.113.7"}).status_code == 200
 
 
+def _citizen(app: Flask, path: str, address: str, **changes: str) -> Any:
+    """A citizen who opens the form and sends complete answers from ``address``."""
+    from tests.conftest import form_fields
+    from tests.web.test_public_form import ANSWERS
+
+    client = app.test_client()
+    environ = {"REMOTE_ADDR": address}
+    fields = form_fields(client.get(path, environ_base=environ).get_data(as_text=True))
+    return client.post(path, data={**fields, **ANSWERS, **changes}, environ_base=environ)
+
+
 def test_public_form_is_limited_per_service_point(database_url: str, seeded: SmallProvince):
     app = _app(database_url, RATELIMIT_FORM_PER_POINT="2 per minute")
     counter, desk = f"/s/{seeded.counter.public_code}", f"/s/{seeded.desk.public_code}"
-    assert _post(app, counter, "192.0.2.1") == 422
-    assert _post(app, counter, "192.0.2.2") == 422
-    assert _post(app, counter, "192.0.2.3") == 429  # same point, whoever sends
-    assert _post(app, desk, "192.0.2.3") == 422  # another point
+    assert _citizen(app, desk, "192.0.2.1").status_code == 302
+    assert _citizen(app, desk, "192.0.2.2").status_code == 302
+    assert _citizen(app, desk, "192.0.2.3").status_code == 429  # same point, whoever sends
+    assert _post(app, counter, "192.0.2.3") == 422  # another point
+
+
+def test_invalid_posts_do_not_spend_the_desks_budget(database_url: str, seeded: SmallProvince):
+    """60 garbage POSTs (no CSRF token) from two addresses used to block the desk for a minute."""
+    _garbage_then_a_citizen(_app(database_url, **DEFAULT_FORM_LIMITS), seeded)
+
+
+def test_invalid_posts_do_not_spend_the_desks_budget_in_redis(
+    database_url: str, seeded: SmallProvince, redis_url: str
+):
+    settings = {**DEFAULT_FORM_LIMITS, "RATELIMIT_STORAGE_URI": redis_url}
+    _garbage_then_a_citizen(_app(database_url, **settings), seeded)
+
+
+DEFAULT_FORM_LIMITS = {
+    "RATELIMIT_FORM_PER_ADDRESS": "30 per minute; 300 per hour",
+    "RATELIMIT_FORM_PER_POINT": "60 per minute",
+}
+
+
+def _garbage_then_a_citizen(app: Flask, seeded: SmallProvince) -> None:
+    path = f"/s/{seeded.desk.public_code}"
+    garbage = [_post(app, path, address) for address in ("203.0.113.1", "203.0.113.2") * 30]
+    assert garbage == [422] * 60
+    assert _citizen(app, path, "198.51.100.20").status_code == 302  # the genuine citizen
+    assert _post(app, path, "203.0.113.1") == 429  # garbage still counts for its address
+
+
+def test_a_full_desk_keeps_the_citizens_answers_and_asks_to_send_again(
+    database_url: str, seeded: SmallProvince
+):
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session as OrmSession
+
+    from survey.storage.models import Response
+
+    app = _app(database_url, RATELIMIT_FORM_PER_POINT="2 per minute")
+    path = f"/s/{seeded.desk.public_code}"
+    assert [_citizen(app, path, f"192.0.2.{n}").status_code for n in (1, 2)] == [302, 302]
+    client = app.test_client()
+    environ = {"REMOTE_ADDR": "192.0.2.3"}
+    from tests.conftest import form_fields
+    from tests.web.test_public_form import ANSWERS
+
+    for language, message in (
+        ("vi", "vui lòng đợi một phút rồi bấm Gửi lại"),
+        ("en", "please wait a minute, then press Send again"),
+    ):
+        page = client.get(f"{path}?lang={language}", environ_base=environ)
+        fields = form_fields(page.get_data(as_text=True))
+        data = {**fields, **ANSWERS, "comment": "Giữ lại ý kiến này"}
+        refused = client.post(path, data=data, environ_base=environ)
+        assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+        html = refused.get_data(as_text=True)
+        assert message in html
+        assert re.search(r'id="q_access-4"[^>]*checked|checked id="q_access-4"', html)
+        assert "Giữ lại ý kiến này</textarea>" in html
+        assert form_fields(html)["submission_id"] == fields["submission_id"]
+    with OrmSession(app.extensions["survey.engine"]) as session:
+        assert session.scalar(select(func.count(Response.id))) == 2
 
 
 def test_sign_in_is_limited_per_address(database_url: str):
@@ -129,6 +200,45 @@ def test_sign_in_is_limited_per_address(database_url: str):
     statuses = [client.post("/admin/sign-in", data=data).status_code for _ in range(3)]
     assert statuses == [401, 401, 429]
     assert client.get("/admin/sign-in").status_code == 200
+
+
+def test_kiosk_submissions_are_limited_per_token_with_a_json_429(
+    database_url: str, seeded: SmallProvince
+):
+    """A stolen token floods no more than the limit; a tablet's queue gets a Retry-After."""
+    from sqlalchemy.orm import Session as OrmSession
+
+    from survey.services.kiosks import pair_kiosk, register_kiosk
+    from survey.services.questionnaires import open_service_point
+
+    app = _app(database_url, RATELIMIT_KIOSK_PER_TOKEN="3 per minute")
+    with OrmSession(app.extensions["survey.engine"]) as session:
+        tokens = []
+        for label in ("Quầy 1", "Quầy 2"):
+            pairing = register_kiosk(
+                session, service_point_id=seeded.desk.id, label=label, user_id=None
+            )
+            tokens.append(pair_kiosk(session, pairing.code).token)
+        _point, questionnaire = open_service_point(session, seeded.desk.public_code)
+        answers = {item.code: 4 for item in questionnaire.items}
+    client = app.test_client()
+
+    def send(token: str) -> Any:
+        payload = {"client_id": uuid.uuid4().hex, "answers": answers, "language": "vi"}
+        return client.post(
+            "/kiosk/api/responses", json=payload, headers={"Authorization": f"Bearer {token}"}
+        )
+
+    assert [send(tokens[0]).status_code for _ in range(3)] == [201, 201, 201]
+    refused = send(tokens[0])
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    error = refused.get_json()["error"]
+    assert "Bạn gửi quá nhanh" in error["message_vi"] and "Too many" in error["message_en"]
+    assert send(tokens[1]).status_code == 201  # another tablet of the same desk
+    refused_pairs = [
+        client.post("/kiosk/api/pair", json={"code": "AAAAA-AAAAA"}).status_code for _ in range(12)
+    ]
+    assert refused_pairs[:10] == [404] * 10 and refused_pairs[-1] == 429
 
 
 def test_limits_are_off_under_testing_unless_asked(app: Flask, seeded: SmallProvince):
