@@ -303,6 +303,7 @@ VIETNAMESE = {
     "Term": "Cụm từ",
     "Kind": "Loại",
     "Lexicon file (CSV or XLSX)": "Tệp từ điển (CSV hoặc XLSX)",
+    "Choose a CSV or XLSX file.": "Hãy chọn một tệp CSV hoặc XLSX.",
     "The page stayed open too long. Please try again.": "Trang đã mở quá lâu. Vui lòng thử lại.",
     "%(count)s comments marked as read.": "Đã đánh dấu %(count)s ý kiến là đã đọc.",
     "%(count)s comments marked as unread.": "Đã đánh dấu %(count)s ý kiến là chưa đọc.",

@@ -201,7 +201,10 @@ def import_comment_lexicon() -> Response | tuple[str, int]:
     form = TermForm(formdata=None)
     form.topic.choices = _topic_choices()
     if not file_form.validate_on_submit():
-        return _lexicon_page(form, file_form, 400)
+        errors = [str(error) for errors in file_form.errors.values() for error in errors]
+        return _lexicon_page(
+            form, file_form, 400, errors or [str(_l("Choose a CSV or XLSX file."))]
+        )
     upload = file_form.file.data
     try:
         report = lexicon_admin.import_lexicon(
