@@ -1,0 +1,57 @@
+"""province set-up: service point codes and successors, planned volumes
+
+Revision ID: 0006
+Revises: 0003
+Create Date: 2026-11-29
+
+``service_point.code`` is the province's own code for a point (organisation, volume and paper
+response files); existing points get their public code as their code. ``service_point.successor_id``
+is where a closed point's QR sends citizens. ``service_volume.planned`` marks a month entered before
+it happened. ``questionnaire.state`` is ``draft`` until a version is published.
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0006"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("service_point", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("code", sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column("successor_id", sa.Integer(), nullable=True))
+    op.execute("UPDATE service_point SET code = public_code")
+    with op.batch_alter_table("service_point", schema=None) as batch_op:
+        batch_op.alter_column("code", existing_type=sa.String(length=64), nullable=False)
+        batch_op.create_unique_constraint(batch_op.f("uq_service_point_code"), ["code"])
+        batch_op.create_foreign_key(
+            batch_op.f("fk_service_point_successor_id_service_point"),
+            "service_point",
+            ["successor_id"],
+            ["id"],
+        )
+    with op.batch_alter_table("service_volume", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("planned", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
+    with op.batch_alter_table("questionnaire", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("state", sa.String(length=10), server_default="published", nullable=False)
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("questionnaire", schema=None) as batch_op:
+        batch_op.drop_column("state")
+    with op.batch_alter_table("service_volume", schema=None) as batch_op:
+        batch_op.drop_column("planned")
+    with op.batch_alter_table("service_point", schema=None) as batch_op:
+        batch_op.drop_constraint(
+            batch_op.f("fk_service_point_successor_id_service_point"), type_="foreignkey"
+        )
+        batch_op.drop_constraint(batch_op.f("uq_service_point_code"), type_="unique")
+        batch_op.drop_column("successor_id")
+        batch_op.drop_column("code")

@@ -1,0 +1,87 @@
+"""Setting up a province from the command line (the same services as the web pages).
+
+``import-organisation FILE``, ``import-volumes FILE``, ``questionnaires``,
+``response-template OUT --questionnaire CODE:VERSION``,
+``import-responses FILE --questionnaire CODE:VERSION``, ``setup-province CODE``.
+
+Each prints what it added, changed and left as it was, and on refusal every problem (row, column,
+value, what is wrong, in English and Vietnamese) with exit status 1 and nothing stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import with_appcontext
+
+from survey.extensions import get_session
+from survey.services.errors import DomainError
+from survey.services.importing import ImportRefused, ImportReport
+
+
+def _print_report(report: ImportReport) -> None:
+    click.echo(report.summary("en"))
+    click.echo(report.summary("vi"))
+
+
+def _run_import(action: Callable[[], ImportReport]) -> None:
+    """Run an import; on refusal print every problem and exit 1 (never a traceback)."""
+    try:
+        report = action()
+    except ImportRefused as refused:
+        click.echo(f"Refused: {refused.message_en}", err=True)
+        click.echo(f"Từ chối: {refused.message_vi}", err=True)
+        for problem in refused.report.problems:
+            click.echo(f"  {problem.describe('en')}", err=True)
+            click.echo(f"    {problem.describe('vi')}", err=True)
+        hidden = refused.report.problem_count - len(refused.report.problems)
+        if hidden > 0:
+            click.echo(f"  … and {hidden} more problems / và {hidden} lỗi khác", err=True)
+        raise SystemExit(1) from None
+    except DomainError as error:
+        raise click.ClickException(f"{error.message_en} / {error.message_vi}") from None
+    _print_report(report)
+
+
+FILE = click.Path(dir_okay=False, path_type=Path)
+
+
+@click.command("import-organisation")
+@click.argument("file", type=FILE)
+@with_appcontext
+def import_organisation_command(file: Path) -> None:
+    """Add or change agencies and service points from a CSV or XLSX file (idempotent on codes)."""
+    from survey.services.setup.organisation import import_organisation
+
+    _run_import(lambda: import_organisation(get_session(), file))
+
+
+@click.command("import-volumes")
+@click.argument("file", type=FILE)
+@with_appcontext
+def import_volumes_command(file: Path) -> None:
+    """Store citizens served per point per month (service_point_code, month, citizens_served)."""
+    from survey.services.setup.volumes import import_volumes
+
+    _run_import(lambda: import_volumes(get_session(), file))
+
+
+@click.command("questionnaires")
+@with_appcontext
+def questionnaires_command() -> None:
+    """List each questionnaire's CODE:VERSION, sector, state and item codes."""
+    from survey.services.setup.questionnaires import questionnaire_listing
+
+    for entry in questionnaire_listing(get_session()):
+        click.echo(
+            f"{entry.code}:{entry.version}\t{entry.sector}\t{entry.status}\t"
+            f"{' '.join(entry.item_codes)}"
+        )
+
+
+def register_setup_commands(app: Flask) -> None:
+    for command in (import_organisation_command, import_volumes_command, questionnaires_command):
+        app.cli.add_command(command)
