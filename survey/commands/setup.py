@@ -82,6 +82,67 @@ def questionnaires_command() -> None:
         )
 
 
+QUESTIONNAIRE = click.option(
+    "--questionnaire",
+    "reference",
+    required=True,
+    metavar="CODE:VERSION",
+    help="The questionnaire version, e.g. administrative:1 (see `questionnaires`).",
+)
+
+
+@click.command("response-template")
+@click.argument("out", type=FILE)
+@QUESTIONNAIRE
+@with_appcontext
+def response_template_command(out: Path, reference: str) -> None:
+    """Write the paper-response template of a questionnaire version (.csv or .xlsx)."""
+    from survey.services.setup.paper import response_template
+    from survey.services.setup.questionnaires import questionnaire_by_reference
+
+    fmt = out.suffix.lower().lstrip(".")
+    if fmt not in ("csv", "xlsx"):
+        raise click.ClickException("OUT must end in .csv or .xlsx.")
+    session = get_session()
+    try:
+        questionnaire = questionnaire_by_reference(session, reference)
+        content = response_template(session, questionnaire, fmt)
+    except DomainError as error:
+        raise click.ClickException(f"{error.message_en} / {error.message_vi}") from None
+    out.write_bytes(content)
+    click.echo(f"Wrote the template of {reference} ({len(questionnaire.items)} items) to {out}.")
+
+
+@click.command("import-responses")
+@click.argument("file", type=FILE)
+@QUESTIONNAIRE
+@click.option(
+    "--channel",
+    type=click.Choice(["paper", "import"]),
+    default="paper",
+    show_default=True,
+    help="paper: surveys filled in on paper; import: from another system.",
+)
+@with_appcontext
+def import_responses_command(file: Path, reference: str, channel: str) -> None:
+    """Import filled-in response templates (all or nothing; the same rows twice store nothing)."""
+    from survey.services.setup.paper import import_responses
+    from survey.services.setup.questionnaires import questionnaire_by_reference
+
+    def run() -> ImportReport:
+        session = get_session()
+        questionnaire = questionnaire_by_reference(session, reference)
+        return import_responses(session, file, questionnaire, channel=channel)
+
+    _run_import(run)
+
+
 def register_setup_commands(app: Flask) -> None:
-    for command in (import_organisation_command, import_volumes_command, questionnaires_command):
+    for command in (
+        import_organisation_command,
+        import_volumes_command,
+        questionnaires_command,
+        response_template_command,
+        import_responses_command,
+    ):
         app.cli.add_command(command)

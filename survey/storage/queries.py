@@ -841,3 +841,37 @@ def existing_idempotency_keys(session: Session, keys: Sequence[str]) -> set[str]
             )
         )
     return found
+
+
+def copy_rows(
+    session: Session, table: Any, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """Insert many rows in the session's transaction: ``COPY … FROM STDIN`` on PostgreSQL (an
+    order of magnitude faster than a many-row INSERT there), executemany elsewhere."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        driver = connection.connection.driver_connection
+        statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
+            for row in rows:
+                copy.write_row(row)
+        return
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        batch.append(dict(zip(columns, row, strict=True)))
+        if len(batch) == 20_000:
+            connection.execute(insert(table), batch)
+            batch = []
+    if batch:
+        connection.execute(insert(table), batch)
+
+
+def response_ids_by_key(session: Session, keys: Sequence[str]) -> dict[str, int]:
+    ids: dict[str, int] = {}
+    for start in range(0, len(keys), 5_000):
+        chunk = list(keys[start : start + 5_000])
+        found = session.execute(
+            select(Response.idempotency_key, Response.id).where(Response.idempotency_key.in_(chunk))
+        )
+        ids.update((key, response_id) for key, response_id in found)
+    return ids

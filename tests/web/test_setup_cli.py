@@ -60,3 +60,29 @@ def test_import_volumes_and_list_questionnaires(
     first = listing.output.splitlines()[0].split("\t")
     assert first[0] == "administrative:1" and first[1:3] == ["administrative", "active"]
     assert "overall" in first[3].split()
+
+
+def test_response_template_and_import_responses(
+    runner: FlaskCliRunner, session: Session, seeded, tmp_path: Path
+):
+    template = tmp_path / "paper.csv"
+    written = runner.invoke(
+        args=["response-template", str(template), "--questionnaire", "administrative:1"]
+    )
+    assert written.exit_code == 0, written.output
+    header = template.read_text(encoding="utf-8-sig").strip()
+    template.write_text(
+        f"{header}\n{seeded.desk.code},2025-08-03 08:30,5,4,4,5,,3,4,\n", encoding="utf-8"
+    )
+    args = ["import-responses", str(template), "--questionnaire", "administrative:1"]
+    first = runner.invoke(args=[*args, "--channel", "import"])
+    assert first.exit_code == 0, first.output
+    assert "Added: 1 response" in first.output
+    second = runner.invoke(args=args)
+    assert second.exit_code == 0 and "unchanged: 1 response" in second.output
+    unknown = runner.invoke(args=["import-responses", str(template), "--questionnaire", "x:9"])
+    assert unknown.exit_code == 1 and "No questionnaire has this code" in unknown.output
+    wrong = runner.invoke(
+        args=["response-template", str(tmp_path / "t.pdf"), "--questionnaire", "administrative:1"]
+    )
+    assert wrong.exit_code == 1 and ".csv or .xlsx" in wrong.output
