@@ -137,6 +137,24 @@ def import_responses_command(file: Path, reference: str, channel: str) -> None:
     _run_import(run)
 
 
+@click.command("setup-province")
+@click.argument("code")
+@click.option("--no-desks", is_flag=True, help="Do not add a one-stop desk per commune.")
+@with_appcontext
+def setup_province_command(code: str, no_desks: bool) -> None:
+    """Create a province's communes and wards (since 1 July 2025) from the official list.
+
+    CODE is the province's official code (e.g. 11 for Điện Biên); `setup-province list` lists them.
+    """
+    from survey.services.setup.official import province_choices, setup_province
+
+    if code == "list":
+        for value, label in province_choices():
+            click.echo(f"{value}\t{label}")
+        return
+    _run_import(lambda: setup_province(get_session(), code, with_desks=not no_desks))
+
+
 def register_setup_commands(app: Flask) -> None:
     for command in (
         import_organisation_command,
@@ -144,5 +162,6 @@ def register_setup_commands(app: Flask) -> None:
         questionnaires_command,
         response_template_command,
         import_responses_command,
+        setup_province_command,
     ):
         app.cli.add_command(command)

@@ -875,3 +875,13 @@ def response_ids_by_key(session: Session, keys: Sequence[str]) -> dict[str, int]
         )
         ids.update((key, response_id) for key, response_id in found)
     return ids
+
+
+def service_point_agencies_by_code(session: Session) -> dict[str, tuple[int, int]]:
+    """Every point's code → (point id, agency id)."""
+    return {
+        code: (point_id, agency_id)
+        for code, point_id, agency_id in session.execute(
+            select(ServicePoint.code, ServicePoint.id, ServicePoint.agency_id)
+        )
+    }

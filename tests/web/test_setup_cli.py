@@ -86,3 +86,18 @@ def test_response_template_and_import_responses(
         args=["response-template", str(tmp_path / "t.pdf"), "--questionnaire", "administrative:1"]
     )
     assert wrong.exit_code == 1 and ".csv or .xlsx" in wrong.output
+
+
+def test_setup_province_from_the_official_list(runner: FlaskCliRunner, session: Session):
+    listing = runner.invoke(args=["setup-province", "list"])
+    assert listing.exit_code == 0 and "11\tTỉnh Điện Biên (11)" in listing.output
+    assert len(listing.output.splitlines()) == 34
+    first = runner.invoke(args=["setup-province", "11", "--no-desks"])
+    assert first.exit_code == 0, first.output
+    assert "Added: 46 agency;" in first.output
+    ward = session.scalar(select(Agency).where(Agency.name_vi == "Phường Điện Biên Phủ"))
+    assert ward.parent.code == "11" and ward.level == "commune" and len(ward.code) == 5
+    again = runner.invoke(args=["setup-province", "11", "--no-desks"])
+    assert "unchanged: 46 agency." in again.output
+    unknown = runner.invoke(args=["setup-province", "99"])
+    assert unknown.exit_code == 1 and "No province or city has the code" in unknown.output

@@ -17,6 +17,7 @@ sector or level, a bad or inverted date, a sector change of an agency that alrea
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import IO, Any
@@ -24,7 +25,7 @@ from typing import IO, Any
 from sqlalchemy.orm import Session
 
 from survey.services import audit
-from survey.services.importing import DEFAULT_MAX_BYTES, ImportReport, open_table
+from survey.services.importing import DEFAULT_MAX_BYTES, ImportReport, Row, open_table
 from survey.services.qr import new_public_code
 from survey.services.setup.values import POINT_CODE, Cells
 from survey.storage import queries
@@ -104,29 +105,39 @@ def import_organisation(
             max_bytes=max_bytes,
             report=report,
         )
-        agencies, points, rows_of = _read(table, report)
-        stored = {agency.code: agency for agency in queries.all_agencies(session)}
-        _check_hierarchy(agencies, stored, rows_of, report)
-        _check_sector_changes(session, agencies, stored, rows_of, report)
-        report.refuse_if_problems()
-        changes = apply_organisation(session, agencies, points, stored, report)
-        audit.record(
-            session,
-            actor,
-            "organisation.imported",
-            f"file:{file_label(source, filename)}",
-            {
-                "rows": report.rows,
-                "added": report.added,
-                "changed": changes[:MAX_CHANGES_LOGGED],
-                "changes": len(changes),
-            },
+        store_organisation(
+            session, table, report, actor=actor, subject=f"file:{file_label(source, filename)}"
         )
-        session.commit()
     except BaseException:
         session.rollback()
         raise
     return report
+
+
+def store_organisation(
+    session: Session, rows: Iterable[Row], report: ImportReport, *, actor: Any, subject: str
+) -> None:
+    """Check every row (file or official list), then store them and commit; ``ImportRefused``
+    with nothing stored when anything is wrong (the caller rolls back)."""
+    agencies, points, rows_of = _read(rows, report)
+    stored = {agency.code: agency for agency in queries.all_agencies(session)}
+    _check_hierarchy(agencies, stored, rows_of, report)
+    _check_sector_changes(session, agencies, stored, rows_of, report)
+    report.refuse_if_problems()
+    changes = apply_organisation(session, agencies, points, stored, report)
+    audit.record(
+        session,
+        actor,
+        "organisation.imported",
+        subject,
+        {
+            "rows": report.rows,
+            "added": report.added,
+            "changed": changes[:MAX_CHANGES_LOGGED],
+            "changes": len(changes),
+        },
+    )
+    session.commit()
 
 
 def file_label(source: Any, filename: str | None) -> str:
@@ -137,7 +148,7 @@ def file_label(source: Any, filename: str | None) -> str:
 
 
 def _read(
-    table: Any, report: ImportReport
+    table: Iterable[Row], report: ImportReport
 ) -> tuple[dict[str, AgencyRow], dict[str, PointRow], dict[str, int]]:
     """The file's agencies and points by code (repeats checked), and the first row of each code
     (agency codes as ``a:CODE``, point codes as ``p:CODE``)."""

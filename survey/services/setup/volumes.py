@@ -11,7 +11,7 @@ already received at the point that month (the weights would be below one).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from statistics import median
@@ -20,7 +20,13 @@ from typing import IO, Any
 from sqlalchemy.orm import Session
 
 from survey.services import audit
-from survey.services.importing import DEFAULT_MAX_BYTES, ImportReport, Row, open_table
+from survey.services.importing import (
+    DEFAULT_MAX_BYTES,
+    ImportRefused,
+    ImportReport,
+    Row,
+    open_table,
+)
 from survey.services.setup.organisation import MAX_CHANGES_LOGGED, file_label
 from survey.services.setup.values import VIETNAM_TIME, Cells, month_label, today_in_vietnam
 from survey.storage import queries
@@ -37,9 +43,10 @@ def import_volumes(
     filename: str | None = None,
     max_bytes: int | None = DEFAULT_MAX_BYTES,
     today: dt.date | None = None,
+    agency_ids: frozenset[int] | None = None,
 ) -> ImportReport:
     """Store the file's volumes in one transaction, or raise ``ImportRefused`` with nothing
-    stored."""
+    stored. ``agency_ids``: the points a user may set (None: all)."""
     report = ImportReport()
     try:
         table = open_table(
@@ -52,6 +59,7 @@ def import_volumes(
             actor=actor,
             subject=f"file:{file_label(source, filename)}",
             today=today,
+            agency_ids=agency_ids,
         )
     except BaseException:
         session.rollback()
@@ -65,20 +73,48 @@ def enter_volumes(
     *,
     actor: Any = None,
     today: dt.date | None = None,
+    agency_ids: frozenset[int] | None = None,
 ) -> ImportReport:
     """The grid of the web page: (point code, ``YYYY-MM``, count) per filled cell, checked and
     stored as an import is (all or nothing, ``ImportRefused`` naming the cell)."""
     report = ImportReport()
+    cells = list(entries)
     rows = (
         Row(number, {"service_point_code": code, "month": month, "citizens_served": count})
-        for number, (code, month, count) in enumerate(entries, start=1)
+        for number, (code, month, count) in enumerate(cells, start=1)
     )
     try:
-        store_volumes(session, rows, report, actor=actor, subject="grid", today=today)
+        store_volumes(
+            session, rows, report, actor=actor, subject="grid", today=today, agency_ids=agency_ids
+        )
+    except ImportRefused as refused:
+        session.rollback()
+        # A grid has cells, not rows: name each fault by its point and month.
+        named = ImportReport()
+        for problem in refused.report.problems:
+            code, month, _count = cells[(problem.row or 1) - 1]
+            named.problem(
+                None, f"{code} · {month}", problem.value, problem.message_vi, problem.message_en
+            )
+        raise ImportRefused(named) from None
     except BaseException:
         session.rollback()
         raise
     return report
+
+
+GRID_FIELD = "volume"  # a grid cell is named volume|<point code>|<YYYY-MM>
+
+
+def grid_entries(form: Mapping[str, str]) -> list[tuple[str, str, str]]:
+    """The filled cells of the grid as (point code, month, count); empty cells change nothing."""
+    entries = []
+    for name, value in form.items():
+        kind, _, rest = name.partition("|")
+        code, _, month = rest.partition("|")
+        if kind == GRID_FIELD and code and month and value.strip():
+            entries.append((code, month, value.strip()))
+    return entries
 
 
 def store_volumes(
@@ -89,9 +125,15 @@ def store_volumes(
     actor: Any,
     subject: str,
     today: dt.date | None = None,
+    agency_ids: frozenset[int] | None = None,
 ) -> None:
-    """Check every row, then insert new months and replace changed ones; commit."""
-    point_ids = queries.service_point_ids_by_code(session)
+    """Check every row, then insert new months and replace changed ones; commit. With
+    ``agency_ids``, points of other agencies are unknown (a user's scope)."""
+    point_ids = {
+        code: point_id
+        for code, (point_id, agency_id) in queries.service_point_agencies_by_code(session).items()
+        if agency_ids is None or agency_id in agency_ids
+    }
     wanted: dict[tuple[int, dt.date], tuple[int, int, str]] = {}  # → (count, row, code)
     for row in rows:
         report.rows += 1
