@@ -238,7 +238,7 @@ def setup_agency(agency_id: int) -> Response | tuple[str, int]:
         form=form,
         retire=retire,
         points=queries.service_points_of_agency(session, agency_id),
-        add_point=ServicePointForm(),
+        add_point=ServicePointForm(prefix="point"),
         close=ClosePointForm(),
         confirm=ConfirmForm(),
     )
@@ -285,7 +285,7 @@ def setup_retire_agency(agency_id: int) -> Response:
 @bp.post("/setup/agencies/<int:agency_id>/points")
 @requires("manage_service_points", agency_arg="agency_id")
 def setup_add_point(agency_id: int) -> Response:
-    form = ServicePointForm()
+    form = ServicePointForm(prefix="point")  # beside the agency's own form on the same page
     if form.validate_on_submit():
         try:
             units.save_service_point(

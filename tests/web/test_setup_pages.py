@@ -144,12 +144,17 @@ def test_points_added_renamed_closed_to_a_successor_and_reopened(
     department = seeded.department.id
     client.post(
         f"/admin/setup/agencies/{department}/points",
-        data={"csrf_token": token, "code": "TP-2", "name_vi": "Quầy 2", "name_en": "Desk 2"},
+        data={
+            "csrf_token": token,
+            "point-code": "TP-2",
+            "point-name_vi": "Quầy 2",
+            "point-name_en": "Desk 2",
+        },
     )
     new = queries.service_points_by_code(session)["TP-2"]
     duplicate = client.post(
         f"/admin/setup/agencies/{department}/points",
-        data={"csrf_token": token, "code": "TP-2", "name_vi": "Quầy khác"},
+        data={"csrf_token": token, "point-code": "TP-2", "point-name_vi": "Quầy khác"},
         follow_redirects=True,
     )
     assert "already exists" in duplicate.get_data(as_text=True)
