@@ -7,7 +7,8 @@ Create Date: 2026-11-29
 ``service_point.code`` is the province's own code for a point (organisation, volume and paper
 response files); existing points get their public code as their code. ``service_point.successor_id``
 is where a closed point's QR sends citizens. ``service_volume.planned`` marks a month entered before
-it happened. ``questionnaire.state`` is ``draft`` until a version is published.
+it happened. ``questionnaire.state`` is ``draft`` until a version is published;
+``questionnaire_translation`` holds a questionnaire's texts in further languages.
 """
 
 import sqlalchemy as sa
@@ -41,9 +42,38 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("state", sa.String(length=10), server_default="published", nullable=False)
         )
+    op.create_table(
+        "questionnaire_translation",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("questionnaire_id", sa.Integer(), nullable=False),
+        sa.Column("language", sa.String(length=16), nullable=False),
+        sa.Column("key", sa.String(length=80), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["questionnaire_id"],
+            ["questionnaire.id"],
+            name=op.f("fk_questionnaire_translation_questionnaire_id_questionnaire"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_questionnaire_translation")),
+        sa.UniqueConstraint(
+            "questionnaire_id",
+            "language",
+            "key",
+            name=op.f("uq_questionnaire_translation_questionnaire_id_language_key"),
+        ),
+    )
+    with op.batch_alter_table("questionnaire_translation", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_questionnaire_translation_questionnaire_id"),
+            ["questionnaire_id"],
+            unique=False,
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("questionnaire_translation", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_questionnaire_translation_questionnaire_id"))
+    op.drop_table("questionnaire_translation")
     with op.batch_alter_table("questionnaire", schema=None) as batch_op:
         batch_op.drop_column("state")
     with op.batch_alter_table("service_volume", schema=None) as batch_op:

@@ -80,3 +80,10 @@ class EndTargetForm(FlaskForm):
 
 class ProvinceForm(FlaskForm):
     province = SelectField(_l("Province or city"), choices=[], validate_choice=False)
+
+
+class TranslationUploadForm(UploadForm):
+    language = StringField(
+        _l("Language tag (BCP 47, e.g. hmn for H'Mông, tdd for Thái)"),
+        validators=[InputRequired(), Length(max=16)],
+    )

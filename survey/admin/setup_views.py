@@ -24,6 +24,7 @@ from survey.admin.setup_forms import (
     ResponsesUploadForm,
     RetireAgencyForm,
     ServicePointForm,
+    TranslationUploadForm,
     UploadForm,
 )
 from survey.extensions import csrf, get_session
@@ -32,7 +33,7 @@ from survey.services.access import current_scope, requires, visible_agency_ids
 from survey.services.errors import DomainError, InvalidInput, NotFound
 from survey.services.importing import ImportRefused, ImportReport
 from survey.services.periods import parse_period
-from survey.services.setup import paper, units
+from survey.services.setup import drafts, paper, units
 from survey.services.setup.official import province_choices, setup_province
 from survey.services.setup.organisation import import_organisation
 from survey.services.setup.questionnaires import questionnaire_by_reference, questionnaire_listing
@@ -444,6 +445,7 @@ def setup_questionnaires() -> tuple[str, int]:
         "admin/setup/questionnaires.html",
         questionnaires=questionnaire_listing(get_session()),
         upload=ResponsesUploadForm(),
+        confirm=ConfirmForm(),
     )
 
 
@@ -557,3 +559,172 @@ def setup_end_target(target_id: int) -> Response:
             return redirect(url_for(".setup_target", target_id=target_id))
         flash(_("The target was ended."))
     return redirect(url_for(".targets"))
+
+
+# --- questionnaires as data: drafts, preview, publishing, translations ------------------------
+
+
+@bp.post("/setup/questionnaires/<reference>/draft")
+@requires("province_admin")
+def setup_new_draft(reference: str) -> Response:
+    session = get_session()
+    if not ConfirmForm().validate_on_submit():
+        return redirect(url_for(".setup_questionnaires"))
+    draft = drafts.new_draft(session, current_user, questionnaire_by_reference(session, reference))
+    flash(
+        _(
+            "Draft %(reference)s made; citizens will not see it until it is published.",
+            reference=f"{draft.code}:{draft.version}",
+        )
+    )
+    return redirect(url_for(".setup_edit_draft", reference=f"{draft.code}:{draft.version}"))
+
+
+@bp.route("/setup/questionnaires/<reference>/edit", methods=["GET", "POST"])
+@requires("province_admin")
+def setup_edit_draft(reference: str) -> Response | tuple[str, int]:
+    session = get_session()
+    questionnaire = questionnaire_by_reference(session, reference)
+    content = drafts.content_of(questionnaire)
+    problems = None
+    status = 200
+    if request.method == "POST" and ConfirmForm().validate_on_submit():
+        content = drafts.content_from_form(request.form)
+        try:
+            drafts.save_draft(session, current_user, questionnaire.id, content)
+        except ImportRefused as refused:
+            problems, status = refused.report.problems, 422
+        except InvalidInput as error:
+            _flash_problems(error)
+            status = 409
+        else:
+            flash(_("The draft was saved."))
+            return redirect(url_for(".setup_edit_draft", reference=reference))
+    elif request.method == "POST":
+        status = 400
+    return _page(
+        "admin/setup/draft.html",
+        status,
+        questionnaire=questionnaire,
+        reference=reference,
+        content=content,
+        problems=problems,
+        confirm=ConfirmForm(),
+    )
+
+
+@bp.get("/setup/questionnaires/<reference>/preview")
+@requires("province_admin")
+def setup_preview(reference: str) -> tuple[str, int]:
+    session = get_session()
+    questionnaire = questionnaire_by_reference(session, reference)
+    language = request.args.get("language") or current_language()
+    return _page(
+        "admin/setup/preview.html",
+        questionnaire=questionnaire,
+        reference=reference,
+        kiosk=request.args.get("view") == "kiosk",
+        texts=drafts.translated_texts(session, questionnaire.id, language),
+        languages=drafts.languages_of(session, questionnaire.id),
+        shown_language=language,
+    )
+
+
+@bp.post("/setup/questionnaires/<reference>/publish")
+@requires("province_admin")
+def setup_publish(reference: str) -> Response:
+    session = get_session()
+    questionnaire = questionnaire_by_reference(session, reference)
+    if ConfirmForm().validate_on_submit():
+        try:
+            drafts.publish(session, current_user, questionnaire.id)
+        except (ImportRefused, InvalidInput) as error:
+            _flash_problems(error)
+            return redirect(url_for(".setup_edit_draft", reference=reference))
+        flash(_("%(reference)s is published: citizens now answer it.", reference=reference))
+    return redirect(url_for(".setup_questionnaires"))
+
+
+@bp.route("/setup/questionnaires/<reference>/translations", methods=["GET", "POST"])
+@requires("province_admin")
+def setup_translations(reference: str) -> Response | tuple[str, int]:
+    session = get_session()
+    questionnaire = questionnaire_by_reference(session, reference)
+    language = (request.values.get("language") or "").strip()
+    texts = drafts.translated_texts(session, questionnaire.id, language) if language else {}
+    problems = None
+    status = 200
+    if request.method == "POST" and ConfirmForm().validate_on_submit():
+        texts = {
+            key.removeprefix("text|"): value
+            for key, value in request.form.items()
+            if key.startswith("text|")
+        }
+        try:
+            report = drafts.save_translation(session, current_user, questionnaire, language, texts)
+        except ImportRefused as refused:
+            problems, status = refused.report.problems, 422
+        except InvalidInput as error:
+            _flash_problems(error)
+            status = 400
+        else:
+            flash(report.summary(current_language()))
+            return redirect(url_for(".setup_translations", reference=reference, language=language))
+    elif request.method == "POST":
+        status = 400
+    return _page(
+        "admin/setup/translations.html",
+        status,
+        questionnaire=questionnaire,
+        reference=reference,
+        target=language,
+        keys=drafts.translation_keys(questionnaire),
+        texts=texts,
+        languages=drafts.languages_of(session, questionnaire.id),
+        problems=problems,
+        confirm=ConfirmForm(),
+        upload=TranslationUploadForm(),
+    )
+
+
+@bp.get("/setup/questionnaires/<reference>/translations/<language>.csv")
+@requires("province_admin")
+def setup_translation_template(reference: str, language: str) -> Response:
+    session = get_session()
+    questionnaire = questionnaire_by_reference(session, reference)
+    content = drafts.translation_template(session, questionnaire, language)
+    name = f"translation-{questionnaire.code}-v{questionnaire.version}-{language}.csv"
+    return Response(
+        content,
+        mimetype=CSV_MIMETYPE,
+        headers={"Content-Disposition": f"attachment; filename={name}"},
+    )
+
+
+@bp.post("/setup/questionnaires/<reference>/translations/upload")
+@csrf.exempt  # the form checks its token after the larger body limit is set
+@requires("province_admin")
+def setup_translation_upload(reference: str) -> tuple[str, int]:
+    _allow_uploads()
+    session = get_session()
+    questionnaire = questionnaire_by_reference(session, reference)
+    form = TranslationUploadForm()
+    back = url_for(".setup_translations", reference=reference)
+    title = _("Translation of %(reference)s", reference=reference)
+    if not form.validate_on_submit():
+        return _report_page(title, None, _no_file(), back)
+    try:
+        report = drafts.import_translation(
+            session,
+            current_user,
+            questionnaire,
+            form.language.data or "",
+            form.file.data.stream,
+            filename=form.file.data.filename,
+        )
+    except ImportRefused as refused:
+        return _report_page(title, None, refused, back)
+    except InvalidInput as error:
+        refusal = ImportRefused.single(error.message_vi, error.message_en)
+        return _report_page(title, None, refusal, back)
+    return _report_page(title, report, None, back)

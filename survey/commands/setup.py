@@ -155,6 +155,58 @@ def setup_province_command(code: str, no_desks: bool) -> None:
     _run_import(lambda: setup_province(get_session(), code, with_desks=not no_desks))
 
 
+@click.command("questionnaire-draft")
+@click.argument("reference", metavar="CODE:VERSION")
+@with_appcontext
+def questionnaire_draft_command(reference: str) -> None:
+    """Make a draft of the next version from CODE:VERSION (edit it on the web page)."""
+    from survey.services.setup.drafts import new_draft
+    from survey.services.setup.questionnaires import questionnaire_by_reference
+
+    session = get_session()
+    try:
+        draft = new_draft(session, None, questionnaire_by_reference(session, reference))
+    except DomainError as error:
+        raise click.ClickException(f"{error.message_en} / {error.message_vi}") from None
+    click.echo(f"Draft {draft.code}:{draft.version} made from {reference}.")
+
+
+@click.command("publish-questionnaire")
+@click.argument("reference", metavar="CODE:VERSION")
+@with_appcontext
+def publish_questionnaire_command(reference: str) -> None:
+    """Publish a draft: it becomes its sector's active version, the previous one is retired."""
+    from survey.services.setup.drafts import publish
+    from survey.services.setup.questionnaires import questionnaire_by_reference
+
+    def run() -> ImportReport:
+        session = get_session()
+        publish(session, None, questionnaire_by_reference(session, reference).id)
+        report = ImportReport()
+        report.count("changed", "questionnaire")
+        return report
+
+    _run_import(run)
+
+
+@click.command("import-translation")
+@click.argument("file", type=FILE)
+@QUESTIONNAIRE
+@click.option("--language", required=True, help="BCP 47 tag, e.g. hmn (H'Mông) or tdd (Thái).")
+@with_appcontext
+def import_translation_command(file: Path, reference: str, language: str) -> None:
+    """Add or replace a questionnaire's texts in a further language (key, translation)."""
+    from survey.services.setup.drafts import import_translation
+    from survey.services.setup.questionnaires import questionnaire_by_reference
+
+    def run() -> ImportReport:
+        session = get_session()
+        questionnaire = questionnaire_by_reference(session, reference)
+        return import_translation(session, None, questionnaire, language, file)
+
+    _run_import(run)
+
+
 def register_setup_commands(app: Flask) -> None:
     for command in (
         import_organisation_command,
@@ -163,5 +215,8 @@ def register_setup_commands(app: Flask) -> None:
         response_template_command,
         import_responses_command,
         setup_province_command,
+        questionnaire_draft_command,
+        publish_questionnaire_command,
+        import_translation_command,
     ):
         app.cli.add_command(command)

@@ -196,6 +196,21 @@ class Questionnaire(Base):
         return "active" if self.active else "retired"
 
 
+class QuestionnaireTranslation(Base):
+    """A questionnaire's texts in a language beyond Vietnamese and English (e.g. H'Mông, Thái),
+    written by the province's translators: ``key`` is ``title``, ``language``, ``element:<code>``
+    or ``item:<code>``; ``language`` is a BCP 47 tag (``hmn``, ``tdd``)."""
+
+    __tablename__ = "questionnaire_translation"
+    __table_args__ = (UniqueConstraint("questionnaire_id", "language", "key"),)
+
+    id: Mapped[int_pk]
+    questionnaire_id: Mapped[int] = mapped_column(ForeignKey("questionnaire.id"), index=True)
+    language: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(80))
+    text: Mapped[str] = mapped_column(Text)
+
+
 class Element(Base):
     """A group of items (e.g. SIPAS 'access to services'); its weight enters the composite index."""
 

@@ -32,6 +32,7 @@ from survey.storage.models import (
     Item,
     Kiosk,
     Questionnaire,
+    QuestionnaireTranslation,
     Response,
     ResponseDecision,
     ResponseFlag,
@@ -885,3 +886,13 @@ def service_point_agencies_by_code(session: Session) -> dict[str, tuple[int, int
             select(ServicePoint.code, ServicePoint.id, ServicePoint.agency_id)
         )
     }
+
+
+def questionnaire_translations(
+    session: Session, questionnaire_id: int
+) -> Sequence[QuestionnaireTranslation]:
+    return session.scalars(
+        select(QuestionnaireTranslation)
+        .where(QuestionnaireTranslation.questionnaire_id == questionnaire_id)
+        .order_by(QuestionnaireTranslation.language, QuestionnaireTranslation.id)
+    ).all()

@@ -316,3 +316,93 @@ def test_start_from_the_official_list(client: FlaskClient, session: Session):
         "/admin/setup/official-province", data={"csrf_token": token, "province": "11"}
     )
     assert "unchanged: 46 agency, 45 service_point" in again.get_data(as_text=True)
+
+
+def test_a_questionnaire_version_drafted_edited_previewed_translated_and_published(
+    client: FlaskClient, session: Session, seeded: SmallProvince
+):
+    token = _sign_in(client, session)
+    made = client.post("/admin/setup/questionnaires/education:1/draft", data={"csrf_token": token})
+    assert made.headers["Location"].endswith("/admin/setup/questionnaires/education:2/edit")
+    page = client.get("/admin/setup/questionnaires/education:2/edit").get_data(as_text=True)
+    assert 'name="item-0-code" value="education_access"' in page
+    fields = {  # the text inputs; the checkboxes are set below as a browser would send them
+        name: value
+        for name, value in re.findall(
+            r'name="((?:item|element)-\d+-[a-z_]+)" value="([^"]*)"', page
+        )
+        if not name.endswith(("-na", "-overall"))
+    }
+    fields |= {
+        name: text
+        for name, text in re.findall(
+            r'<textarea name="(item-\d+-text_(?:vi|en))"[^>]*>([^<]*)</textarea>', page
+        )
+    }
+    fields |= {f"item-{n}-na": "1" for n in (4,)} | {"item-6-overall": "1"}
+    new_item = {
+        "item-7-order": "1.5",
+        "item-7-code": "meals",
+        "item-7-text_vi": "Bữa ăn bán trú đủ chất",
+        "item-7-text_en": "School meals are nourishing",
+        "item-7-element": "facilities",  # the element keeps its code
+    }
+    bad = client.post(
+        "/admin/setup/questionnaires/education:2/edit",
+        data={
+            "csrf_token": token,
+            "title_vi": "Phiếu",
+            "title_en": "Form",
+            **fields,
+            **new_item,
+            "item-7-code": "procedures",
+        },
+    )
+    assert bad.status_code == 422 and "one code means one question" in bad.get_data(as_text=True)
+    saved = client.post(
+        "/admin/setup/questionnaires/education:2/edit",
+        data={"csrf_token": token, "title_vi": "Phiếu", "title_en": "Form", **fields, **new_item},
+    )
+    assert saved.status_code == 302
+    draft = queries.questionnaire_by_code_version(session, "education", 2)
+    items = [item.code for item in queries.questionnaire_with_items(session, draft.id).items]
+    assert items[:3] == ["education_access", "meals", "education_facilities"]
+    phone = client.get("/admin/setup/questionnaires/education:2/preview").get_data(as_text=True)
+    assert "preview-phone" in phone and "School meals are nourishing" in phone
+    kiosk = client.get("/admin/setup/questionnaires/education:2/preview?view=kiosk")
+    assert "preview-kiosk" in kiosk.get_data(as_text=True)
+
+    page = client.get("/admin/setup/questionnaires/education:2/translations?language=tdd")
+    keys = re.findall(r'name="text\|([^"]+)"', page.get_data(as_text=True))
+    assert keys[:2] == ["language", "title"] and "item:meals" in keys
+    translated = client.post(
+        "/admin/setup/questionnaires/education:2/translations",
+        data={"csrf_token": token, "language": "tdd", **{f"text|{k}": f"ꪼꪒ {k}" for k in keys}},
+    )
+    assert translated.status_code == 302
+    preview = client.get("/admin/setup/questionnaires/education:2/preview?language=tdd")
+    assert "ꪼꪒ item:meals" in preview.get_data(as_text=True)
+    template = client.get("/admin/setup/questionnaires/education:2/translations/tdd.csv")
+    assert "ꪼꪒ item:meals" in template.get_data().decode("utf-8-sig")
+    uploaded = _upload(
+        client,
+        "/admin/setup/questionnaires/education:2/translations/upload",
+        template.get_data(),
+        "tdd.csv",
+        language="tdd",
+    )
+    assert uploaded.status_code == 200 and "unchanged:" in uploaded.get_data(as_text=True)
+
+    published = client.post(
+        "/admin/setup/questionnaires/education:2/publish", data={"csrf_token": token}
+    )
+    assert published.status_code == 302
+    form = client.get(f"/s/{seeded.school_office.public_code}").get_data(as_text=True)
+    assert "School meals are nourishing" in form
+    listing = client.get("/admin/setup/questionnaires").get_data(as_text=True)
+    assert "education:1 · Public education · retired" in listing
+    frozen = client.post(
+        "/admin/setup/questionnaires/education:2/edit",
+        data={"csrf_token": token, "title_vi": "x", "title_en": "y"},
+    )
+    assert frozen.status_code == 409
