@@ -133,21 +133,7 @@ def import_responses(
         )
         new = [r for r in rows if r[0]["idempotency_key"] not in existing]
         if new:
-            columns = list(new[0][0])
-            queries.copy_rows(
-                session, Response.__table__, columns, ([r[c] for c in columns] for r, _ in new)
-            )
-            ids = queries.response_ids_by_key(session, [r["idempotency_key"] for r, _ in new])
-            queries.copy_rows(
-                session,
-                Answer.__table__,
-                ("response_id", "item_id", "value"),
-                (
-                    (ids[response["idempotency_key"]], item, value)
-                    for response, answers in new
-                    for item, value in answers.items()
-                ),
-            )
+            store_response_rows(session, new)
             report.count("added", "response", len(new))
         if existing:
             report.count("unchanged", "response", len(rows) - len(new))
@@ -172,6 +158,31 @@ def import_responses(
         session.rollback()
         raise
     return report
+
+
+def store_response_rows(
+    session: Session, rows: list[tuple[dict[str, Any], dict[int, int | None]]]
+) -> None:
+    """Insert checked responses (column → value, with a unique ``idempotency_key``) and their
+    answers (item id → value, None for not applicable) in the session's transaction: ``COPY`` on
+    PostgreSQL. The one bulk path for paper imports and the demo province."""
+    if not rows:
+        return
+    columns = list(rows[0][0])
+    queries.copy_rows(
+        session, Response.__table__, columns, ([r[c] for c in columns] for r, _ in rows)
+    )
+    ids = queries.response_ids_by_key(session, [r["idempotency_key"] for r, _ in rows])
+    queries.copy_rows(
+        session,
+        Answer.__table__,
+        ("response_id", "item_id", "value"),
+        (
+            (ids[response["idempotency_key"]], item, value)
+            for response, answers in rows
+            for item, value in answers.items()
+        ),
+    )
 
 
 def _read_rows(
