@@ -105,6 +105,7 @@ def test_a_province_from_nothing_to_an_answer_on_the_dashboard(
     volumes.write_text("service_point_code,month,citizens_served\nMT-1,2025-08,240\n")
     page.goto(f"{url}/admin/setup/volumes?period=2025-Q3")
     expect(page.locator(".notice")).to_contain_text("thiếu số lượt phục vụ")
+    screenshot(page, "volumes")
     page.locator("form.upload input[type=file]").set_input_files(str(volumes))
     page.get_by_role("button", name="Nhập số lượt phục vụ").click()
     expect(page.locator("h1")).to_contain_text("Số lượt phục vụ")
