@@ -26,7 +26,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(PROJECT_ROOT / "translations")
 
     from survey import cli, errors, extensions, i18n, ratelimit, security, templating
-    from survey.admin import account_views, admin_blueprint  # noqa: F401 (routes on import)
+    from survey.admin import account_views, admin_blueprint, setup_views  # noqa: F401 (routes)
     from survey.admin.kiosk_views import kiosk_admin_blueprint
     from survey.kiosk import kiosk_blueprint
     from survey.public import public_blueprint

@@ -1,1 +1,1 @@
-"""Command-line commands grouped by feature; ``survey/cli.py`` registers each module."""
+"""Command-line tools, one module per capability (registered from ``survey.cli``)."""

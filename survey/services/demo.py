@@ -1,6 +1,9 @@
 """The demo province: Điện Biên across the 1 July 2025 reorganisation, with a year of responses.
 
-Names are real (from the project's seed documents 000 and 003); numbers are invented. Calendar
+Names are real (from the project's seed documents 000 and 003); numbers are invented. The demo is
+a user of the set-up services like any province: its organisation goes through the organisation
+import, its volumes through the volumes import and its responses through the bulk path of the
+response imports (survey/services/setup/). Calendar
 year 2025: January–June under the three-level structure (province → district → commune), July–
 December under the two-level one: the ten districts are retired and a sample of old communes is
 merged into new communes and wards (the merger map below is illustrative). Each agency has a
@@ -11,7 +14,6 @@ that indices, targets and tests of significance have something true to find.
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -19,10 +21,14 @@ import numpy as np
 from scipy.stats import norm
 from sqlalchemy.orm import Session
 
+from survey.services.importing import ImportReport, Row
 from survey.services.questionnaires import seed_questionnaires
+from survey.services.setup.organisation import store_organisation
+from survey.services.setup.paper import store_response_rows
+from survey.services.setup.volumes import store_volumes
 from survey.services.targets import seed_targets
 from survey.storage import queries
-from survey.storage.models import Agency, Questionnaire, ServicePoint
+from survey.storage.models import Questionnaire, ServicePoint
 
 PROVINCE_CODE = "DIENBIEN"
 YEAR = 2025
@@ -179,8 +185,7 @@ def load_demo_province(session: Session, seed: int = 2025) -> DemoProvince:
         return DemoProvince(created=False)
     rng = np.random.default_rng(seed)
     demo = DemoProvince()
-    _build_structure(session, rng, demo)
-    session.flush()
+    _build_structure(session, rng, demo)  # the organisation import stores and commits it
     seed_targets(session)
     _add_volumes_and_responses(session, rng, demo)
     session.commit()
@@ -189,54 +194,124 @@ def load_demo_province(session: Session, seed: int = 2025) -> DemoProvince:
     return demo
 
 
-def _agency(session: Session, name_vi: str, name_en: str, code: str, **fields: object) -> Agency:
-    agency = Agency(code=code, name_vi=name_vi, name_en=name_en, **fields)
-    session.add(agency)
-    return agency
+class _Organisation:
+    """The demo's agencies and points as rows of the organisation file, and the demo points whose
+    answers are simulated (``rng`` drawn in the same order as always: the demo stays the same)."""
 
+    def __init__(self, rng: np.random.Generator, demo: DemoProvince) -> None:
+        self.rng = rng
+        self.demo = demo
+        self.rows: list[Row] = []
+        self.pending: list[tuple[str, DemoPoint]] = []  # point code → its simulation
+        self.points = 0
 
-def _point(agency: Agency, name_vi: str, name_en: str) -> ServicePoint:
-    point = ServicePoint(
-        public_code=secrets.token_urlsafe(12), name_vi=name_vi, name_en=name_en, active=True
-    )
-    agency.service_points.append(point)
-    return point
+    def agency(
+        self,
+        name_vi: str,
+        name_en: str,
+        code: str,
+        *,
+        sector: str,
+        level: str,
+        valid_from: dt.date,
+        parent: str = "",
+        valid_to: dt.date | None = None,
+        successor: str = "",
+    ) -> str:
+        self._row(code, name_vi, name_en, parent, sector, level, valid_from, valid_to, successor)
+        return code
 
-
-def _build_structure(session: Session, rng: np.random.Generator, demo: DemoProvince) -> None:
-    all_year = tuple(range(1, 13))
-    first_half, second_half = tuple(range(1, 7)), tuple(range(7, 13))
-
-    # Hospital counters are busy and few patients answer; parents answer more often.
-    response_rates = {
-        "administrative": (0.03, 0.20),
-        "health": (0.01, 0.05),
-        "education": (0.15, 0.35),
-    }
-
-    def add(
-        point: ServicePoint,
+    def point(
+        self,
+        agency: str,
+        name_vi: str,
+        name_en: str,
         sector: str,
         volume: tuple[int, int],
         months: tuple[int, ...],
         channel: str = "qr",
     ) -> None:
-        satisfaction = float(rng.uniform(0.50, 0.95))
-        demo.points.append(
-            DemoPoint(
-                point=point,
-                sector=sector,
-                monthly_volume=int(rng.integers(*volume)),
-                response_rate=float(rng.uniform(*response_rates[sector])),
-                satisfaction=satisfaction,
-                drift=float(rng.normal(0.015, 0.02)),
-                active_months=months,
-                channel=channel,
+        first = next(row for row in self.rows if row["agency_code"] == agency)
+        self.points += 1
+        code = f"{PROVINCE_CODE}-SP{self.points:03d}"
+        self.rows.append(
+            Row(
+                len(self.rows) + 2,
+                {
+                    **first.cells,
+                    "service_point_code": code,
+                    "service_point_name": name_vi,
+                    "service_point_name_en": name_en,
+                },
+            )
+        )
+        satisfaction = float(self.rng.uniform(0.50, 0.95))
+        demo_point = DemoPoint(
+            point=None,  # type: ignore[arg-type]  (set once the organisation is stored)
+            sector=sector,
+            monthly_volume=int(self.rng.integers(*volume)),
+            response_rate=float(self.rng.uniform(*RESPONSE_RATES[sector])),
+            satisfaction=satisfaction,
+            drift=float(self.rng.normal(0.015, 0.02)),
+            active_months=months,
+            channel=channel,
+        )
+        self.pending.append((code, demo_point))
+
+    def _row(
+        self,
+        code: str,
+        name_vi: str,
+        name_en: str,
+        parent: str,
+        sector: str,
+        level: str,
+        valid_from: dt.date,
+        valid_to: dt.date | None,
+        successor: str,
+    ) -> None:
+        self.rows.append(
+            Row(
+                len(self.rows) + 2,
+                {
+                    "agency_code": code,
+                    "agency_name": name_vi,
+                    "agency_name_en": name_en,
+                    "parent_code": parent,
+                    "sector": sector,
+                    "level": level,
+                    "valid_from": valid_from.isoformat(),
+                    "valid_to": valid_to.isoformat() if valid_to else "",
+                    "successor_code": successor,
+                    "service_point_code": "",
+                    "service_point_name": "",
+                    "service_point_name_en": "",
+                },
             )
         )
 
-    province = _agency(
-        session,
+    def store(self, session: Session) -> None:
+        """Through the organisation import (survey/services/setup/organisation.py)."""
+        store_organisation(session, self.rows, ImportReport(), actor=None, subject="demo")
+        points = queries.service_points_by_code(session)
+        for code, demo_point in self.pending:
+            demo_point.point = points[code]
+            self.demo.points.append(demo_point)
+
+
+# Hospital counters are busy and few patients answer; parents answer more often.
+RESPONSE_RATES = {
+    "administrative": (0.03, 0.20),
+    "health": (0.01, 0.05),
+    "education": (0.15, 0.35),
+}
+
+
+def _build_structure(session: Session, rng: np.random.Generator, demo: DemoProvince) -> None:
+    all_year = tuple(range(1, 13))
+    first_half, second_half = tuple(range(1, 7)), tuple(range(7, 13))
+    org = _Organisation(rng, demo)
+    province = org.agency(
         "Tỉnh Điện Biên",
         "Dien Bien Province",
         PROVINCE_CODE,
@@ -244,8 +319,7 @@ def _build_structure(session: Session, rng: np.random.Generator, demo: DemoProvi
         level="province",
         valid_from=ESTABLISHED,
     )
-    centre = _agency(
-        session,
+    centre = org.agency(
         "Trung tâm Phục vụ hành chính công tỉnh",
         "Provincial Public Administration Service Centre",
         f"{PROVINCE_CODE}-TTPVHCC",
@@ -255,17 +329,18 @@ def _build_structure(session: Session, rng: np.random.Generator, demo: DemoProvi
         parent=province,
     )
     for counter in range(1, 4):
-        add(
-            _point(centre, f"Quầy tiếp nhận số {counter}", f"Reception counter {counter}"),
+        org.point(
+            centre,
+            f"Quầy tiếp nhận số {counter}",
+            f"Reception counter {counter}",
             "administrative",
             (800, 2500),
             all_year,
             channel="kiosk" if counter == 1 else "qr",
         )
-    departments: dict[str, Agency] = {}
+    departments: dict[str, str] = {}
     for name_vi, name_en in zip(DEPARTMENTS, DEPARTMENTS_EN, strict=True):
-        department = _agency(
-            session,
+        department = org.agency(
             name_vi,
             name_en,
             f"{PROVINCE_CODE}-{slug(name_vi)}",
@@ -275,17 +350,18 @@ def _build_structure(session: Session, rng: np.random.Generator, demo: DemoProvi
             parent=province,
         )
         departments[name_vi] = department
-        add(
-            _point(department, "Bộ phận tiếp nhận và trả kết quả", "One-stop reception desk"),
+        org.point(
+            department,
+            "Bộ phận tiếp nhận và trả kết quả",
+            "One-stop reception desk",
             "administrative",
             (100, 1500),
             all_year,
         )
 
-    districts: dict[str, Agency] = {}
+    districts: dict[str, str] = {}
     for name in DISTRICTS:
-        district = _agency(
-            session,
+        district = org.agency(
             name,
             slug(name).replace("-", " ").title(),
             f"{PROVINCE_CODE}-{slug(name)}",
@@ -296,20 +372,17 @@ def _build_structure(session: Session, rng: np.random.Generator, demo: DemoProvi
             parent=province,
         )
         districts[name] = district
-        add(
-            _point(
-                district,
-                "Bộ phận tiếp nhận và trả kết quả UBND cấp huyện",
-                "District one-stop reception desk",
-            ),
+        org.point(
+            district,
+            "Bộ phận tiếp nhận và trả kết quả UBND cấp huyện",
+            "District one-stop reception desk",
             "administrative",
             (200, 900),
             first_half,
         )
 
     for new_name, (district_name, old_names) in MERGERS.items():
-        new_commune = _agency(
-            session,
+        new_commune = org.agency(
             new_name,
             slug(new_name).replace("-", " ").title(),
             f"{PROVINCE_CODE}-{slug(new_name)}-2025",
@@ -318,15 +391,16 @@ def _build_structure(session: Session, rng: np.random.Generator, demo: DemoProvi
             valid_from=REORGANISATION,
             parent=province,
         )
-        add(
-            _point(new_commune, "Bộ phận một cửa UBND cấp xã", "Commune one-stop desk"),
+        org.point(
+            new_commune,
+            "Bộ phận một cửa UBND cấp xã",
+            "Commune one-stop desk",
             "administrative",
             (250, 900),
             second_half,
         )
         for old_name in old_names:
-            old_commune = _agency(
-                session,
+            old_commune = org.agency(
                 old_name,
                 slug(old_name).replace("-", " ").title(),
                 f"{PROVINCE_CODE}-{slug(district_name)}-{slug(old_name)}",
@@ -337,8 +411,10 @@ def _build_structure(session: Session, rng: np.random.Generator, demo: DemoProvi
                 parent=districts[district_name],
                 successor=new_commune,
             )
-            add(
-                _point(old_commune, "Bộ phận một cửa UBND cấp xã", "Commune one-stop desk"),
+            org.point(
+                old_commune,
+                "Bộ phận một cửa UBND cấp xã",
+                "Commune one-stop desk",
                 "administrative",
                 (40, 300),
                 first_half,
@@ -346,8 +422,7 @@ def _build_structure(session: Session, rng: np.random.Generator, demo: DemoProvi
 
     health_department = departments["Sở Y tế"]
     for name_vi, name_en, counters in HOSPITALS:
-        hospital = _agency(
-            session,
+        hospital = org.agency(
             name_vi,
             name_en,
             f"{PROVINCE_CODE}-{slug(name_vi)}",
@@ -357,12 +432,11 @@ def _build_structure(session: Session, rng: np.random.Generator, demo: DemoProvi
             parent=health_department,
         )
         for counter_vi, counter_en in counters or (("Khoa Khám bệnh", "Outpatient clinic"),):
-            add(_point(hospital, counter_vi, counter_en), "health", (1500, 6000), all_year)
+            org.point(hospital, counter_vi, counter_en, "health", (1500, 6000), all_year)
 
     education_department = departments["Sở Giáo dục và Đào tạo"]
     for name_vi, level in SCHOOLS:
-        school = _agency(
-            session,
+        school = org.agency(
             name_vi,
             slug(name_vi).replace("-", " ").title(),
             f"{PROVINCE_CODE}-{slug(name_vi)}",
@@ -371,12 +445,10 @@ def _build_structure(session: Session, rng: np.random.Generator, demo: DemoProvi
             valid_from=ESTABLISHED,
             parent=education_department,
         )
-        add(
-            _point(school, "Văn phòng nhà trường", "School office"),
-            "education",
-            (150, 600),
-            all_year,
+        org.point(
+            school, "Văn phòng nhà trường", "School office", "education", (150, 600), all_year
         )
+    org.store(session)
 
 
 def _add_volumes_and_responses(
@@ -388,23 +460,30 @@ def _add_volumes_and_responses(
         if questionnaire is None:
             raise RuntimeError(f"no active questionnaire for {sector}")
         questionnaires[sector] = questionnaire
-    volumes: list[dict[str, object]] = []
+    volumes: list[Row] = []
+    volume_of: dict[tuple[int, dt.date], int] = {}
     expected = 0.0
     for demo_point in demo.points:
         for month in demo_point.active_months:
             volume = max(1, int(demo_point.monthly_volume * rng.uniform(0.8, 1.2)))
             volumes.append(
-                {
-                    "service_point_id": demo_point.point.id,
-                    "month": dt.date(YEAR, month, 1),
-                    "volume": volume,
-                }
+                Row(
+                    len(volumes) + 2,
+                    {
+                        "service_point_code": demo_point.point.code,
+                        "month": f"{YEAR}-{month:02d}",
+                        "citizens_served": str(volume),
+                    },
+                )
             )
+            volume_of[(demo_point.point.id, dt.date(YEAR, month, 1))] = volume
             expected += volume * demo_point.response_rate
-    queries.bulk_insert_volumes(session, volumes)
+    # Through the volumes import (survey/services/setup/volumes.py): counts, not plans.
+    store_volumes(
+        session, volumes, ImportReport(), actor=None, subject="demo", today=dt.date(YEAR, 12, 31)
+    )
     rate_scale = TARGET_RESPONSES / expected
 
-    volume_of = {(row["service_point_id"], row["month"]): row["volume"] for row in volumes}
     response_rows: list[dict[str, object]] = []
     answer_values: list[dict[str, int | None]] = []
     for demo_point in demo.points:
@@ -420,23 +499,24 @@ def _add_volumes_and_responses(
                     _response_row(rng, demo_point, questionnaire, month, len(response_rows))
                 )
                 answer_values.append(_answers(rng, questionnaire, share))
-    ids = queries.bulk_insert_responses(session, response_rows)
     item_ids = {
         (questionnaire.id, item.code): item.id
         for questionnaire in questionnaires.values()
         for item in questionnaire.items
     }
-    queries.bulk_insert_answers(
+    # Through the bulk path of the response imports (survey/services/setup/paper.py).
+    store_response_rows(
         session,
-        (
-            {
-                "response_id": ids[str(row["idempotency_key"])],
-                "item_id": item_ids[(row["questionnaire_id"], code)],
-                "value": value,
-            }
+        [
+            (
+                {**row, "excluded": False},
+                {
+                    item_ids[(row["questionnaire_id"], code)]: value
+                    for code, value in values.items()
+                },
+            )
             for row, values in zip(response_rows, answer_values, strict=True)
-            for code, value in values.items()
-        ),
+        ],
     )
 
 

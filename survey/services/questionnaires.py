@@ -72,14 +72,27 @@ def build_questionnaire(spec: QuestionnaireSpec) -> Questionnaire:
 def open_service_point(session: Session, public_code: str) -> tuple[ServicePoint, Questionnaire]:
     """The point behind a QR code and the questionnaire its citizens answer.
 
-    Raises UnknownServicePoint for an unknown code, a closed desk or a retired agency.
+    A closed desk or a point of a retired agency answers for its successor (``successor_point``);
+    raises UnknownServicePoint for an unknown code, or a closed point with nowhere to send to.
     """
     found = queries.service_point_and_active_version(session, public_code)
     if found is None:
         raise UnknownServicePoint()
     point, active = found
-    if not point.active or not point.agency.is_active_on(dt.date.today()):
-        raise UnknownServicePoint()
+    today = dt.date.today()
+    if not point.active or not point.agency.is_active_on(today):
+        # A closed desk's or a retired agency's QR leads to the form of the point that took over.
+        from survey.services.setup.units import successor_point
+
+        successor = successor_point(session, point, today)
+        found = (
+            None
+            if successor is None
+            else (queries.service_point_and_active_version(session, successor.public_code))
+        )
+        if found is None:
+            raise UnknownServicePoint()
+        point, active = found
     questionnaire = None if active is None else _loaded_version(session, active)
     if questionnaire is None:
         raise NoQuestionnaire()

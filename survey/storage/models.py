@@ -115,6 +115,10 @@ class Agency(Base):
         return self.valid_from <= day and (self.valid_to is None or day < self.valid_to)
 
 
+def _public_code_default(context: Any) -> str:
+    return str(context.get_current_parameters()["public_code"])
+
+
 class ServicePoint(Base):
     """A desk, counter, hospital department or school office with its own QR code."""
 
@@ -126,8 +130,14 @@ class ServicePoint(Base):
     name_vi: Mapped[name_str]
     name_en: Mapped[name_str]
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The province's own code for the point (organisation and volume files, paper templates);
+    # the random ``public_code`` of its QR when none is given.
+    code: Mapped[str] = mapped_column(String(64), unique=True, default=_public_code_default)
+    # Where a closed point's QR sends citizens (a desk moved or merged into another).
+    successor_id: Mapped[int | None] = mapped_column(ForeignKey("service_point.id"))
 
     agency: Mapped[Agency] = relationship(back_populates="service_points")
+    successor: Mapped[ServicePoint | None] = relationship(remote_side="ServicePoint.id")
     volumes: Mapped[list[ServiceVolume]] = relationship(back_populates="service_point")
 
 
@@ -144,6 +154,8 @@ class ServiceVolume(Base):
     service_point_id: Mapped[int] = mapped_column(ForeignKey("service_point.id"))
     month: Mapped[dt.date] = mapped_column(Date)  # first day of the month
     volume: Mapped[int] = mapped_column(Integer)
+    # A month still to come when it was entered: a plan, replaced by the count once known.
+    planned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     service_point: Mapped[ServicePoint] = relationship(back_populates="volumes")
 
@@ -165,6 +177,9 @@ class Questionnaire(Base):
     title_en: Mapped[name_str]
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     source: Mapped[str] = mapped_column(Text, default="")
+    # draft (being written, never shown to citizens), else published: ``active`` says whether
+    # citizens answer it now; a published version that is not active is retired.
+    state: Mapped[str] = mapped_column(String(10), default="published", server_default="published")
 
     elements: Mapped[list[Element]] = relationship(
         back_populates="questionnaire", order_by="Element.position"
@@ -172,6 +187,28 @@ class Questionnaire(Base):
     items: Mapped[list[Item]] = relationship(
         back_populates="questionnaire", order_by="Item.position"
     )
+
+    @property
+    def status(self) -> str:
+        """``draft``, ``active`` or ``retired``."""
+        if self.state == "draft":
+            return "draft"
+        return "active" if self.active else "retired"
+
+
+class QuestionnaireTranslation(Base):
+    """A questionnaire's texts in a language beyond Vietnamese and English (e.g. H'Mông, Thái),
+    written by the province's translators: ``key`` is ``title``, ``language``, ``element:<code>``
+    or ``item:<code>``; ``language`` is a BCP 47 tag (``hmn``, ``tdd``)."""
+
+    __tablename__ = "questionnaire_translation"
+    __table_args__ = (UniqueConstraint("questionnaire_id", "language", "key"),)
+
+    id: Mapped[int_pk]
+    questionnaire_id: Mapped[int] = mapped_column(ForeignKey("questionnaire.id"), index=True)
+    language: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(80))
+    text: Mapped[str] = mapped_column(Text)
 
 
 class Element(Base):

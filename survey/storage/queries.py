@@ -41,6 +41,7 @@ from survey.storage.models import (
     Item,
     Kiosk,
     Questionnaire,
+    QuestionnaireTranslation,
     Response,
     ResponseDecision,
     ResponseFlag,
@@ -1239,3 +1240,132 @@ def replace_lexicon_changes(session: Session, rows: list[dict[str, Any]]) -> Non
     session.execute(delete(CommentLexiconTerm))
     if rows:
         session.execute(insert(CommentLexiconTerm), rows)
+# --- Province set-up: organisation, volumes, paper responses (survey/services/setup/) ---------
+
+
+def agency_ids_with_responses(session: Session) -> set[int]:
+    """Agencies with at least one response at one of their points (their sector is fixed)."""
+    return set(
+        session.scalars(
+            select(ServicePoint.agency_id)
+            .where(select(Response.id).where(Response.service_point_id == ServicePoint.id).exists())
+            .distinct()
+        )
+    )
+
+
+def service_points_by_code(session: Session) -> dict[str, ServicePoint]:
+    """Every service point by its code (agencies loaded)."""
+    points = session.scalars(select(ServicePoint).options(joinedload(ServicePoint.agency))).all()
+    return {point.code: point for point in points}
+
+
+def service_point_ids_by_code(session: Session) -> dict[str, int]:
+    return {
+        code: point_id
+        for code, point_id in session.execute(select(ServicePoint.code, ServicePoint.id))
+    }
+
+
+def volumes_between(session: Session, first: dt.date, last: dt.date) -> Sequence[ServiceVolume]:
+    """Stored volumes of the months ``first``..``last`` (first days of months, inclusive)."""
+    return session.scalars(
+        select(ServiceVolume).where(ServiceVolume.month >= first, ServiceVolume.month <= last)
+    ).all()
+
+
+def _local_month(column: Any, dialect: str) -> ColumnElement[str]:
+    """``YYYY-MM`` of a UTC timestamp in Vietnam time (UTC+7, no daylight saving)."""
+    if dialect == "postgresql":
+        return func.to_char(func.timezone("Asia/Ho_Chi_Minh", column), "YYYY-MM")
+    return func.strftime("%Y-%m", column, "+7 hours")
+
+
+def monthly_response_counts(
+    session: Session, start: dt.datetime, end: dt.datetime
+) -> dict[tuple[int, str], int]:
+    """Responses per (service point id, ``YYYY-MM`` in Vietnam time) submitted in [start, end)."""
+    month = _local_month(Response.submitted_at, session.get_bind().dialect.name).label("month")
+    rows = session.execute(
+        select(Response.service_point_id, month, func.count(Response.id))
+        .where(Response.submitted_at >= start, Response.submitted_at < end)
+        .group_by(Response.service_point_id, month)
+    )
+    return {(point_id, label): count for point_id, label, count in rows}
+
+
+def update_volumes(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Set ``volume`` and ``planned`` of stored volumes by id (``volume_id``)."""
+    if rows:
+        session.connection().execute(
+            update(ServiceVolume.__table__)
+            .where(ServiceVolume.__table__.c.id == bindparam("volume_id"))
+            .values(volume=bindparam("new_volume"), planned=bindparam("new_planned")),
+            rows,
+        )
+
+
+def existing_idempotency_keys(session: Session, keys: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(keys), 5_000):
+        chunk = list(keys[start : start + 5_000])
+        found.update(
+            session.scalars(
+                select(Response.idempotency_key).where(Response.idempotency_key.in_(chunk))
+            )
+        )
+    return found
+
+
+def copy_rows(
+    session: Session, table: Any, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """Insert many rows in the session's transaction: ``COPY … FROM STDIN`` on PostgreSQL (an
+    order of magnitude faster than a many-row INSERT there), executemany elsewhere."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        driver = connection.connection.driver_connection
+        statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
+            for row in rows:
+                copy.write_row(row)
+        return
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        batch.append(dict(zip(columns, row, strict=True)))
+        if len(batch) == 20_000:
+            connection.execute(insert(table), batch)
+            batch = []
+    if batch:
+        connection.execute(insert(table), batch)
+
+
+def response_ids_by_key(session: Session, keys: Sequence[str]) -> dict[str, int]:
+    ids: dict[str, int] = {}
+    for start in range(0, len(keys), 5_000):
+        chunk = list(keys[start : start + 5_000])
+        found = session.execute(
+            select(Response.idempotency_key, Response.id).where(Response.idempotency_key.in_(chunk))
+        )
+        ids.update((key, response_id) for key, response_id in found)
+    return ids
+
+
+def service_point_agencies_by_code(session: Session) -> dict[str, tuple[int, int]]:
+    """Every point's code → (point id, agency id)."""
+    return {
+        code: (point_id, agency_id)
+        for code, point_id, agency_id in session.execute(
+            select(ServicePoint.code, ServicePoint.id, ServicePoint.agency_id)
+        )
+    }
+
+
+def questionnaire_translations(
+    session: Session, questionnaire_id: int
+) -> Sequence[QuestionnaireTranslation]:
+    return session.scalars(
+        select(QuestionnaireTranslation)
+        .where(QuestionnaireTranslation.questionnaire_id == questionnaire_id)
+        .order_by(QuestionnaireTranslation.language, QuestionnaireTranslation.id)
+    ).all()

@@ -100,7 +100,12 @@ def world(session: Session, seeded: SmallProvince) -> World:
     inside_kiosk, inside_response = kiosk_and_response(seeded.desk, "administrative", "in")
     outside_kiosk, outside_response = kiosk_and_response(seeded.counter, "health", "out")
     session.commit()
-    common = {"fmt": None, "filename": "css/public.css"}
+    common = {
+        "fmt": None,
+        "filename": "css/public.css",
+        "reference": "administrative:1",
+        "language": "hmn",
+    }
     inside = {
         **common,
         "agency_id": seeded.department.id,

@@ -267,11 +267,13 @@ def _binary_stream(source: str | Path | bytes | IO[bytes], max_bytes: int | None
             if max_bytes >= 1024 * 1024
             else f"{max_bytes / 1024:.0f} KB"
         )
+        stream.close()  # refused before reading: the file is closed here as on every other path
         raise ImportRefused.single(
             f"Tệp quá lớn (tối đa {limit}). Hãy chia thành nhiều tệp nhỏ hơn.",
             f"The file is too large (at most {limit}). Split it into smaller files.",
         )
     if not stream.read(64 * 1024).strip():
+        stream.close()
         raise ImportRefused.single("Tệp trống.", "The file is empty.")
     stream.seek(0)
     return stream
