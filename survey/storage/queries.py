@@ -1240,6 +1240,8 @@ def replace_lexicon_changes(session: Session, rows: list[dict[str, Any]]) -> Non
     session.execute(delete(CommentLexiconTerm))
     if rows:
         session.execute(insert(CommentLexiconTerm), rows)
+
+
 # --- Province set-up: organisation, volumes, paper responses (survey/services/setup/) ---------
 
 
