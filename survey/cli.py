@@ -9,6 +9,7 @@ import click
 from flask import Flask, current_app
 
 from survey.cli_retention import register_retention_commands
+from survey.commands.dossiers import register_dossier_commands
 from survey.extensions import get_session
 from survey.services import qr
 from survey.services.accounts import ROLES, create_user, reset_development_admin
@@ -37,6 +38,7 @@ def _parse_day(_ctx: click.Context, _param: click.Parameter, value: str | None) 
 
 def register_commands(app: Flask) -> None:
     register_retention_commands(app)
+    register_dossier_commands(app)
 
     @app.cli.command("init-db")
     def init_db() -> None:

@@ -764,3 +764,269 @@ def refresh_statistics(session: Session) -> None:
     if session.get_bind().dialect.name == "postgresql":
         for table in (Response.__table__, Answer.__table__, ServiceVolume.__table__):
             session.execute(text(f"ANALYZE {table.name}"))
+
+
+# --- Dossiers, rating links, complaints, clerks (survey/services/dossiers/) --------------------
+# Imported here rather than at the top so that this section merges without touching the others.
+
+from sqlalchemy import Column, Date, MetaData, String, Table, delete, or_  # noqa: E402
+
+from survey.storage.models import (  # noqa: E402
+    Dossier,
+    Staff,
+    UTCDateTime,
+)
+
+# The rows of one dossier import, checked row by row in Python and then compared with the stored
+# dossiers in SQL (a temporary table of the import's own connection: gone when it ends).
+DOSSIER_STAGING = Table(
+    "dossier_import_staging",
+    MetaData(),
+    Column("row_number", Integer, primary_key=True),
+    Column("code", String(64), nullable=False),
+    Column("service_point_id", Integer, nullable=False),
+    Column("clerk_code", String(64)),
+    Column("procedure", String(300), nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("received_month", Date, nullable=False),
+    Column("due_at", UTCDateTime),
+    Column("returned_at", UTCDateTime),
+    Column("status", String(12), nullable=False),
+    Column("fingerprint", String(32), nullable=False),
+    prefixes=["TEMPORARY"],
+)
+_STAGED = DOSSIER_STAGING.c
+
+
+def service_point_ids_by_code(session: Session) -> dict[str, int]:
+    """Every service point's public code → id (the import's look-up; a few thousand at most)."""
+    return dict(session.execute(select(ServicePoint.public_code, ServicePoint.id)).all())
+
+
+def create_dossier_staging(session: Session) -> None:
+    connection = session.connection()
+    DOSSIER_STAGING.drop(connection, checkfirst=True)
+    DOSSIER_STAGING.create(connection)
+
+
+def drop_dossier_staging(session: Session) -> None:
+    DOSSIER_STAGING.drop(session.connection(), checkfirst=True)
+
+
+def stage_dossier_rows(session: Session, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        session.connection().execute(insert(DOSSIER_STAGING), rows)
+
+
+def index_dossier_staging(session: Session) -> None:
+    """An index on the staged codes, made once the rows are in (faster than keeping it up)."""
+    session.execute(
+        text("CREATE INDEX ix_dossier_import_staging_code ON dossier_import_staging (code)")
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("ANALYZE dossier_import_staging"))
+
+
+def count_repeated_staged_codes(session: Session) -> int:
+    """Rows beyond the first of their dossier code (0 when every code appears once)."""
+    total = session.scalar(select(func.count()).select_from(DOSSIER_STAGING)) or 0
+    distinct = session.scalar(select(func.count(func.distinct(_STAGED.code)))) or 0
+    return int(total) - int(distinct)
+
+
+def _first_rows() -> Any:
+    return (
+        select(_STAGED.code, func.min(_STAGED.row_number).label("first_row"))
+        .group_by(_STAGED.code)
+        .having(func.count() > 1)
+        .subquery()
+    )
+
+
+def staged_repeats_that_differ(session: Session, limit: int) -> tuple[int, Sequence[Row[Any]]]:
+    """(how many, the first ``limit``) rows that repeat an earlier row's code with other content:
+    (row_number, code, first_row)."""
+    first = _first_rows()
+    original = DOSSIER_STAGING.alias("original")
+    condition = (
+        select(_STAGED.row_number, _STAGED.code, first.c.first_row)
+        .join(first, first.c.code == _STAGED.code)
+        .join(original, original.c.row_number == first.c.first_row)
+        .where(_STAGED.row_number != first.c.first_row)
+        .where(_STAGED.fingerprint != original.c.fingerprint)
+    )
+    count = session.scalar(select(func.count()).select_from(condition.subquery())) or 0
+    rows = session.execute(condition.order_by(_STAGED.row_number).limit(limit)).all()
+    return int(count), rows
+
+
+def drop_repeated_staged_rows(session: Session) -> int:
+    """Keep the first row of each code (the others were found identical to it)."""
+    keep = select(func.min(_STAGED.row_number)).group_by(_STAGED.code)
+    result = session.execute(delete(DOSSIER_STAGING).where(_STAGED.row_number.not_in(keep)))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def staged_identity_conflicts(session: Session, limit: int) -> tuple[int, Sequence[Row[Any]]]:
+    """Staged rows whose code is stored with another service point or receipt time:
+    (row_number, code, stored point code, stored received_at)."""
+    condition = (
+        select(
+            _STAGED.row_number,
+            _STAGED.code,
+            ServicePoint.public_code,
+            Dossier.received_at,
+        )
+        .join(Dossier, Dossier.code == _STAGED.code)
+        .join(ServicePoint, ServicePoint.id == Dossier.service_point_id)
+        .where(
+            or_(
+                Dossier.service_point_id != _STAGED.service_point_id,
+                Dossier.received_at != _STAGED.received_at,
+            )
+        )
+    )
+    count = session.scalar(select(func.count()).select_from(condition.subquery())) or 0
+    rows = session.execute(condition.order_by(_STAGED.row_number).limit(limit)).all()
+    return int(count), rows
+
+
+def add_unknown_staged_clerks(session: Session, now: dt.datetime) -> int:
+    """A staff record (no name yet) for each clerk id the import names that is not known, at the
+    service point of the clerk's first dossier in the file."""
+    unknown = (
+        select(_STAGED.clerk_code, func.min(_STAGED.service_point_id))
+        .where(_STAGED.clerk_code.is_not(None))
+        .where(~select(Staff.id).where(Staff.clerk_code == _STAGED.clerk_code).exists())
+        .group_by(_STAGED.clerk_code)
+    )
+    rows = [
+        {"clerk_code": code, "service_point_id": point, "created_at": now}
+        for code, point in session.execute(unknown)
+    ]
+    for start in range(0, len(rows), 5000):
+        session.execute(insert(Staff), rows[start : start + 5000])
+    return len(rows)
+
+
+def _staff_of_staged() -> Any:
+    return select(Staff.id).where(Staff.clerk_code == _STAGED.clerk_code).scalar_subquery()
+
+
+def insert_new_staged_dossiers(session: Session, now: dt.datetime) -> int:
+    """Store every staged dossier whose code is not stored yet; returns how many."""
+    new = select(
+        _STAGED.code,
+        _STAGED.service_point_id,
+        _staff_of_staged(),
+        _STAGED.procedure,
+        _STAGED.received_at,
+        _STAGED.received_month,
+        _STAGED.due_at,
+        _STAGED.returned_at,
+        _STAGED.status,
+        bindparam("changed_at", now, type_=UTCDateTime),
+        bindparam("imported_at", now, type_=UTCDateTime),
+    ).where(~select(Dossier.id).where(Dossier.code == _STAGED.code).exists())
+    result = session.execute(
+        insert(Dossier).from_select(
+            [
+                "code",
+                "service_point_id",
+                "staff_id",
+                "procedure",
+                "received_at",
+                "received_month",
+                "due_at",
+                "returned_at",
+                "status",
+                "status_changed_at",
+                "imported_at",
+            ],
+            new,
+        )
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def _progress_differs() -> ColumnElement[bool]:
+    stored_clerk = select(Staff.clerk_code).where(Staff.id == Dossier.staff_id).scalar_subquery()
+    return or_(
+        Dossier.status != _STAGED.status,
+        Dossier.returned_at.is_distinct_from(_STAGED.returned_at),
+        Dossier.due_at.is_distinct_from(_STAGED.due_at),
+        Dossier.procedure != _STAGED.procedure,
+        stored_clerk.is_distinct_from(_STAGED.clerk_code),
+    )
+
+
+def staged_progress_changes(session: Session) -> Iterable[Row[Any]]:
+    """Stored dossiers whose staged row changes their progress, old and new values side by side:
+    (code, status, new status, returned_at, new, due_at, new, procedure, new, clerk, new)."""
+    stored_clerk = select(Staff.clerk_code).where(Staff.id == Dossier.staff_id).scalar_subquery()
+    return session.execute(
+        select(
+            Dossier.code,
+            Dossier.status,
+            _STAGED.status,
+            Dossier.returned_at,
+            _STAGED.returned_at,
+            Dossier.due_at,
+            _STAGED.due_at,
+            Dossier.procedure,
+            _STAGED.procedure,
+            stored_clerk,
+            _STAGED.clerk_code,
+        )
+        .join(Dossier, Dossier.code == _STAGED.code)
+        .where(_progress_differs())
+        .order_by(_STAGED.row_number)
+        .execution_options(yield_per=2000)
+    )
+
+
+def apply_staged_progress(session: Session, now: dt.datetime) -> int:
+    """Bring stored dossiers up to their staged progress; returns how many changed."""
+    result = session.execute(
+        update(Dossier)
+        .where(Dossier.code == _STAGED.code)
+        .where(_progress_differs())
+        .values(
+            status=_STAGED.status,
+            returned_at=_STAGED.returned_at,
+            due_at=_STAGED.due_at,
+            procedure=_STAGED.procedure,
+            staff_id=_staff_of_staged(),
+            status_changed_at=case(
+                (Dossier.status != _STAGED.status, bindparam("now", now, type_=UTCDateTime)),
+                else_=Dossier.status_changed_at,
+            ),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def count_staged(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(DOSSIER_STAGING)) or 0)
+
+
+def dossier_monthly_counts(session: Session) -> Sequence[Row[Any]]:
+    """(service_point_id, month, dossiers received): the volume where none was entered by hand."""
+    return session.execute(
+        select(Dossier.service_point_id, Dossier.received_month, func.count()).group_by(
+            Dossier.service_point_id, Dossier.received_month
+        )
+    ).all()
+
+
+def count_dossiers(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(Dossier)) or 0)
+
+
+def dossier_by_code(session: Session, code: str) -> Dossier | None:
+    return session.scalar(
+        select(Dossier)
+        .options(joinedload(Dossier.service_point).joinedload(ServicePoint.agency))
+        .where(Dossier.code == code)
+    )

@@ -1,0 +1,1 @@
+"""Command-line commands grouped by subject, each module registered from survey/cli.py."""
