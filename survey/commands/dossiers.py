@@ -6,15 +6,20 @@ Errors are one message and a non-zero exit status, never a traceback.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import sys
 from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from survey.extensions import get_session
+from survey.services import spreadsheets
 from survey.services.dossiers.importing import import_dossiers
+from survey.services.dossiers.official import official_scores
+from survey.services.dossiers.settings import DossierSettings
 from survey.services.errors import DomainError
 from survey.services.importing import ImportRefused
 
@@ -85,5 +90,55 @@ def import_dossiers_command(file: Path) -> None:
     click.echo(f"Imported {report.rows} rows from {file.name}. {report.summary('en')}")
 
 
+def _day(_ctx: click.Context, param: click.Parameter, value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"'{value}' is not a day like 2026-01-31.") from None
+
+
+@click.command("official-scores")
+@click.option("--from", "first", required=True, callback=_day, help="First day, e.g. 2026-01-01.")
+@click.option("--to", "last", required=True, callback=_day, help="Last day (inclusive).")
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["csv", "json"]),
+    default="csv",
+    show_default=True,
+    help="csv: one row per agency; json: also the reconciliation sentences.",
+)
+@with_appcontext
+def official_scores_command(first: dt.date, last: dt.date, output: str) -> None:
+    """The Decision 766/QĐ-TTg ratios per agency beside the survey's weighted estimate.
+
+    A dossier belongs to the period in which it was received; overdue = returned after its due
+    time, or not returned and due before the end of the period or now, whichever is earlier.
+    """
+    if last < first:
+        raise click.BadParameter("--to is before --from.")
+    settings = DossierSettings.from_config(current_app.config)
+    try:
+        scores = official_scores(
+            get_session(),
+            first,
+            last,
+            min_n=current_app.config["MIN_RESPONSES_FOR_INDEX"],
+            with_grade=settings.criteria_grade,
+        )
+    except DomainError as error:
+        raise click.ClickException(error.message_en) from None
+    table = scores.table()
+    if output == "csv":
+        click.echo(spreadsheets.neutralise_formulas(table).to_csv(index=False), nl=False)
+        return
+    records = json.loads(table.to_json(orient="records", force_ascii=False))
+    for record, agency in zip(records, scores.agencies, strict=True):
+        record["sentence_vi"] = agency.sentence("vi")
+        record["sentence_en"] = agency.sentence("en")
+    click.echo(json.dumps(records, ensure_ascii=False, indent=1))
+
+
 def register_dossier_commands(app: Flask) -> None:
     app.cli.add_command(import_dossiers_command)
+    app.cli.add_command(official_scores_command)

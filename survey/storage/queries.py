@@ -769,10 +769,15 @@ def refresh_statistics(session: Session) -> None:
 # --- Dossiers, rating links, complaints, clerks (survey/services/dossiers/) --------------------
 # Imported here rather than at the top so that this section merges without touching the others.
 
-from sqlalchemy import Column, Date, MetaData, String, Table, delete, or_  # noqa: E402
+from sqlalchemy import BigInteger, Column, Date, MetaData, String, Table, delete, or_  # noqa: E402
 
 from survey.storage.models import (  # noqa: E402
+    CommentReview,
+    Complaint,
+    ComplaintEvent,
     Dossier,
+    DossierInvitation,
+    DossierRating,
     Staff,
     UTCDateTime,
 )
@@ -792,10 +797,11 @@ DOSSIER_STAGING = Table(
     Column("due_at", UTCDateTime),
     Column("returned_at", UTCDateTime),
     Column("status", String(12), nullable=False),
-    Column("fingerprint", String(32), nullable=False),
+    Column("fingerprint", BigInteger, nullable=False),
     prefixes=["TEMPORARY"],
 )
 _STAGED = DOSSIER_STAGING.c
+STAGED_COLUMNS = tuple(column.name for column in DOSSIER_STAGING.columns)
 
 
 def service_point_ids_by_code(session: Session) -> dict[str, int]:
@@ -813,9 +819,32 @@ def drop_dossier_staging(session: Session) -> None:
     DOSSIER_STAGING.drop(session.connection(), checkfirst=True)
 
 
-def stage_dossier_rows(session: Session, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        session.connection().execute(insert(DOSSIER_STAGING), rows)
+def _sqlite_time(value: dt.datetime | None) -> str | None:
+    """What UTCDateTime stores on SQLite (SQLAlchemy's text form of the UTC time)."""
+    if value is None:
+        return None
+    return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def stage_dossier_rows(session: Session, rows: list[tuple[Any, ...]]) -> None:
+    """Insert checked rows: tuples in the order of ``STAGED_COLUMNS``, times aware.
+
+    Straight through the driver's executemany: SQLAlchemy's per-row parameter processing cost more
+    than the database's work at two million rows. Times are given as each engine's
+    ``UTCDateTime`` stores them, so comparisons with stored dossiers stay exact.
+    """
+    if not rows:
+        return
+    connection = session.connection()
+    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    statement = (
+        f"INSERT INTO {DOSSIER_STAGING.name} ({', '.join(STAGED_COLUMNS)}) "
+        f"VALUES ({', '.join([marker] * len(STAGED_COLUMNS))})"
+    )
+    if connection.dialect.name == "sqlite":
+        t = _sqlite_time
+        rows = [(*r[:5], t(r[5]), r[6], t(r[7]), t(r[8]), r[9], r[10]) for r in rows]
+    connection.exec_driver_sql(statement, rows)
 
 
 def index_dossier_staging(session: Session) -> None:
@@ -1030,3 +1059,182 @@ def dossier_by_code(session: Session, code: str) -> Dossier | None:
         .options(joinedload(Dossier.service_point).joinedload(ServicePoint.agency))
         .where(Dossier.code == code)
     )
+
+
+def dossiers_received_between(
+    session: Session, start: dt.datetime, end: dt.datetime
+) -> Sequence[Row[Any]]:
+    """(agency code, status, due_at, returned_at, overall rating or None, complained about) of each
+    dossier received in [start, end)."""
+    complained = select(Complaint.id).where(Complaint.dossier_id == Dossier.id).exists()
+    return session.execute(
+        select(
+            Agency.code,
+            Dossier.status,
+            Dossier.due_at,
+            Dossier.returned_at,
+            DossierRating.overall,
+            complained,
+        )
+        .join(ServicePoint, ServicePoint.id == Dossier.service_point_id)
+        .join(Agency, Agency.id == ServicePoint.agency_id)
+        .outerjoin(DossierRating, DossierRating.dossier_id == Dossier.id)
+        .where(Dossier.received_at >= start, Dossier.received_at < end)
+    ).all()
+
+
+def complaints_opened_between(
+    session: Session, start: dt.datetime, end: dt.datetime
+) -> Sequence[Row[Any]]:
+    """(agency code, due_at, closed_at, handling rating or None) of each complaint opened in
+    [start, end)."""
+    return session.execute(
+        select(Agency.code, Complaint.due_at, Complaint.closed_at, Complaint.handling_rating)
+        .join(Agency, Agency.id == Complaint.agency_id)
+        .where(Complaint.opened_at >= start, Complaint.opened_at < end)
+    ).all()
+
+
+def invitation_of_dossier(session: Session, dossier_id: int) -> DossierInvitation | None:
+    return session.scalar(
+        select(DossierInvitation).where(DossierInvitation.dossier_id == dossier_id)
+    )
+
+
+def add_invitation(session: Session, **fields: Any) -> DossierInvitation:
+    invitation = DossierInvitation(**fields)
+    session.add(invitation)
+    session.flush()
+    return invitation
+
+
+def invitation_by_token_hash(session: Session, digest: str) -> DossierInvitation | None:
+    return session.scalar(
+        select(DossierInvitation)
+        .options(
+            joinedload(DossierInvitation.dossier)
+            .joinedload(Dossier.service_point)
+            .joinedload(ServicePoint.agency)
+        )
+        .where(DossierInvitation.token_hash == digest)
+    )
+
+
+def count_invitation_open(session: Session, invitation_id: int, now: dt.datetime) -> None:
+    session.execute(
+        update(DossierInvitation)
+        .where(DossierInvitation.id == invitation_id)
+        .values(
+            open_count=DossierInvitation.open_count + 1,
+            first_opened_at=func.coalesce(
+                DossierInvitation.first_opened_at, bindparam("now", now, type_=UTCDateTime)
+            ),
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+def dossiers_to_invite(
+    session: Session, returned_since: dt.datetime, agency_ids: frozenset[int] | None
+) -> Sequence[Dossier]:
+    """Returned dossiers still inside their link's life, not rated, whose link was not sent."""
+    query = (
+        select(Dossier)
+        .options(joinedload(Dossier.service_point))
+        .outerjoin(DossierInvitation, DossierInvitation.dossier_id == Dossier.id)
+        .where(Dossier.status == "returned", Dossier.returned_at >= returned_since)
+        .where(DossierInvitation.sent_at.is_(None))
+        .where(
+            ~select(DossierRating.dossier_id).where(DossierRating.dossier_id == Dossier.id).exists()
+        )
+        .order_by(Dossier.returned_at, Dossier.id)
+    )
+    if agency_ids is not None:
+        query = query.join(ServicePoint, ServicePoint.id == Dossier.service_point_id).where(
+            ServicePoint.agency_id.in_(agency_ids)
+        )
+    return session.scalars(query).all()
+
+
+def add_dossier_rating(session: Session, dossier_id: int, overall: int) -> DossierRating:
+    rating = DossierRating(dossier_id=dossier_id, overall=overall)
+    session.add(rating)
+    session.flush()
+    return rating
+
+
+def dossier_rating(session: Session, dossier_id: int) -> DossierRating | None:
+    return session.get(DossierRating, dossier_id)
+
+
+def link_rating_to_response(session: Session, dossier_id: int, response_id: int) -> None:
+    session.execute(
+        update(DossierRating)
+        .where(DossierRating.dossier_id == dossier_id)
+        .values(response_id=response_id)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def mark_invitation_used(session: Session, invitation_id: int) -> None:
+    session.execute(
+        update(DossierInvitation)
+        .where(DossierInvitation.id == invitation_id)
+        .values(used=True)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def staff_names(session: Session) -> Sequence[str]:
+    return session.scalars(select(Staff.name).where(Staff.name.is_not(None))).all()
+
+
+def add_comment_review(session: Session, response_id: int, reason: str) -> None:
+    session.add(CommentReview(response_id=response_id, reason=reason))
+
+
+def dossier_by_id(session: Session, dossier_id: int) -> Dossier | None:
+    return session.scalar(
+        select(Dossier)
+        .options(
+            joinedload(Dossier.service_point).joinedload(ServicePoint.agency),
+            joinedload(Dossier.staff),
+        )
+        .where(Dossier.id == dossier_id)
+    )
+
+
+def latest_complaint_of_dossier(session: Session, dossier_id: int) -> Complaint | None:
+    return session.scalar(
+        select(Complaint)
+        .where(Complaint.dossier_id == dossier_id)
+        .order_by(Complaint.id.desc())
+        .limit(1)
+    )
+
+
+def complaint_by_id(session: Session, complaint_id: int) -> Complaint | None:
+    return session.scalar(
+        select(Complaint)
+        .options(
+            joinedload(Complaint.agency),
+            joinedload(Complaint.dossier),
+            selectinload(Complaint.events).joinedload(ComplaintEvent.actor),
+        )
+        .where(Complaint.id == complaint_id)
+    )
+
+
+def complaints_in(
+    session: Session, agency_ids: frozenset[int] | None, state: str, now: dt.datetime
+) -> Sequence[Complaint]:
+    query = select(Complaint).options(joinedload(Complaint.agency), joinedload(Complaint.dossier))
+    if agency_ids is not None:
+        query = query.where(Complaint.agency_id.in_(agency_ids))
+    if state == "closed":
+        query = query.where(Complaint.closed_at.is_not(None)).order_by(Complaint.closed_at.desc())
+    else:
+        query = query.where(Complaint.closed_at.is_(None)).order_by(Complaint.due_at, Complaint.id)
+        if state == "overdue":
+            query = query.where(Complaint.due_at < bindparam("now", now, type_=UTCDateTime))
+    return session.scalars(query.limit(500)).all()

@@ -52,6 +52,7 @@ _IN_TEXT = re.compile(
     r"(?![A-Za-z0-9])"
 )
 MASK = "[mã hồ sơ]"
+_SPACE = re.compile(r"\s")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -95,7 +96,7 @@ def parse_dossier_code(text: str) -> DossierCode:
     code = normalise(text)
     if not code:
         raise InvalidDossierCode("Thiếu mã hồ sơ.", "The dossier code is missing.")
-    if len(code) > 64 or any(c.isspace() for c in code):
+    if len(code) > 64 or _SPACE.search(code):
         raise InvalidDossierCode()
     national = _NATIONAL.fullmatch(code)
     legacy = None if national else _LEGACY.fullmatch(code)

@@ -31,7 +31,6 @@ batch and the service points' codes) for files of millions of rows.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 import unicodedata
 from collections.abc import Callable
@@ -77,6 +76,9 @@ STATUS_WORDS = {
     "đã hủy hồ sơ": "cancelled",
 }
 
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATE_TIME = re.compile(r"\d{4}-?\d{2}-?\d{2}[T ]")
+_SPACES = re.compile(r"\s+")
 Progress = Callable[[str, int], None]  # (phase, rows so far): "reading", "checking", "storing"
 
 
@@ -84,7 +86,7 @@ def normalise_status(text: str) -> str | None:
     """The status in English for any accepted word (case, spaces, NFC/NFD and the old tone-mark
     placement "huỷ" do not matter); None when the word is not known."""
     word = unicodedata.normalize("NFC", text).strip().lower()
-    word = re.sub(r"\s+", " ", word).replace("huỷ", "hủy")
+    word = _SPACES.sub(" ", word).replace("huỷ", "hủy")
     return STATUS_WORDS.get(word)
 
 
@@ -97,12 +99,12 @@ def parse_moment(text: str, *, end_of_day: bool = False) -> dt.datetime | None:
     text = text.strip()
     if not text:
         return None
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+    if _DAY.fullmatch(text):
         day = dt.date.fromisoformat(text)
         clock = dt.time(23, 59, 59) if end_of_day else dt.time()
         moment = dt.datetime.combine(day, clock, tzinfo=VIETNAM_TIME)
     else:
-        if not re.match(r"\d{4}-?\d{2}-?\d{2}[T ]", text):
+        if not _DATE_TIME.match(text):
             raise ValueError(text)
         moment = dt.datetime.fromisoformat(text)
         if moment.tzinfo is None:
@@ -127,7 +129,10 @@ class _RowChecker:
     def problem(self, row: Row, column: str, vi: str, en: str) -> None:
         self.report.problem(row.number, column, row[column], vi, en)
 
-    def moment(self, row: Row, column: str, *, end_of_day: bool = False) -> tuple[bool, Any]:
+    def moment(
+        self, row: Row, column: str, *, end_of_day: bool = False, future: bool = False
+    ) -> tuple[bool, Any]:
+        """(parsed, value); ``future`` allows a time after now (a due time)."""
         try:
             value = parse_moment(row[column], end_of_day=end_of_day)
         except ValueError:
@@ -140,12 +145,12 @@ class _RowChecker:
                 "time).",
             )
             return False, None
-        if value is not None and value > self.latest:
+        if value is not None and not future and value > self.latest:
             self.problem(row, column, "Thời điểm nằm ở tương lai.", "The time is in the future.")
             return False, None
         return True, value
 
-    def check(self, row: Row) -> dict[str, Any] | None:
+    def check(self, row: Row) -> tuple[Any, ...] | None:
         before = self.report.problem_count
         code = None
         try:
@@ -176,7 +181,7 @@ class _RowChecker:
             self.problem(
                 row, "received_at", "Thiếu thời điểm tiếp nhận.", "The receipt time is missing."
             )
-        ok_due, due = self.moment(row, "due_at", end_of_day=True)
+        ok_due, due = self.moment(row, "due_at", end_of_day=True, future=True)
         ok_returned, returned = self.moment(row, "returned_at")
         status = normalise_status(row["status"])
         if status is None:
@@ -238,37 +243,37 @@ class _RowChecker:
             return None
         assert received is not None
         local = received.astimezone(VIETNAM_TIME)
-        values = {
-            "row_number": row.number,
-            "code": code.code,
-            "service_point_id": point_id,
-            "clerk_code": clerk,
-            "procedure": procedure,
-            "received_at": received,
-            "received_month": dt.date(local.year, local.month, 1),
-            "due_at": due,
-            "returned_at": returned,
-            "status": status,
-        }
-        values["fingerprint"] = _fingerprint(values)
-        return values
-
-
-def _fingerprint(values: dict[str, Any]) -> str:
-    text = "\x1f".join(
-        str(values[key])
-        for key in (
-            "code",
-            "service_point_id",
-            "clerk_code",
-            "procedure",
-            "received_at",
-            "due_at",
-            "returned_at",
-            "status",
+        content = (
+            code.code,
+            point_id,
+            clerk,
+            procedure,
+            received,
+            due,
+            returned,
+            status,
         )
-    )
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+        # In the order of queries.STAGED_COLUMNS.
+        return (
+            row.number,
+            code.code,
+            point_id,
+            clerk,
+            procedure,
+            received,
+            dt.date(local.year, local.month, 1),
+            due,
+            returned,
+            status,
+            _fingerprint(content),
+        )
+
+
+def _fingerprint(content: tuple[Any, ...]) -> int:
+    """A 63-bit digest of a row's content, to tell repeated codes with other content apart. The
+    staging table lives for one import in one process, so Python's hash (salted per process)
+    serves; two different rows share it with probability about 2⁻⁶³."""
+    return hash(content) & (2**63 - 1)
 
 
 def _iso(value: Any) -> Any:
@@ -328,7 +333,7 @@ def _stage(
 ) -> None:
     checker = _RowChecker(report, queries.service_point_ids_by_code(session), now)
     queries.create_dossier_staging(session)
-    batch: list[dict[str, Any]] = []
+    batch: list[tuple[Any, ...]] = []
     for row in table:
         report.rows += 1
         values = checker.check(row)
