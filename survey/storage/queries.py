@@ -804,9 +804,15 @@ _STAGED = DOSSIER_STAGING.c
 STAGED_COLUMNS = tuple(column.name for column in DOSSIER_STAGING.columns)
 
 
-def service_point_ids_by_code(session: Session) -> dict[str, int]:
-    """Every service point's public code → id (the import's look-up; a few thousand at most)."""
-    return dict(session.execute(select(ServicePoint.public_code, ServicePoint.id)).all())
+def service_point_ids_by_code(
+    session: Session, agency_ids: frozenset[int] | None = None
+) -> dict[str, int]:
+    """Service points' public code → id (an import's look-up; a few thousand at most), only those
+    of ``agency_ids`` when given."""
+    query = select(ServicePoint.public_code, ServicePoint.id)
+    if agency_ids is not None:
+        query = query.where(ServicePoint.agency_id.in_(agency_ids))
+    return {code: point_id for code, point_id in session.execute(query)}
 
 
 def create_dossier_staging(session: Session) -> None:
@@ -1238,3 +1244,86 @@ def complaints_in(
         if state == "overdue":
             query = query.where(Complaint.due_at < bindparam("now", now, type_=UTCDateTime))
     return session.scalars(query.limit(500)).all()
+
+
+def clerk_dossiers(session: Session, start: dt.datetime, end: dt.datetime) -> Iterable[Row[Any]]:
+    """(staff id, overall rating or None, complained about) of each dossier with a clerk received
+    in [start, end), cancelled ones left out."""
+    complained = select(Complaint.id).where(Complaint.dossier_id == Dossier.id).exists()
+    return session.execute(
+        select(Dossier.staff_id, DossierRating.overall, complained)
+        .outerjoin(DossierRating, DossierRating.dossier_id == Dossier.id)
+        .where(Dossier.staff_id.is_not(None), Dossier.status != "cancelled")
+        .where(Dossier.received_at >= start, Dossier.received_at < end)
+    )
+
+
+def staff_in(session: Session, agency_ids: frozenset[int] | None) -> Sequence[Staff]:
+    """Clerks (of the service points of ``agency_ids`` when given), named ones first by name."""
+    query = select(Staff).options(joinedload(Staff.service_point).joinedload(ServicePoint.agency))
+    if agency_ids is not None:
+        query = query.join(ServicePoint, ServicePoint.id == Staff.service_point_id).where(
+            ServicePoint.agency_id.in_(agency_ids)
+        )
+    return session.scalars(query.order_by(Staff.name.is_(None), Staff.name, Staff.clerk_code)).all()
+
+
+def staff_by_id(session: Session, staff_id: int) -> Staff | None:
+    return session.scalar(
+        select(Staff)
+        .options(joinedload(Staff.service_point).joinedload(ServicePoint.agency))
+        .where(Staff.id == staff_id)
+    )
+
+
+def comment_reviews_in(
+    session: Session, agency_ids: frozenset[int] | None
+) -> Sequence[CommentReview]:
+    query = (
+        select(CommentReview)
+        .options(joinedload(CommentReview.response).joinedload(Response.service_point))
+        .join(Response, Response.id == CommentReview.response_id)
+        .where(CommentReview.reviewed_at.is_(None))
+        .order_by(CommentReview.id)
+    )
+    if agency_ids is not None:
+        query = query.join(ServicePoint, ServicePoint.id == Response.service_point_id).where(
+            ServicePoint.agency_id.in_(agency_ids)
+        )
+    return session.scalars(query.limit(200)).all()
+
+
+def comment_review_by_id(session: Session, review_id: int) -> CommentReview | None:
+    return session.scalar(
+        select(CommentReview)
+        .options(
+            joinedload(CommentReview.response)
+            .joinedload(Response.service_point)
+            .joinedload(ServicePoint.agency)
+        )
+        .where(CommentReview.id == review_id)
+    )
+
+
+def invitation_counts(session: Session, start: dt.datetime, end: dt.datetime) -> Sequence[Row[Any]]:
+    """Per agency code, for dossiers received in [start, end): links made, slips printed, links
+    sent, links opened, ratings."""
+
+    def counted(condition: ColumnElement[bool]) -> Any:
+        return func.sum(case((condition, 1), else_=0))
+
+    return session.execute(
+        select(
+            Agency.code,
+            func.count(DossierInvitation.id),
+            counted(DossierInvitation.slip_printed_at.is_not(None)),
+            counted(DossierInvitation.sent_at.is_not(None)),
+            counted(DossierInvitation.first_opened_at.is_not(None)),
+            counted(DossierInvitation.used.is_(True)),
+        )
+        .join(Dossier, Dossier.id == DossierInvitation.dossier_id)
+        .join(ServicePoint, ServicePoint.id == Dossier.service_point_id)
+        .join(Agency, Agency.id == ServicePoint.agency_id)
+        .where(Dossier.received_at >= start, Dossier.received_at < end)
+        .group_by(Agency.code)
+    ).all()

@@ -162,8 +162,9 @@ class _RowChecker:
             self.problem(
                 row,
                 "service_point_code",
-                "Không có điểm phục vụ nào mang mã này trên hệ thống (xem mã ở trang Cơ quan).",
-                "No service point on the platform has this code (see the codes on the Agencies "
+                "Không có điểm phục vụ nào mang mã này trong phạm vi của tài khoản (xem mã ở trang "
+                "Cơ quan).",
+                "No service point within your scope has this code (see the codes on the Agencies "
                 "page).",
             )
         procedure = row["procedure"]
@@ -291,12 +292,14 @@ def import_dossiers(
     actor: Any = None,
     progress: Progress | None = None,
     now: dt.datetime | None = None,
+    visible_agency_ids: frozenset[int] | None = None,
 ) -> ImportReport:
     """Import a dossier list and commit, or raise ``ImportRefused`` having stored nothing.
 
     Returns the report: ``added``/``changed``/``unchanged`` dossiers and ``added["staff"]`` for
     clerks seen for the first time. Audit: ``dossiers.imported`` (the counts) and
-    ``dossiers.progress_updated`` (old → new values of each changed dossier, in chunks).
+    ``dossiers.progress_updated`` (old → new values of each changed dossier, in chunks). With
+    ``visible_agency_ids`` (an official's scope) only those agencies' service points are known.
     """
     now = now or utc_now()
     report = ImportReport()
@@ -310,7 +313,7 @@ def import_dossiers(
     )
     tell = progress or (lambda _phase, _rows: None)
     try:
-        _stage(session, table, report, now, tell)
+        _stage(session, table, report, now, tell, visible_agency_ids)
         tell("checking", report.rows)
         _check_against_stored(session, report)
         report.refuse_if_problems()
@@ -329,9 +332,15 @@ def _name(source: Any) -> str:
 
 
 def _stage(
-    session: Session, table: Any, report: ImportReport, now: dt.datetime, tell: Progress
+    session: Session,
+    table: Any,
+    report: ImportReport,
+    now: dt.datetime,
+    tell: Progress,
+    visible_agency_ids: frozenset[int] | None,
 ) -> None:
-    checker = _RowChecker(report, queries.service_point_ids_by_code(session), now)
+    points = queries.service_point_ids_by_code(session, visible_agency_ids)
+    checker = _RowChecker(report, points, now)
     queries.create_dossier_staging(session)
     batch: list[tuple[Any, ...]] = []
     for row in table:
