@@ -12,14 +12,18 @@ import sys
 from pathlib import Path
 
 import click
+import pandas as pd
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from survey.extensions import get_session
 from survey.services import spreadsheets
 from survey.services.dossiers.importing import import_dossiers
+from survey.services.dossiers.links import pending_invitations
 from survey.services.dossiers.official import official_scores
+from survey.services.dossiers.rating import unlink_ratings
 from survey.services.dossiers.settings import DossierSettings
+from survey.services.dossiers.slips import FORMATS, dossier_for_slip, make_slip, slip_file
 from survey.services.errors import DomainError
 from survey.services.importing import ImportRefused
 
@@ -139,6 +143,93 @@ def official_scores_command(first: dt.date, last: dt.date, output: str) -> None:
     click.echo(json.dumps(records, ensure_ascii=False, indent=1))
 
 
+@click.command("dossier-slip")
+@click.argument("dossier_code")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Folder to write the files to.",
+)
+@click.option(
+    "--format",
+    "formats",
+    type=click.Choice([*FORMATS, "all"]),
+    default="all",
+    show_default=True,
+    help="png or svg: the QR code; pdf: the A6 slip to print with the receipt.",
+)
+@with_appcontext
+def dossier_slip_command(dossier_code: str, out_dir: Path, formats: str) -> None:
+    """Write the rating QR (PNG/SVG) and A6 slip (PDF) of a dossier; the QR leads to its
+    single-use link, never to its code."""
+    session = get_session()
+    try:
+        settings = DossierSettings.from_config(current_app.config)
+        dossier = dossier_for_slip(session, dossier_code)
+        slip = make_slip(session, dossier, settings, current_app.config["PUBLIC_BASE_URL"])
+    except DomainError as error:
+        raise click.ClickException(error.message_en) from None
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for fmt in FORMATS if formats == "all" else (formats,):
+        content, _mimetype = slip_file(slip, fmt, settings)
+        path = out_dir / f"{slip.dossier.code}.{fmt}"
+        path.write_bytes(content)
+        click.echo(f"Wrote {path}")
+
+
+@click.command("dossier-invitations")
+@click.argument("out_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--channel", type=click.Choice(["sms", "zalo"]), default="sms", show_default=True)
+@with_appcontext
+def dossier_invitations_command(out_file: Path, channel: str) -> None:
+    """Write the rating links of returned dossiers not yet rated or sent, as CSV for the
+    province's SMS or Zalo gateway; each link is listed once (marked as sent)."""
+    session = get_session()
+    settings = DossierSettings.from_config(current_app.config)
+    rows = [
+        {
+            "dossier_code": pending.dossier_code,
+            "service_point_code": pending.service_point_code,
+            "returned_at": pending.returned_at.isoformat() if pending.returned_at else "",
+            "link": pending.link,
+            "expires_at": pending.expires_at.isoformat() if pending.expires_at else "",
+        }
+        for pending in pending_invitations(
+            session, settings, current_app.config["PUBLIC_BASE_URL"], channel=channel
+        )
+    ]
+    columns = ["dossier_code", "service_point_code", "returned_at", "link", "expires_at"]
+    spreadsheets.write_csv(pd.DataFrame(rows, columns=columns), out_file)
+    session.commit()
+    click.echo(f"Wrote {len(rows)} invitations for {channel} to {out_file}.")
+
+
+@click.command("unlink-dossier-ratings")
+@click.option(
+    "--before",
+    callback=lambda c, p, v: _day(c, p, v) if v else None,
+    help="Only dossiers received before this day (default: all).",
+)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def unlink_dossier_ratings_command(before: dt.date | None, yes: bool) -> None:
+    """Forget which survey response rated which dossier (the overall answer stays, so the
+    official ratios and clerks' results still work). Cannot be undone."""
+    if not yes:
+        click.confirm("This cannot be undone. Continue?", abort=True)
+    count = unlink_ratings(get_session(), before)
+    click.echo(f"Unlinked {count} dossier ratings from their responses.")
+
+
 def register_dossier_commands(app: Flask) -> None:
-    app.cli.add_command(import_dossiers_command)
-    app.cli.add_command(official_scores_command)
+    for command in (
+        import_dossiers_command,
+        official_scores_command,
+        dossier_slip_command,
+        dossier_invitations_command,
+        unlink_dossier_ratings_command,
+    ):
+        app.cli.add_command(command)

@@ -1327,3 +1327,21 @@ def invitation_counts(session: Session, start: dt.datetime, end: dt.datetime) ->
         .where(Dossier.received_at >= start, Dossier.received_at < end)
         .group_by(Agency.code)
     ).all()
+
+
+def unlink_dossier_ratings(session: Session, received_before: dt.datetime | None) -> int:
+    """Forget which response answered which dossier (the overall answer stays with the dossier)
+    for dossiers received before a time, or all; returns how many links were dropped."""
+    query = update(DossierRating).where(DossierRating.response_id.is_not(None))
+    if received_before is not None:
+        query = query.where(
+            DossierRating.dossier_id.in_(
+                select(Dossier.id).where(
+                    Dossier.received_at < bindparam("before", received_before, type_=UTCDateTime)
+                )
+            )
+        )
+    result = session.execute(
+        query.values(response_id=None).execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

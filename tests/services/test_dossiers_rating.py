@@ -316,3 +316,18 @@ def test_settings_and_privacy_helpers():
     assert names_a_person("chị Hoa rất nhiệt tình", []) == "titled_name"
     assert names_a_person("Nhanh, chu đáo", ["Trần Thị Hoa"]) is None
     assert names_a_person("cảm ơn thi hoa", ["Trần Thị Hoa"]) == "staff_name"
+
+
+def test_a_province_can_drop_the_links_after_computing(session: Session, returned):
+    from survey.services.dossiers.rating import unlink_ratings
+
+    _invitation, token = link_for(session, returned, SETTINGS)
+    session.commit()
+    rate(session, token, 2)
+    assert session.scalars(select(DossierRating.response_id)).one() is not None
+    assert unlink_ratings(session, dt.date(2026, 3, 1)) == 0  # received on 2 March: kept
+    assert unlink_ratings(session, None) == 1
+    rating = session.scalars(select(DossierRating)).one()
+    session.refresh(rating)
+    assert rating.response_id is None and rating.overall == 2
+    assert "dossier_ratings.unlinked" in session.scalars(select(AuditEvent.action)).all()

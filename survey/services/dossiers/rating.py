@@ -21,12 +21,14 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from survey.services import audit
 from survey.services.dossiers import complaints
 from survey.services.dossiers.codes import mask_dossier_codes
 from survey.services.dossiers.links import OpenedLink, resolve
 from survey.services.dossiers.privacy import mask_identifiers, names_a_person
 from survey.services.dossiers.settings import DossierSettings
 from survey.services.errors import DomainError, InvalidAnswers, NoQuestionnaire
+from survey.services.exports import local_day_start
 from survey.services.questionnaires import active_questionnaire
 from survey.services.responses import submit_response
 from survey.storage import queries
@@ -146,3 +148,22 @@ def _repeat(session: Session, idempotency_key: str) -> RatingResult:
     if queries.response_id_by_key(session, idempotency_key) is not None:
         return RatingResult(created=False, complaint=None)
     raise AlreadyRated()
+
+
+def unlink_ratings(session: Session, before: dt.date | None, *, actor: object = None) -> int:
+    """Drop the rating ↔ response links of dossiers received before a day (Vietnam time), or of
+    all dossiers: after this, no one can tell which answers and comment belong to which dossier or
+    clerk; the official ratios and clerks' results keep working from the overall answer. Audited,
+    commits."""
+    dropped = queries.unlink_dossier_ratings(
+        session, local_day_start(before) if before is not None else None
+    )
+    audit.record(
+        session,
+        actor,
+        "dossier_ratings.unlinked",
+        "dossier_rating",
+        {"before": before, "count": dropped},
+    )
+    session.commit()
+    return dropped
