@@ -898,7 +898,9 @@ def staged_repeats_that_differ(session: Session, limit: int) -> tuple[int, Seque
 def drop_repeated_staged_rows(session: Session) -> int:
     """Keep the first row of each code (the others were found identical to it)."""
     keep = select(func.min(_STAGED.row_number)).group_by(_STAGED.code)
-    result = session.execute(delete(DOSSIER_STAGING).where(_STAGED.row_number.not_in(keep)))
+    result = session.connection().execute(
+        delete(DOSSIER_STAGING).where(_STAGED.row_number.not_in(keep))
+    )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
@@ -963,8 +965,11 @@ def insert_new_staged_dossiers(session: Session, now: dt.datetime) -> int:
         bindparam("changed_at", now, type_=UTCDateTime),
         bindparam("imported_at", now, type_=UTCDateTime),
     ).where(~select(Dossier.id).where(Dossier.code == _STAGED.code).exists())
-    result = session.execute(
-        insert(Dossier).from_select(
+    # SQLAlchemy keeps an INSERT's row count only when asked (psycopg would report -1).
+    result = session.connection().execute(
+        insert(Dossier)
+        .execution_options(preserve_rowcount=True)
+        .from_select(
             [
                 "code",
                 "service_point_id",
@@ -1022,7 +1027,7 @@ def staged_progress_changes(session: Session) -> Iterable[Row[Any]]:
 
 def apply_staged_progress(session: Session, now: dt.datetime) -> int:
     """Bring stored dossiers up to their staged progress; returns how many changed."""
-    result = session.execute(
+    result = session.connection().execute(
         update(Dossier)
         .where(Dossier.code == _STAGED.code)
         .where(_progress_differs())
@@ -1341,7 +1346,5 @@ def unlink_dossier_ratings(session: Session, received_before: dt.datetime | None
                 )
             )
         )
-    result = session.execute(
-        query.values(response_id=None).execution_options(synchronize_session=False)
-    )
+    result = session.connection().execute(query.values(response_id=None))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
