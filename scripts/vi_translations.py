@@ -402,6 +402,12 @@ VIETNAMESE.update(
         "CSV or Excel with the columns clerk_id, name, service_point_code and optionally active_from, active_to.": "Tệp CSV hoặc Excel với các cột clerk_id, name, service_point_code và có thể thêm active_from, active_to.",
         "Save": "Lưu",
         "We opened a case for the agency to look into. It will answer by %(day)s.": "Chúng tôi đã chuyển phản ánh để cơ quan xem xét. Cơ quan sẽ trả lời trước %(day)s.",
+        "Comments naming a person": "Ý kiến nêu tên người",
+        "These comments seem to name a clerk or another person. Keep a comment that is fair and useful; blank one that is not. The answers stay either way.": "Các ý kiến này dường như nêu tên cán bộ hoặc một người khác. Giữ lại ý kiến khách quan, hữu ích; xóa ý kiến không phù hợp. Các câu trả lời vẫn được giữ nguyên.",
+        "Comments waiting for a decision": "Ý kiến chờ xử lý",
+        "Keep": "Giữ lại",
+        "Blank": "Xóa ý kiến",
+        "Nothing to review.": "Không có ý kiến nào cần xem xét.",
     }
 )
 

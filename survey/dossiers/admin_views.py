@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug import Response
 
+from survey.admin.forms import ConfirmForm
 from survey.dossiers import dossiers_blueprint as bp
 from survey.dossiers.forms import (
     FindDossierForm,
@@ -31,7 +32,7 @@ from survey.extensions import get_session
 from survey.i18n import current_language
 from survey.services import audit, spreadsheets
 from survey.services.access import current_scope, requires, visible_agency_ids
-from survey.services.dossiers import complaints
+from survey.services.dossiers import complaints, reviews
 from survey.services.dossiers.codes import InvalidDossierCode, parse_dossier_code
 from survey.services.dossiers.importing import import_dossiers
 from survey.services.dossiers.links import expires_at, pending_invitations
@@ -396,3 +397,30 @@ def staff_member(staff_id: int) -> Response | tuple[str, int]:
             return redirect(url_for(".staff"))
         return _render("dossiers/staff_member.html", 400, member=member, form=form)
     return _render("dossiers/staff_member.html", member=member, form=form)
+
+
+# --- comments that name a person ---------------------------------------------------------------
+
+
+@bp.get("/admin/dossiers/reviews")
+@requires("review_responses")
+def comment_reviews() -> tuple[str, int]:
+    return _render(
+        "dossiers/reviews.html",
+        reviews=reviews.pending(get_session(), _scope_ids()),
+        confirm=ConfirmForm(),
+    )
+
+
+@bp.post("/admin/dossiers/reviews/<int:review_id>")
+@requires("review_responses")
+def decide_review(review_id: int) -> Response:
+    reviews.decide(  # the form's CSRF token is checked by CSRFProtect for every POST
+        get_session(),
+        review_id,
+        request.form.get("decision", ""),
+        actor=current_user,
+        scope=current_scope(),
+    )
+    flash(_("Saved."))
+    return redirect(url_for(".comment_reviews"))

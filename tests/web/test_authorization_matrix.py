@@ -131,7 +131,7 @@ def _dossier_samples(session: Session, seeded: SmallProvince) -> dict[str, Any]:
     """A dossier of the Department's desk with its rating link, a complaint and a clerk."""
     from survey.services.dossiers.links import link_for
     from survey.services.dossiers.settings import DossierSettings
-    from survey.storage.models import Complaint, Dossier, Staff
+    from survey.storage.models import CommentReview, Complaint, Dossier, Staff
 
     received = dt.datetime.now(dt.UTC) - dt.timedelta(days=2)
     clerk = Staff(clerk_code="MATRIX-1", name="Lê Văn Mẫu", service_point=seeded.desk)
@@ -159,8 +159,23 @@ def _dossier_samples(session: Session, seeded: SmallProvince) -> dict[str, Any]:
     )
     session.add(case)
     _invitation, token = link_for(session, dossier, DossierSettings(link_key="test-secret"))
+    questionnaire = queries.active_questionnaire(session, "administrative")
+    assert questionnaire is not None
+    response = Response(
+        idempotency_key="matrix-review-0123456789",
+        service_point=seeded.desk,
+        questionnaire=questionnaire,
+        channel="qr",
+        submitted_at=utc_now(),
+        comment="Chị Hoa rất nhiệt tình",
+    )
+    session.add(response)
+    session.flush()
+    review = CommentReview(response_id=response.id, reason="titled_name")
+    session.add(review)
     session.flush()
     return {
+        "review_id": review.id,
         "token": token,
         "dossier_id": dossier.id,
         "complaint_id": case.id,

@@ -264,3 +264,28 @@ def test_clerks_page_hides_small_counts_and_staff_are_scoped(
     session.add(case)
     session.commit()
     assert client.get(f"/admin/dossiers/complaints/{case.id}").status_code == 404
+
+
+def test_comments_naming_a_person_are_reviewed(
+    client: FlaskClient, session: Session, seeded: SmallProvince, token: str
+):
+    from survey.storage.models import AuditEvent, CommentReview
+
+    html = client.get(f"/d/{token}").get_data(as_text=True)
+    client.post(f"/d/{token}", data=answers_for(html, 4, comment="Cảm ơn chị Hoa nhiệt tình"))
+    review = session.scalars(select(CommentReview)).one()
+    sign_in(client, session, "agency_manager", scope_agency_id=seeded.department.id)
+    page = client.get("/admin/dossiers/reviews").get_data(as_text=True)
+    assert "Cảm ơn chị Hoa nhiệt tình" in page
+    fields = form_fields(page)
+    decided = client.post(
+        f"/admin/dossiers/reviews/{review.id}", data={**fields, "decision": "blank"}
+    )
+    assert decided.status_code == 302
+    assert session.scalars(select(Response.comment)).one() is None
+    assert "comment.reviewed" in session.scalars(select(AuditEvent.action)).all()
+    assert "Cảm ơn chị Hoa" not in client.get("/admin/dossiers/reviews").get_data(as_text=True)
+    wrong = client.post(f"/admin/dossiers/reviews/{review.id}", data={**fields, "decision": "x"})
+    assert wrong.status_code == 400
+    missing = client.post("/admin/dossiers/reviews/999999", data={**fields, "decision": "keep"})
+    assert missing.status_code == 404
