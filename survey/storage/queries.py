@@ -878,7 +878,7 @@ def _first_rows() -> Any:
     )
 
 
-def staged_repeats_that_differ(session: Session, limit: int) -> tuple[int, Sequence[Row[Any]]]:
+def staged_repeats_that_differ(session: Session, limit: int) -> tuple[int, Sequence[Any]]:
     """(how many, the first ``limit``) rows that repeat an earlier row's code with other content:
     (row_number, code, first_row)."""
     first = _first_rows()
@@ -904,7 +904,7 @@ def drop_repeated_staged_rows(session: Session) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def staged_identity_conflicts(session: Session, limit: int) -> tuple[int, Sequence[Row[Any]]]:
+def staged_identity_conflicts(session: Session, limit: int) -> tuple[int, Sequence[Any]]:
     """Staged rows whose code is stored with another service point or receipt time:
     (row_number, code, stored point code, stored received_at)."""
     condition = (
@@ -1000,7 +1000,7 @@ def _progress_differs() -> ColumnElement[bool]:
     )
 
 
-def staged_progress_changes(session: Session) -> Iterable[Row[Any]]:
+def staged_progress_changes(session: Session) -> Iterable[Any]:
     """Stored dossiers whose staged row changes their progress, old and new values side by side:
     (code, status, new status, returned_at, new, due_at, new, procedure, new, clerk, new)."""
     stored_clerk = select(Staff.clerk_code).where(Staff.id == Dossier.staff_id).scalar_subquery()
@@ -1051,7 +1051,7 @@ def count_staged(session: Session) -> int:
     return int(session.scalar(select(func.count()).select_from(DOSSIER_STAGING)) or 0)
 
 
-def dossier_monthly_counts(session: Session) -> Sequence[Row[Any]]:
+def dossier_monthly_counts(session: Session) -> Sequence[Any]:
     """(service_point_id, month, dossiers received): the volume where none was entered by hand."""
     return session.execute(
         select(Dossier.service_point_id, Dossier.received_month, func.count()).group_by(
@@ -1074,7 +1074,7 @@ def dossier_by_code(session: Session, code: str) -> Dossier | None:
 
 def dossiers_received_between(
     session: Session, start: dt.datetime, end: dt.datetime
-) -> Sequence[Row[Any]]:
+) -> Sequence[Any]:
     """(agency code, status, due_at, returned_at, overall rating or None, complained about) of each
     dossier received in [start, end)."""
     complained = select(Complaint.id).where(Complaint.dossier_id == Dossier.id).exists()
@@ -1096,7 +1096,7 @@ def dossiers_received_between(
 
 def complaints_opened_between(
     session: Session, start: dt.datetime, end: dt.datetime
-) -> Sequence[Row[Any]]:
+) -> Sequence[Any]:
     """(agency code, due_at, closed_at, handling rating or None) of each complaint opened in
     [start, end)."""
     return session.execute(
@@ -1196,8 +1196,8 @@ def mark_invitation_used(session: Session, invitation_id: int) -> None:
     )
 
 
-def staff_names(session: Session) -> Sequence[str]:
-    return session.scalars(select(Staff.name).where(Staff.name.is_not(None))).all()
+def staff_names(session: Session) -> list[str]:
+    return [name for name in session.scalars(select(Staff.name)) if name]
 
 
 def add_comment_review(session: Session, response_id: int, reason: str) -> None:
@@ -1251,7 +1251,7 @@ def complaints_in(
     return session.scalars(query.limit(500)).all()
 
 
-def clerk_dossiers(session: Session, start: dt.datetime, end: dt.datetime) -> Iterable[Row[Any]]:
+def clerk_dossiers(session: Session, start: dt.datetime, end: dt.datetime) -> Iterable[Any]:
     """(staff id, overall rating or None, complained about) of each dossier with a clerk received
     in [start, end), cancelled ones left out."""
     complained = select(Complaint.id).where(Complaint.dossier_id == Dossier.id).exists()
@@ -1310,7 +1310,7 @@ def comment_review_by_id(session: Session, review_id: int) -> CommentReview | No
     )
 
 
-def invitation_counts(session: Session, start: dt.datetime, end: dt.datetime) -> Sequence[Row[Any]]:
+def invitation_counts(session: Session, start: dt.datetime, end: dt.datetime) -> Sequence[Any]:
     """Per agency code, for dossiers received in [start, end): links made, slips printed, links
     sent, links opened, ratings."""
 

@@ -397,7 +397,7 @@ def _store(session: Session, report: ImportReport, now: dt.datetime, actor: Any,
     changes: dict[str, dict[str, list[Any]]] = {}
     fields = ("status", "returned_at", "due_at", "procedure", "clerk_id")
     for change in queries.staged_progress_changes(session):
-        code, *pairs = change
+        code, pairs = change[0], list(change[1:])
         changes[code] = {
             field: [_iso(pairs[2 * i]), _iso(pairs[2 * i + 1])]
             for i, field in enumerate(fields)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -150,7 +151,7 @@ def _repeat(session: Session, idempotency_key: str) -> RatingResult:
     raise AlreadyRated()
 
 
-def unlink_ratings(session: Session, before: dt.date | None, *, actor: object = None) -> int:
+def unlink_ratings(session: Session, before: dt.date | None, *, actor: Any = None) -> int:
     """Drop the rating ↔ response links of dossiers received before a day (Vietnam time), or of
     all dossiers: after this, no one can tell which answers and comment belong to which dossier or
     clerk; the official ratios and clerks' results keep working from the overall answer. Audited,
