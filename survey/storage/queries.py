@@ -835,13 +835,25 @@ def _sqlite_time(value: dt.datetime | None) -> str | None:
 def stage_dossier_rows(session: Session, rows: list[tuple[Any, ...]]) -> None:
     """Insert checked rows: tuples in the order of ``STAGED_COLUMNS``, times aware.
 
-    Straight through the driver's executemany: SQLAlchemy's per-row parameter processing cost more
-    than the database's work at two million rows. Times are given as each engine's
-    ``UTCDateTime`` stores them, so comparisons with stored dossiers stay exact.
+    Straight through the driver (COPY on PostgreSQL, executemany elsewhere): SQLAlchemy's per-row
+    parameter processing cost more than the database's work at two million rows. Times are given
+    as each engine's ``UTCDateTime`` stores them, so comparisons with stored dossiers stay exact.
     """
     if not rows:
         return
     connection = session.connection()
+    if connection.dialect.driver == "psycopg":  # PostgreSQL: COPY, in the same transaction
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        with (
+            driver.cursor() as cursor,  # type: ignore[attr-defined]
+            cursor.copy(
+                f"COPY {DOSSIER_STAGING.name} ({', '.join(STAGED_COLUMNS)}) FROM STDIN"
+            ) as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+        return
     marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     statement = (
         f"INSERT INTO {DOSSIER_STAGING.name} ({', '.join(STAGED_COLUMNS)}) "
