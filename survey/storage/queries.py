@@ -769,7 +769,17 @@ def refresh_statistics(session: Session) -> None:
 # --- Dossiers, rating links, complaints, clerks (survey/services/dossiers/) --------------------
 # Imported here rather than at the top so that this section merges without touching the others.
 
-from sqlalchemy import BigInteger, Column, Date, MetaData, String, Table, delete, or_  # noqa: E402
+from sqlalchemy import (  # noqa: E402
+    BigInteger,
+    Column,
+    Date,
+    MetaData,
+    String,
+    Table,
+    delete,
+    or_,
+    type_coerce,
+)
 
 from survey.storage.models import (  # noqa: E402
     CommentReview,
@@ -1084,18 +1094,24 @@ def dossier_by_code(session: Session, code: str) -> Dossier | None:
     )
 
 
+def _raw_time(column: Any) -> Any:
+    """A time column without UTCDateTime's per-row conversion, for tables read into pandas: UTC
+    text on SQLite, an aware datetime on PostgreSQL (``pd.to_datetime(utc=True)`` reads both)."""
+    return type_coerce(column, String).label(column.key)
+
+
 def dossiers_received_between(
     session: Session, start: dt.datetime, end: dt.datetime
 ) -> Sequence[Any]:
     """(agency code, status, due_at, returned_at, overall rating or None, complained about) of each
-    dossier received in [start, end)."""
+    dossier received in [start, end); times as ``_raw_time``."""
     complained = select(Complaint.id).where(Complaint.dossier_id == Dossier.id).exists()
     return session.execute(
         select(
             Agency.code,
             Dossier.status,
-            Dossier.due_at,
-            Dossier.returned_at,
+            _raw_time(Dossier.due_at),
+            _raw_time(Dossier.returned_at),
             DossierRating.overall,
             complained,
         )

@@ -175,8 +175,8 @@ def official_scores(
             "dissatisfied": ~np.isnan(overall) & (overall <= 2),
             "complained": dossiers["complained"].astype(bool).to_numpy(),
             "overdue": overdue_mask(
-                due_at=dossiers["due_at"].tolist(),
-                returned_at=dossiers["returned_at"].tolist(),
+                due_at=dossiers["due_at"].to_numpy(),
+                returned_at=dossiers["returned_at"].to_numpy(),
                 cutoff=cutoff,
             ),
         }
