@@ -117,7 +117,8 @@ def prepare(url: str) -> None:
     from survey.storage.models import Agency, ServicePoint
 
     upgrade_database(url)
-    session = make_session_factory(make_engine(url))()
+    engine = make_engine(url)
+    session = make_session_factory(engine)()
     province = Agency(
         code="BENCH",
         name_vi="Tỉnh",
@@ -148,6 +149,7 @@ def prepare(url: str) -> None:
         )
     session.commit()
     session.close()
+    engine.dispose()  # the last connection closed: SQLite folds its write-ahead log into the file
 
 
 def empty_dossiers(url: str) -> None:
