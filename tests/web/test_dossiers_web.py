@@ -289,3 +289,17 @@ def test_comments_naming_a_person_are_reviewed(
     assert wrong.status_code == 400
     missing = client.post("/admin/dossiers/reviews/999999", data={**fields, "decision": "keep"})
     assert missing.status_code == 404
+
+
+def test_the_rating_form_checks_its_own_csrf_token_and_keeps_the_answers(
+    client: FlaskClient, session: Session, token: str
+):
+    html = client.get(f"/d/{token}").get_data(as_text=True)
+    data = answers_for(html, 4)
+    data.pop("csrf_token")
+    answer = client.post(f"/d/{token}", data=data)
+    assert answer.status_code == 422
+    page = answer.get_data(as_text=True)
+    assert "Vui lòng bấm Gửi lại" in page or "bấm Gửi lại" in page
+    assert 'value="4" checked' in page or "checked" in page
+    assert session.scalars(select(Response)).all() == []
