@@ -72,6 +72,26 @@ _EXPORTS = {
     "summarize_test": "analysis.summaries",
     "format_percent": "analysis.summaries",
 }
+# The official ratios of Decision 766/QĐ-TTg (analysis/official.py).
+_EXPORTS.update(
+    dict.fromkeys(
+        (
+            "DossierRatio",
+            "ComplaintRatios",
+            "CriteriaGrade",
+            "RatedShare",
+            "overdue_mask",
+            "dossier_ratio",
+            "dossier_ratios",
+            "complaint_ratios",
+            "item_points",
+            "criteria_grade",
+            "rated_share",
+            "reconciliation_sentence",
+        ),
+        "analysis.official",
+    )
+)
 
 __all__ = sorted(_EXPORTS)
 

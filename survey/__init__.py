@@ -28,6 +28,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from survey import cli, errors, extensions, i18n, ratelimit, security, templating
     from survey.admin import account_views, admin_blueprint, setup_views  # noqa: F401 (routes)
     from survey.admin.kiosk_views import kiosk_admin_blueprint
+    from survey.dossiers import dossiers_blueprint
     from survey.kiosk import kiosk_blueprint
     from survey.public import public_blueprint
     from survey.reports import reports_blueprint
@@ -45,6 +46,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(reports_blueprint, url_prefix="/reports")
     app.register_blueprint(kiosk_blueprint, url_prefix="/kiosk")
     app.register_blueprint(kiosk_admin_blueprint, url_prefix="/admin")
+    app.register_blueprint(dossiers_blueprint)  # /d/<token> and /admin/dossiers/…
     errors.register_error_handlers(app)
     ratelimit.init_app(app)  # after the blueprints: it wraps their views
     templating.register_templating(app)

@@ -11,6 +11,7 @@ from flask import Flask, current_app
 from survey.cli_retention import register_retention_commands
 from survey.commands import comments as comment_commands
 from survey.commands.setup import register_setup_commands
+from survey.commands.dossiers import register_dossier_commands
 from survey.extensions import get_session
 from survey.services import qr
 from survey.services.accounts import (
@@ -47,6 +48,7 @@ def register_commands(app: Flask) -> None:
     register_retention_commands(app)
     comment_commands.register(app)
     register_setup_commands(app)
+    register_dossier_commands(app)
 
     @app.cli.command("init-db")
     def init_db() -> None:

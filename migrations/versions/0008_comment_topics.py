@@ -1,7 +1,7 @@
 """comments inbox: topics per comment, tagging state, read marks per scope, lexicon overrides
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-01
 
 Written beside 0005–0007 and chained after the migration merged before it (only
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

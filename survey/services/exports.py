@@ -17,6 +17,7 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from survey.services import audit, spreadsheets
+from survey.services.dossiers.volumes import with_dossier_volumes
 from survey.storage import queries
 
 VIETNAM_TIME = dt.timezone(dt.timedelta(hours=7))
@@ -117,6 +118,7 @@ def _period_volumes(session: Session, table: pd.DataFrame) -> pd.Series:
         [row._asdict() for row in queries.monthly_volumes(session)],
         columns=["service_point_id", "month", "volume"],
     )
+    volumes = with_dossier_volumes(session, volumes)  # dossier counts where none was entered
     if volumes.empty:
         return pd.Series(pd.NA, index=table.index, dtype="Float64")
     months = pd.to_datetime(volumes["month"])

@@ -524,3 +524,185 @@ class CommentLexiconTerm(Base):
     action: Mapped[str] = mapped_column(String(10))
     changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+
+
+# --- Dossiers, their ratings and complaints (survey/services/dossiers/) -----------------------
+
+DOSSIER_STATUSES = ("received", "processing", "returned", "cancelled")
+COMPLAINT_SOURCES = ("low_rating", "comment", "staff")
+COMPLAINT_EVENT_KINDS = ("opened", "note", "closed", "rated", "reopened")
+INVITATION_CHANNELS = ("sms", "zalo")
+
+
+class Staff(Base):
+    """A clerk who handles dossiers. ``clerk_code`` is the one-stop system's id; a clerk first
+    seen in a dossier import has no ``name`` until an official enters it."""
+
+    __tablename__ = "staff"
+    __table_args__ = (
+        CheckConstraint(
+            "active_to IS NULL OR active_from IS NULL OR active_to > active_from",
+            name="active_dates",
+        ),
+    )
+
+    id: Mapped[int_pk]
+    clerk_code: Mapped[code_str] = mapped_column(unique=True)
+    name: Mapped[str | None] = mapped_column(String(300))
+    service_point_id: Mapped[int | None] = mapped_column(ForeignKey("service_point.id"), index=True)
+    active_from: Mapped[dt.date | None] = mapped_column(Date)
+    active_to: Mapped[dt.date | None] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+    service_point: Mapped[ServicePoint | None] = relationship()
+
+
+class Dossier(Base):
+    """An administrative-procedure case from the one-stop system, one row per dossier code.
+
+    ``received_month`` is the first day of the month of ``received_at`` in Vietnam time (the
+    service volume a dossier counts towards). No citizen's identity is kept.
+    """
+
+    __tablename__ = "dossier"
+    __table_args__ = (
+        CheckConstraint(_in("status", DOSSIER_STATUSES), name="status"),
+        CheckConstraint("returned_at IS NULL OR returned_at >= received_at", name="returned"),
+    )
+
+    id: Mapped[int_pk]
+    code: Mapped[code_str] = mapped_column(unique=True)
+    service_point_id: Mapped[int] = mapped_column(ForeignKey("service_point.id"), index=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
+    procedure: Mapped[name_str]
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    received_month: Mapped[dt.date] = mapped_column(Date)
+    due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    returned_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(12))
+    status_changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    imported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+    service_point: Mapped[ServicePoint] = relationship()
+    staff: Mapped[Staff | None] = relationship()
+
+
+class DossierInvitation(Base):
+    """The single-use rating link of one dossier: only a hash of its token is stored.
+
+    The token itself is re-derived from ``nonce`` with the server's key when the slip is printed
+    again or the link exported for SMS/Zalo (survey/services/dossiers/links.py). Counts: printed
+    slips, exports to the messaging gateway, opens and the rating.
+    """
+
+    __tablename__ = "dossier_invitation"
+    __table_args__ = (
+        CheckConstraint(
+            "channel IS NULL OR " + _in("channel", INVITATION_CHANNELS), name="channel"
+        ),
+    )
+
+    id: Mapped[int_pk]
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), unique=True)
+    nonce: Mapped[str] = mapped_column(String(32))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+    slip_printed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    channel: Mapped[str | None] = mapped_column(String(10))
+    first_opened_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    open_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    used: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+    dossier: Mapped[Dossier] = relationship()
+
+
+class DossierRating(Base):
+    """The one rating of a dossier: the primary key makes a second one impossible.
+
+    Kept apart from the answers: the response holds no dossier. ``overall`` (1–5) is all the
+    official ratios and clerks' results need; ``response_id`` joins the full answers and is None
+    where the province keeps no link (``DOSSIER_RATING_LINK=none``) or after
+    ``flask unlink-dossier-ratings``. No time is stored here, so the rating cannot be matched to a
+    response by its moment.
+    """
+
+    __tablename__ = "dossier_rating"
+    __table_args__ = (CheckConstraint("overall >= 1 AND overall <= 5", name="overall_scale"),)
+
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), primary_key=True)
+    overall: Mapped[int] = mapped_column(SmallInteger)
+    response_id: Mapped[int | None] = mapped_column(ForeignKey("response.id"), unique=True)
+
+    dossier: Mapped[Dossier] = relationship()
+
+
+class Complaint(Base):
+    """A complaint or petition case (phản ánh, kiến nghị): opened by a low rating, a comment the
+    citizen marked as a complaint, or an official; handled and closed by a due time; its handling
+    rated by the citizen through the dossier's link."""
+
+    __tablename__ = "complaint"
+    __table_args__ = (
+        CheckConstraint(_in("source", COMPLAINT_SOURCES), name="source"),
+        CheckConstraint(
+            "handling_rating IS NULL OR (handling_rating >= 1 AND handling_rating <= 5)",
+            name="handling_rating_scale",
+        ),
+        CheckConstraint("closed_at IS NULL OR closed_at >= opened_at", name="closed"),
+    )
+
+    id: Mapped[int_pk]
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    service_point_id: Mapped[int | None] = mapped_column(ForeignKey("service_point.id"))
+    dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossier.id"), index=True)
+    source: Mapped[str] = mapped_column(String(12))
+    description: Mapped[str] = mapped_column(Text, default="")
+    opened_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    resolution: Mapped[str | None] = mapped_column(Text)
+    handling_rating: Mapped[int | None] = mapped_column(SmallInteger)
+    opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+
+    agency: Mapped[Agency] = relationship()
+    service_point: Mapped[ServicePoint | None] = relationship()
+    dossier: Mapped[Dossier | None] = relationship()
+    events: Mapped[list[ComplaintEvent]] = relationship(
+        back_populates="complaint", order_by="ComplaintEvent.id"
+    )
+
+
+class ComplaintEvent(Base):
+    """One step of a complaint's handling (opened, a note, closed, rated, reopened)."""
+
+    __tablename__ = "complaint_event"
+    __table_args__ = (CheckConstraint(_in("kind", COMPLAINT_EVENT_KINDS), name="kind"),)
+
+    id: Mapped[int_pk]
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaint.id"), index=True)
+    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    kind: Mapped[str] = mapped_column(String(12))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    complaint: Mapped[Complaint] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()
+
+
+class CommentReview(Base):
+    """A comment that seems to name a person (a clerk's name, "anh/chị/cán bộ + Name"), held for
+    an official's review; the decision (keep or blank the comment) is logged in the audit log."""
+
+    __tablename__ = "comment_review"
+
+    id: Mapped[int_pk]
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id"), unique=True)
+    reason: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    decision: Mapped[str | None] = mapped_column(String(12))
+
+    response: Mapped[Response] = relationship()

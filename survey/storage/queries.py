@@ -1371,3 +1371,615 @@ def questionnaire_translations(
         .where(QuestionnaireTranslation.questionnaire_id == questionnaire_id)
         .order_by(QuestionnaireTranslation.language, QuestionnaireTranslation.id)
     ).all()
+
+
+# --- Dossiers, rating links, complaints, clerks (survey/services/dossiers/) --------------------
+# Imported here rather than at the top so that this section merges without touching the others.
+
+from sqlalchemy import (  # noqa: E402
+    BigInteger,
+    Column,
+    Date,
+    MetaData,
+    String,
+    Table,
+    delete,
+    or_,
+    type_coerce,
+)
+
+from survey.storage.models import (  # noqa: E402
+    CommentReview,
+    Complaint,
+    ComplaintEvent,
+    Dossier,
+    DossierInvitation,
+    DossierRating,
+    Staff,
+    UTCDateTime,
+)
+
+# The rows of one dossier import, checked row by row in Python and then compared with the stored
+# dossiers in SQL (a temporary table of the import's own connection: gone when it ends).
+DOSSIER_STAGING = Table(
+    "dossier_import_staging",
+    MetaData(),
+    Column("row_number", Integer, primary_key=True),
+    Column("code", String(64), nullable=False),
+    Column("service_point_id", Integer, nullable=False),
+    Column("clerk_code", String(64)),
+    Column("procedure", String(300), nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("received_month", Date, nullable=False),
+    Column("due_at", UTCDateTime),
+    Column("returned_at", UTCDateTime),
+    Column("status", String(12), nullable=False),
+    Column("fingerprint", BigInteger, nullable=False),
+    prefixes=["TEMPORARY"],
+)
+_STAGED = DOSSIER_STAGING.c
+STAGED_COLUMNS = tuple(column.name for column in DOSSIER_STAGING.columns)
+
+
+def service_point_ids_by_code(
+    session: Session, agency_ids: frozenset[int] | None = None
+) -> dict[str, int]:
+    """Service points' public code → id (an import's look-up; a few thousand at most), only those
+    of ``agency_ids`` when given."""
+    query = select(ServicePoint.public_code, ServicePoint.id)
+    if agency_ids is not None:
+        query = query.where(ServicePoint.agency_id.in_(agency_ids))
+    return {code: point_id for code, point_id in session.execute(query)}
+
+
+def create_dossier_staging(session: Session) -> None:
+    connection = session.connection()
+    DOSSIER_STAGING.drop(connection, checkfirst=True)
+    DOSSIER_STAGING.create(connection)
+
+
+def drop_dossier_staging(session: Session) -> None:
+    DOSSIER_STAGING.drop(session.connection(), checkfirst=True)
+
+
+def _sqlite_time(value: dt.datetime | None) -> str | None:
+    """What UTCDateTime stores on SQLite (SQLAlchemy's text form of the UTC time)."""
+    if value is None:
+        return None
+    return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def stage_dossier_rows(session: Session, rows: list[tuple[Any, ...]]) -> None:
+    """Insert checked rows: tuples in the order of ``STAGED_COLUMNS``, times aware.
+
+    Straight through the driver (COPY on PostgreSQL, executemany elsewhere): SQLAlchemy's per-row
+    parameter processing cost more than the database's work at two million rows. Times are given
+    as each engine's ``UTCDateTime`` stores them, so comparisons with stored dossiers stay exact.
+    """
+    if not rows:
+        return
+    connection = session.connection()
+    if connection.dialect.driver == "psycopg":  # PostgreSQL: COPY, in the same transaction
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        with (
+            driver.cursor() as cursor,  # type: ignore[attr-defined]
+            cursor.copy(
+                f"COPY {DOSSIER_STAGING.name} ({', '.join(STAGED_COLUMNS)}) FROM STDIN"
+            ) as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+        return
+    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    statement = (
+        f"INSERT INTO {DOSSIER_STAGING.name} ({', '.join(STAGED_COLUMNS)}) "
+        f"VALUES ({', '.join([marker] * len(STAGED_COLUMNS))})"
+    )
+    if connection.dialect.name == "sqlite":
+        t = _sqlite_time
+        rows = [(*r[:5], t(r[5]), r[6], t(r[7]), t(r[8]), r[9], r[10]) for r in rows]
+    connection.exec_driver_sql(statement, rows)
+
+
+def index_dossier_staging(session: Session) -> None:
+    """An index on the staged codes, made once the rows are in (faster than keeping it up)."""
+    session.execute(
+        text("CREATE INDEX ix_dossier_import_staging_code ON dossier_import_staging (code)")
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("ANALYZE dossier_import_staging"))
+
+
+def count_repeated_staged_codes(session: Session) -> int:
+    """Rows beyond the first of their dossier code (0 when every code appears once)."""
+    total = session.scalar(select(func.count()).select_from(DOSSIER_STAGING)) or 0
+    distinct = session.scalar(select(func.count(func.distinct(_STAGED.code)))) or 0
+    return int(total) - int(distinct)
+
+
+def _first_rows() -> Any:
+    return (
+        select(_STAGED.code, func.min(_STAGED.row_number).label("first_row"))
+        .group_by(_STAGED.code)
+        .having(func.count() > 1)
+        .subquery()
+    )
+
+
+def staged_repeats_that_differ(session: Session, limit: int) -> tuple[int, Sequence[Any]]:
+    """(how many, the first ``limit``) rows that repeat an earlier row's code with other content:
+    (row_number, code, first_row)."""
+    first = _first_rows()
+    original = DOSSIER_STAGING.alias("original")
+    condition = (
+        select(_STAGED.row_number, _STAGED.code, first.c.first_row)
+        .join(first, first.c.code == _STAGED.code)
+        .join(original, original.c.row_number == first.c.first_row)
+        .where(_STAGED.row_number != first.c.first_row)
+        .where(_STAGED.fingerprint != original.c.fingerprint)
+    )
+    count = session.scalar(select(func.count()).select_from(condition.subquery())) or 0
+    rows = session.execute(condition.order_by(_STAGED.row_number).limit(limit)).all()
+    return int(count), rows
+
+
+def drop_repeated_staged_rows(session: Session) -> int:
+    """Keep the first row of each code (the others were found identical to it)."""
+    keep = select(func.min(_STAGED.row_number)).group_by(_STAGED.code)
+    result = session.connection().execute(
+        delete(DOSSIER_STAGING).where(_STAGED.row_number.not_in(keep))
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def staged_identity_conflicts(session: Session, limit: int) -> tuple[int, Sequence[Any]]:
+    """Staged rows whose code is stored with another service point or receipt time:
+    (row_number, code, stored point code, stored received_at)."""
+    condition = (
+        select(
+            _STAGED.row_number,
+            _STAGED.code,
+            ServicePoint.public_code,
+            Dossier.received_at,
+        )
+        .join(Dossier, Dossier.code == _STAGED.code)
+        .join(ServicePoint, ServicePoint.id == Dossier.service_point_id)
+        .where(
+            or_(
+                Dossier.service_point_id != _STAGED.service_point_id,
+                Dossier.received_at != _STAGED.received_at,
+            )
+        )
+    )
+    count = session.scalar(select(func.count()).select_from(condition.subquery())) or 0
+    rows = session.execute(condition.order_by(_STAGED.row_number).limit(limit)).all()
+    return int(count), rows
+
+
+def add_unknown_staged_clerks(session: Session, now: dt.datetime) -> int:
+    """A staff record (no name yet) for each clerk id the import names that is not known, at the
+    service point of the clerk's first dossier in the file."""
+    unknown = (
+        select(_STAGED.clerk_code, func.min(_STAGED.service_point_id))
+        .where(_STAGED.clerk_code.is_not(None))
+        .where(~select(Staff.id).where(Staff.clerk_code == _STAGED.clerk_code).exists())
+        .group_by(_STAGED.clerk_code)
+    )
+    rows = [
+        {"clerk_code": code, "service_point_id": point, "created_at": now}
+        for code, point in session.execute(unknown)
+    ]
+    for start in range(0, len(rows), 5000):
+        session.execute(insert(Staff), rows[start : start + 5000])
+    return len(rows)
+
+
+def _staff_of_staged() -> Any:
+    return select(Staff.id).where(Staff.clerk_code == _STAGED.clerk_code).scalar_subquery()
+
+
+def insert_new_staged_dossiers(session: Session, now: dt.datetime) -> int:
+    """Store every staged dossier whose code is not stored yet; returns how many."""
+    new = select(
+        _STAGED.code,
+        _STAGED.service_point_id,
+        _staff_of_staged(),
+        _STAGED.procedure,
+        _STAGED.received_at,
+        _STAGED.received_month,
+        _STAGED.due_at,
+        _STAGED.returned_at,
+        _STAGED.status,
+        bindparam("changed_at", now, type_=UTCDateTime),
+        bindparam("imported_at", now, type_=UTCDateTime),
+    ).where(~select(Dossier.id).where(Dossier.code == _STAGED.code).exists())
+    # SQLAlchemy keeps an INSERT's row count only when asked (psycopg would report -1).
+    result = session.connection().execute(
+        insert(Dossier)
+        .execution_options(preserve_rowcount=True)
+        .from_select(
+            [
+                "code",
+                "service_point_id",
+                "staff_id",
+                "procedure",
+                "received_at",
+                "received_month",
+                "due_at",
+                "returned_at",
+                "status",
+                "status_changed_at",
+                "imported_at",
+            ],
+            new,
+        )
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def _progress_differs() -> ColumnElement[bool]:
+    stored_clerk = select(Staff.clerk_code).where(Staff.id == Dossier.staff_id).scalar_subquery()
+    return or_(
+        Dossier.status != _STAGED.status,
+        Dossier.returned_at.is_distinct_from(_STAGED.returned_at),
+        Dossier.due_at.is_distinct_from(_STAGED.due_at),
+        Dossier.procedure != _STAGED.procedure,
+        stored_clerk.is_distinct_from(_STAGED.clerk_code),
+    )
+
+
+def staged_progress_changes(session: Session) -> Iterable[Any]:
+    """Stored dossiers whose staged row changes their progress, old and new values side by side:
+    (code, status, new status, returned_at, new, due_at, new, procedure, new, clerk, new)."""
+    stored_clerk = select(Staff.clerk_code).where(Staff.id == Dossier.staff_id).scalar_subquery()
+    return session.execute(
+        select(
+            Dossier.code,
+            Dossier.status,
+            _STAGED.status,
+            Dossier.returned_at,
+            _STAGED.returned_at,
+            Dossier.due_at,
+            _STAGED.due_at,
+            Dossier.procedure,
+            _STAGED.procedure,
+            stored_clerk,
+            _STAGED.clerk_code,
+        )
+        .join(Dossier, Dossier.code == _STAGED.code)
+        .where(_progress_differs())
+        .order_by(_STAGED.row_number)
+        .execution_options(yield_per=2000)
+    )
+
+
+def apply_staged_progress(session: Session, now: dt.datetime) -> int:
+    """Bring stored dossiers up to their staged progress; returns how many changed."""
+    result = session.connection().execute(
+        update(Dossier)
+        .where(Dossier.code == _STAGED.code)
+        .where(_progress_differs())
+        .values(
+            status=_STAGED.status,
+            returned_at=_STAGED.returned_at,
+            due_at=_STAGED.due_at,
+            procedure=_STAGED.procedure,
+            staff_id=_staff_of_staged(),
+            status_changed_at=case(
+                (Dossier.status != _STAGED.status, bindparam("now", now, type_=UTCDateTime)),
+                else_=Dossier.status_changed_at,
+            ),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def count_staged(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(DOSSIER_STAGING)) or 0)
+
+
+def dossier_monthly_counts(session: Session) -> Sequence[Any]:
+    """(service_point_id, month, dossiers received): the volume where none was entered by hand."""
+    return session.execute(
+        select(Dossier.service_point_id, Dossier.received_month, func.count()).group_by(
+            Dossier.service_point_id, Dossier.received_month
+        )
+    ).all()
+
+
+def count_dossiers(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(Dossier)) or 0)
+
+
+def dossier_by_code(session: Session, code: str) -> Dossier | None:
+    return session.scalar(
+        select(Dossier)
+        .options(joinedload(Dossier.service_point).joinedload(ServicePoint.agency))
+        .where(Dossier.code == code)
+    )
+
+
+def _raw_time(column: Any) -> Any:
+    """A time column without UTCDateTime's per-row conversion, for tables read into pandas: UTC
+    text on SQLite, an aware datetime on PostgreSQL (``pd.to_datetime(utc=True)`` reads both)."""
+    return type_coerce(column, String).label(column.key)
+
+
+def dossiers_received_between(
+    session: Session, start: dt.datetime, end: dt.datetime
+) -> Sequence[Any]:
+    """(agency code, status, due_at, returned_at, overall rating or None, complained about) of each
+    dossier received in [start, end); times as ``_raw_time``."""
+    complained = select(Complaint.id).where(Complaint.dossier_id == Dossier.id).exists()
+    return session.execute(
+        select(
+            Agency.code,
+            Dossier.status,
+            _raw_time(Dossier.due_at),
+            _raw_time(Dossier.returned_at),
+            DossierRating.overall,
+            complained,
+        )
+        .join(ServicePoint, ServicePoint.id == Dossier.service_point_id)
+        .join(Agency, Agency.id == ServicePoint.agency_id)
+        .outerjoin(DossierRating, DossierRating.dossier_id == Dossier.id)
+        .where(Dossier.received_at >= start, Dossier.received_at < end)
+    ).all()
+
+
+def complaints_opened_between(
+    session: Session, start: dt.datetime, end: dt.datetime
+) -> Sequence[Any]:
+    """(agency code, due_at, closed_at, handling rating or None) of each complaint opened in
+    [start, end)."""
+    return session.execute(
+        select(Agency.code, Complaint.due_at, Complaint.closed_at, Complaint.handling_rating)
+        .join(Agency, Agency.id == Complaint.agency_id)
+        .where(Complaint.opened_at >= start, Complaint.opened_at < end)
+    ).all()
+
+
+def invitation_of_dossier(session: Session, dossier_id: int) -> DossierInvitation | None:
+    return session.scalar(
+        select(DossierInvitation).where(DossierInvitation.dossier_id == dossier_id)
+    )
+
+
+def add_invitation(session: Session, **fields: Any) -> DossierInvitation:
+    invitation = DossierInvitation(**fields)
+    session.add(invitation)
+    session.flush()
+    return invitation
+
+
+def invitation_by_token_hash(session: Session, digest: str) -> DossierInvitation | None:
+    return session.scalar(
+        select(DossierInvitation)
+        .options(
+            joinedload(DossierInvitation.dossier)
+            .joinedload(Dossier.service_point)
+            .joinedload(ServicePoint.agency)
+        )
+        .where(DossierInvitation.token_hash == digest)
+    )
+
+
+def count_invitation_open(session: Session, invitation_id: int, now: dt.datetime) -> None:
+    session.execute(
+        update(DossierInvitation)
+        .where(DossierInvitation.id == invitation_id)
+        .values(
+            open_count=DossierInvitation.open_count + 1,
+            first_opened_at=func.coalesce(
+                DossierInvitation.first_opened_at, bindparam("now", now, type_=UTCDateTime)
+            ),
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+def dossiers_to_invite(
+    session: Session, returned_since: dt.datetime, agency_ids: frozenset[int] | None
+) -> Sequence[Dossier]:
+    """Returned dossiers still inside their link's life, not rated, whose link was not sent."""
+    query = (
+        select(Dossier)
+        .options(joinedload(Dossier.service_point))
+        .outerjoin(DossierInvitation, DossierInvitation.dossier_id == Dossier.id)
+        .where(Dossier.status == "returned", Dossier.returned_at >= returned_since)
+        .where(DossierInvitation.sent_at.is_(None))
+        .where(
+            ~select(DossierRating.dossier_id).where(DossierRating.dossier_id == Dossier.id).exists()
+        )
+        .order_by(Dossier.returned_at, Dossier.id)
+    )
+    if agency_ids is not None:
+        query = query.join(ServicePoint, ServicePoint.id == Dossier.service_point_id).where(
+            ServicePoint.agency_id.in_(agency_ids)
+        )
+    return session.scalars(query).all()
+
+
+def add_dossier_rating(session: Session, dossier_id: int, overall: int) -> DossierRating:
+    rating = DossierRating(dossier_id=dossier_id, overall=overall)
+    session.add(rating)
+    session.flush()
+    return rating
+
+
+def dossier_rating(session: Session, dossier_id: int) -> DossierRating | None:
+    return session.get(DossierRating, dossier_id)
+
+
+def link_rating_to_response(session: Session, dossier_id: int, response_id: int) -> None:
+    session.execute(
+        update(DossierRating)
+        .where(DossierRating.dossier_id == dossier_id)
+        .values(response_id=response_id)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def mark_invitation_used(session: Session, invitation_id: int) -> None:
+    session.execute(
+        update(DossierInvitation)
+        .where(DossierInvitation.id == invitation_id)
+        .values(used=True)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def staff_names(session: Session) -> list[str]:
+    return [name for name in session.scalars(select(Staff.name)) if name]
+
+
+def add_comment_review(session: Session, response_id: int, reason: str) -> None:
+    session.add(CommentReview(response_id=response_id, reason=reason))
+
+
+def dossier_by_id(session: Session, dossier_id: int) -> Dossier | None:
+    return session.scalar(
+        select(Dossier)
+        .options(
+            joinedload(Dossier.service_point).joinedload(ServicePoint.agency),
+            joinedload(Dossier.staff),
+        )
+        .where(Dossier.id == dossier_id)
+    )
+
+
+def latest_complaint_of_dossier(session: Session, dossier_id: int) -> Complaint | None:
+    return session.scalar(
+        select(Complaint)
+        .where(Complaint.dossier_id == dossier_id)
+        .order_by(Complaint.id.desc())
+        .limit(1)
+    )
+
+
+def complaint_by_id(session: Session, complaint_id: int) -> Complaint | None:
+    return session.scalar(
+        select(Complaint)
+        .options(
+            joinedload(Complaint.agency),
+            joinedload(Complaint.dossier),
+            selectinload(Complaint.events).joinedload(ComplaintEvent.actor),
+        )
+        .where(Complaint.id == complaint_id)
+    )
+
+
+def complaints_in(
+    session: Session, agency_ids: frozenset[int] | None, state: str, now: dt.datetime
+) -> Sequence[Complaint]:
+    query = select(Complaint).options(joinedload(Complaint.agency), joinedload(Complaint.dossier))
+    if agency_ids is not None:
+        query = query.where(Complaint.agency_id.in_(agency_ids))
+    if state == "closed":
+        query = query.where(Complaint.closed_at.is_not(None)).order_by(Complaint.closed_at.desc())
+    else:
+        query = query.where(Complaint.closed_at.is_(None)).order_by(Complaint.due_at, Complaint.id)
+        if state == "overdue":
+            query = query.where(Complaint.due_at < bindparam("now", now, type_=UTCDateTime))
+    return session.scalars(query.limit(500)).all()
+
+
+def clerk_dossiers(session: Session, start: dt.datetime, end: dt.datetime) -> Iterable[Any]:
+    """(staff id, overall rating or None, complained about) of each dossier with a clerk received
+    in [start, end), cancelled ones left out."""
+    complained = select(Complaint.id).where(Complaint.dossier_id == Dossier.id).exists()
+    return session.execute(
+        select(Dossier.staff_id, DossierRating.overall, complained)
+        .outerjoin(DossierRating, DossierRating.dossier_id == Dossier.id)
+        .where(Dossier.staff_id.is_not(None), Dossier.status != "cancelled")
+        .where(Dossier.received_at >= start, Dossier.received_at < end)
+    )
+
+
+def staff_in(session: Session, agency_ids: frozenset[int] | None) -> Sequence[Staff]:
+    """Clerks (of the service points of ``agency_ids`` when given), named ones first by name."""
+    query = select(Staff).options(joinedload(Staff.service_point).joinedload(ServicePoint.agency))
+    if agency_ids is not None:
+        query = query.join(ServicePoint, ServicePoint.id == Staff.service_point_id).where(
+            ServicePoint.agency_id.in_(agency_ids)
+        )
+    return session.scalars(query.order_by(Staff.name.is_(None), Staff.name, Staff.clerk_code)).all()
+
+
+def staff_by_id(session: Session, staff_id: int) -> Staff | None:
+    return session.scalar(
+        select(Staff)
+        .options(joinedload(Staff.service_point).joinedload(ServicePoint.agency))
+        .where(Staff.id == staff_id)
+    )
+
+
+def comment_reviews_in(
+    session: Session, agency_ids: frozenset[int] | None
+) -> Sequence[CommentReview]:
+    query = (
+        select(CommentReview)
+        .options(joinedload(CommentReview.response).joinedload(Response.service_point))
+        .join(Response, Response.id == CommentReview.response_id)
+        .where(CommentReview.reviewed_at.is_(None))
+        .order_by(CommentReview.id)
+    )
+    if agency_ids is not None:
+        query = query.join(ServicePoint, ServicePoint.id == Response.service_point_id).where(
+            ServicePoint.agency_id.in_(agency_ids)
+        )
+    return session.scalars(query.limit(200)).all()
+
+
+def comment_review_by_id(session: Session, review_id: int) -> CommentReview | None:
+    return session.scalar(
+        select(CommentReview)
+        .options(
+            joinedload(CommentReview.response)
+            .joinedload(Response.service_point)
+            .joinedload(ServicePoint.agency)
+        )
+        .where(CommentReview.id == review_id)
+    )
+
+
+def invitation_counts(session: Session, start: dt.datetime, end: dt.datetime) -> Sequence[Any]:
+    """Per agency code, for dossiers received in [start, end): links made, slips printed, links
+    sent, links opened, ratings."""
+
+    def counted(condition: ColumnElement[bool]) -> Any:
+        return func.sum(case((condition, 1), else_=0))
+
+    return session.execute(
+        select(
+            Agency.code,
+            func.count(DossierInvitation.id),
+            counted(DossierInvitation.slip_printed_at.is_not(None)),
+            counted(DossierInvitation.sent_at.is_not(None)),
+            counted(DossierInvitation.first_opened_at.is_not(None)),
+            counted(DossierInvitation.used.is_(True)),
+        )
+        .join(Dossier, Dossier.id == DossierInvitation.dossier_id)
+        .join(ServicePoint, ServicePoint.id == Dossier.service_point_id)
+        .join(Agency, Agency.id == ServicePoint.agency_id)
+        .where(Dossier.received_at >= start, Dossier.received_at < end)
+        .group_by(Agency.code)
+    ).all()
+
+
+def unlink_dossier_ratings(session: Session, received_before: dt.datetime | None) -> int:
+    """Forget which response answered which dossier (the overall answer stays with the dossier)
+    for dossiers received before a time, or all; returns how many links were dropped."""
+    query = update(DossierRating).where(DossierRating.response_id.is_not(None))
+    if received_before is not None:
+        query = query.where(
+            DossierRating.dossier_id.in_(
+                select(Dossier.id).where(
+                    Dossier.received_at < bindparam("before", received_before, type_=UTCDateTime)
+                )
+            )
+        )
+    result = session.connection().execute(query.values(response_id=None))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -99,12 +99,14 @@ def world(session: Session, seeded: SmallProvince) -> World:
     session.flush()
     inside_kiosk, inside_response = kiosk_and_response(seeded.desk, "administrative", "in")
     outside_kiosk, outside_response = kiosk_and_response(seeded.counter, "health", "out")
+    dossier_samples = _dossier_samples(session, seeded)
     session.commit()
     common = {
         "fmt": None,
         "filename": "css/public.css",
         "reference": "administrative:1",
         "language": "hmn",
+        **dossier_samples,
     }
     inside = {
         **common,
@@ -129,6 +131,63 @@ def world(session: Session, seeded: SmallProvince) -> World:
         "key": seeded.hospital.code,
     }
     return World(users, inside, outside)
+
+
+def _dossier_samples(session: Session, seeded: SmallProvince) -> dict[str, Any]:
+    """A dossier of the Department's desk with its rating link, a complaint and a clerk."""
+    from survey.services.dossiers.links import link_for
+    from survey.services.dossiers.settings import DossierSettings
+    from survey.storage.models import CommentReview, Complaint, Dossier, Staff
+
+    received = dt.datetime.now(dt.UTC) - dt.timedelta(days=2)
+    clerk = Staff(clerk_code="MATRIX-1", name="Lê Văn Mẫu", service_point=seeded.desk)
+    dossier = Dossier(
+        code=f"H40.123.45-{received + dt.timedelta(hours=7):%y%m%d}-019999",
+        service_point=seeded.desk,
+        staff=clerk,
+        procedure="Chứng thực",
+        received_at=received,
+        received_month=received.date().replace(day=1),
+        due_at=received + dt.timedelta(days=5),
+        status="processing",
+        status_changed_at=received,
+        imported_at=received,
+    )
+    session.add_all([clerk, dossier])
+    session.flush()
+    case = Complaint(
+        agency_id=seeded.department.id,
+        dossier_id=dossier.id,
+        source="staff",
+        description="",
+        opened_at=received,
+        due_at=received + dt.timedelta(days=10),
+    )
+    session.add(case)
+    _invitation, token = link_for(session, dossier, DossierSettings(link_key="test-secret"))
+    questionnaire = queries.active_questionnaire(session, "administrative")
+    assert questionnaire is not None
+    response = Response(
+        idempotency_key="matrix-review-0123456789",
+        service_point=seeded.desk,
+        questionnaire=questionnaire,
+        channel="qr",
+        submitted_at=utc_now(),
+        comment="Chị Hoa rất nhiệt tình",
+    )
+    session.add(response)
+    session.flush()
+    review = CommentReview(response_id=response.id, reason="titled_name")
+    session.add(review)
+    session.flush()
+    return {
+        "review_id": review.id,
+        "token": token,
+        "dossier_id": dossier.id,
+        "complaint_id": case.id,
+        "staff_id": clerk.id,
+        "action": "note",
+    }
 
 
 def _url(rule: Rule, samples: dict[str, Any]) -> str:

@@ -26,6 +26,7 @@ TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 # State-changing routes that are exempt from the session CSRF check, and why.
 CSRF_EXEMPT = {
     "public.show_form": "its FlaskForm checks its own token and keeps the answers when it expired",
+    "dossiers.rate": "the dossier link's form: as public.show_form",
     "kiosk.api_pair": "a tablet's JSON call with a one-time pairing code, no cookie",
     "kiosk.api_submit": "a tablet's JSON call with a bearer device token, no cookie",
 }
