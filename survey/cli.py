@@ -10,8 +10,8 @@ from flask import Flask, current_app
 
 from survey.cli_retention import register_retention_commands
 from survey.commands import comments as comment_commands
-from survey.commands.setup import register_setup_commands
 from survey.commands.dossiers import register_dossier_commands
+from survey.commands.setup import register_setup_commands
 from survey.extensions import get_session
 from survey.services import qr
 from survey.services.accounts import (

@@ -1262,11 +1262,16 @@ def service_points_by_code(session: Session) -> dict[str, ServicePoint]:
     return {point.code: point for point in points}
 
 
-def service_point_ids_by_code(session: Session) -> dict[str, int]:
-    return {
-        code: point_id
-        for code, point_id in session.execute(select(ServicePoint.code, ServicePoint.id))
-    }
+def service_point_ids_by_code(
+    session: Session, agency_ids: frozenset[int] | None = None
+) -> dict[str, int]:
+    """Service points' own code (the one in the province's files; the QR's public code unless
+    the province gave another) → id, only those of ``agency_ids`` when given (an import's
+    look-up; a few thousand at most)."""
+    query = select(ServicePoint.code, ServicePoint.id)
+    if agency_ids is not None:
+        query = query.where(ServicePoint.agency_id.in_(agency_ids))
+    return {code: point_id for code, point_id in session.execute(query)}
 
 
 def volumes_between(session: Session, first: dt.date, last: dt.date) -> Sequence[ServiceVolume]:
@@ -1383,8 +1388,6 @@ from sqlalchemy import (  # noqa: E402
     MetaData,
     String,
     Table,
-    delete,
-    or_,
     type_coerce,
 )
 
@@ -1419,17 +1422,6 @@ DOSSIER_STAGING = Table(
 )
 _STAGED = DOSSIER_STAGING.c
 STAGED_COLUMNS = tuple(column.name for column in DOSSIER_STAGING.columns)
-
-
-def service_point_ids_by_code(
-    session: Session, agency_ids: frozenset[int] | None = None
-) -> dict[str, int]:
-    """Service points' public code → id (an import's look-up; a few thousand at most), only those
-    of ``agency_ids`` when given."""
-    query = select(ServicePoint.public_code, ServicePoint.id)
-    if agency_ids is not None:
-        query = query.where(ServicePoint.agency_id.in_(agency_ids))
-    return {code: point_id for code, point_id in session.execute(query)}
 
 
 def create_dossier_staging(session: Session) -> None:
