@@ -136,10 +136,21 @@ class TargetTest:
     (the interval straddles a band edge). ``insufficient_data`` / ``variance_not_estimable``
     when the estimate itself has that status.
 
-    ``p_value`` is one-sided, in the direction of the estimate, against the nearest relevant
-    bound. ``additional_n`` is how many more respondents would be needed to reach a decision at the
-    current estimate with power ``power`` (design effect included); 0 when decided, ``None`` when
-    the estimate equals the bound (no sample size can decide).
+    ``p_value`` is **one-sided**, in the direction of the estimate (``alternative``: ``greater``
+    for H₁ p > bound, ``less`` for H₁ p < bound), against the relevant bound, and comes from the
+    same procedure as the interval (it is below (1 − level)/2 exactly when the interval excludes
+    the bound). Inside a band it is the larger of the two one-sided p-values (two one-sided
+    tests) and ``alternative`` is None. ``statistic`` is the t statistic for logit and Wald
+    intervals, None for intervals inverted numerically.
+
+    ``additional_n`` is how many more respondents would be needed to reach a decision at the
+    current estimate with power ``power``; 0 when decided, ``None`` when the estimate equals the
+    bound (no sample size can decide). It never exceeds the remaining population
+    (``population`` − n) when ``population`` (a known population size) is given; ``census`` is
+    True when it equals the remaining population (a census of the rest decides).
+    ``deff_sizing`` is the design effect used for it; ``additional_n_range`` the responses needed
+    at the ends of a 95% interval for that design effect, given when it rests on few degrees of
+    freedom (see :mod:`analysis.targets`).
     """
 
     estimate: Estimate
@@ -150,6 +161,11 @@ class TargetTest:
     additional_n: int | None
     power: float = 0.8
     note: str = ""
+    alternative: str | None = None
+    population: float | None = None
+    census: bool = False
+    deff_sizing: float | None = None
+    additional_n_range: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)

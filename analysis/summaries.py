@@ -164,6 +164,38 @@ def summarize_estimate(
     return head + ", " + _target_clause(target_test, language) + "."
 
 
+def _df_text(df: float, language: str) -> str:
+    return format_number(df, 0 if abs(df - round(df)) < 1e-9 else 1, language)
+
+
+def _more_clause(t: TargetTest, language: str) -> str:
+    """ "; about 120 more responses would be needed to decide" and its variants."""
+    vi = language == "vi"
+    if not t.additional_n:
+        return ""
+    if t.census:
+        if vi:
+            return (
+                f"; khảo sát toàn bộ {t.additional_n} người còn lại trong tổng thể sẽ cho kết luận"
+            )
+        return f"; a census of the remaining {t.additional_n} people in the population would decide"
+    if t.additional_n_range is not None and t.estimate.df is not None:
+        lo, hi = t.additional_n_range
+        df = _df_text(t.estimate.df, language)
+        if vi:
+            return (
+                f"; cần thêm khoảng {t.additional_n} phiếu (từ {lo} đến {hi}, vì hệ số thiết kế "
+                f"chỉ được ước lượng từ {df} bậc tự do) để kết luận"
+            )
+        return (
+            f"; about {t.additional_n} more responses (between {lo} and {hi}, as the design "
+            f"effect is estimated from only {df} degrees of freedom) would be needed to decide"
+        )
+    if vi:
+        return f"; cần thêm khoảng {t.additional_n} phiếu để kết luận"
+    return f"; about {t.additional_n} more responses would be needed to decide"
+
+
 def _target_clause(t: TargetTest, language: str) -> str:
     vi = language == "vi"
     tgt = t.target
@@ -171,14 +203,8 @@ def _target_clause(t: TargetTest, language: str) -> str:
         label = _pct_target(tgt.low, language)
     else:
         label = _pct_target(tgt.low, language).rstrip("%") + "–" + _pct_target(tgt.high, language)
-    p = f" ({format_p(t.p_value, language)})" if t.p_value is not None else ""
-    more = ""
-    if t.additional_n:
-        more = (
-            f"; cần thêm khoảng {t.additional_n} phiếu để kết luận"
-            if vi
-            else f"; about {t.additional_n} more responses would be needed to decide"
-        )
+    p = f" ({_labelled_p(t.p_value, language, 'one-sided')})" if t.p_value is not None else ""
+    more = _more_clause(t, language)
     if vi:
         phrases = {
             "met": f"cao hơn có ý nghĩa thống kê so với mục tiêu {label}{p}",
@@ -296,7 +322,8 @@ def summarize_change(
     now = _value(kind, pair.estimate_a, language)
     before = _value(kind, pair.estimate_b, language)
     if names:
-        now, before = f"{now} ({names[0]})", f"{before} ({names[1]})"
+        where = "trong" if vi else "in"
+        now, before = f"{now} {where} {names[0]}", f"{before} {where} {names[1]}"
     if pair.ci_low is None or pair.ci_high is None or pair.p_value is None:
         if vi:
             return f"{now} so với {before}; không ước lượng được sai số của mức thay đổi."
