@@ -7,6 +7,8 @@ Every test here was written before its fix and failed on the code it guards.
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 import re
 
 import numpy as np
@@ -666,3 +668,38 @@ def test_every_difference_and_change_reads_with_its_sign_and_unit(
         if adjusted != "none":
             label = {"holm": "Holm", "bh": "Benjamini–Hochberg"}[adjusted]
             assert label in text and "CI" not in text and "KTC" not in text
+
+
+# --------------------------------------------------------------------------------------------
+# prorated volumes
+
+
+def test_prorated_volume_is_volume_times_days_inside_over_days_of_the_quarter() -> None:
+    from analysis.weights import prorate_volumes
+
+    volumes = pd.Series([900.0, 910.0, 920.0])
+    quarters = pd.Series(["2025Q1", "2025Q2", "2025Q3"])
+    out = prorate_volumes(volumes, quarters, dt.date(2025, 3, 1), dt.date(2025, 8, 31))
+    assert out.tolist() == pytest.approx([900 * 31 / 90, 910.0, 920 * 62 / 92])
+    # a range inside one quarter, and one day
+    one = prorate_volumes(
+        pd.Series([910.0]), pd.Series(["2025Q2"]), dt.date(2025, 5, 7), dt.date(2025, 5, 7)
+    )
+    assert one.tolist() == pytest.approx([910 / 91])
+    # quarters outside the range get no volume; leap years count 29 February
+    leap = prorate_volumes(
+        pd.Series([910.0, 100.0]),
+        pd.Series(["2024Q1", "2023Q4"]),
+        dt.date(2024, 2, 1),
+        dt.date(2024, 2, 29),
+    )
+    assert leap.tolist() == pytest.approx([910 * 29 / 91, 0.0])
+    assert math.isnan(
+        prorate_volumes(
+            pd.Series([np.nan]), pd.Series(["2025Q1"]), dt.date(2025, 1, 1), dt.date(2025, 1, 31)
+        )[0]
+    )
+    with pytest.raises(AnalysisError, match="quarter"):
+        prorate_volumes(
+            pd.Series([1.0]), pd.Series(["2025-03"]), dt.date(2025, 1, 1), dt.date(2025, 1, 31)
+        )
