@@ -14,7 +14,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from analysis import (
@@ -195,6 +195,8 @@ def test_change_since_the_previous_period_carries_the_sign_of_its_interval(langu
     level=st.sampled_from([0.90, 0.95, 0.99]),
     df=st.sampled_from([9.0, 40.0, 390.0]),
 )
+@example(p=0.99, se=0.03, bound=0.70, method="beta", level=0.95, df=390.0)
+@example(p=0.992, se=0.045, bound=0.545, method="wilson", level=0.95, df=390.0)
 @SETTINGS
 def test_threshold_p_value_agrees_with_the_interval(
     p: float, se: float, bound: float, method: str, level: float, df: float
