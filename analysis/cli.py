@@ -113,7 +113,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     ind = sub.add_parser("indices", help="estimates by group with intervals and target verdicts")
     _add_common(ind)
-    ind.add_argument("--target", help="threshold 0.70 or band 0.70:0.75")
+    ind.add_argument(
+        "--target",
+        help="threshold 0.70 or band 0.70:0.75: verdict, one-sided p_value (its side in "
+        "'alternative'), additional_n responses to decide with 80%% power",
+    )
     ind.add_argument(
         "--elements",
         help='element indices and composite, e.g. "access=q_a1,q_a2;staff=q_s1"',
@@ -494,11 +498,13 @@ def run_indices(args: argparse.Namespace) -> str:
         ]
     target = None
     tester = None
+    population = None
     if args.target:
         from analysis.targets import parse_target, test_target
 
         target = parse_target(args.target)
         tester = test_target
+        population = _populations(data, design, items, elements, args.measure)
     rows = []
     for e in ests:
         row: dict[str, Any] = {
@@ -515,13 +521,20 @@ def run_indices(args: argparse.Namespace) -> str:
             "status": e.status,
             "note": e.note,
         }
-        if target is not None and tester is not None:
-            t = tester(e, target)
+        if target is not None and tester is not None and population is not None:
+            t = tester(e, target, population=population(e))
+            spread = t.additional_n_range
             row.update(
                 target=target.label(),
                 p_value=t.p_value,
+                alternative=t.alternative,
                 verdict=t.verdict,
                 additional_n=t.additional_n,
+                additional_n_low=spread[0] if spread else None,
+                additional_n_high=spread[1] if spread else None,
+                census=t.census,
+                population=t.population,
+                verdict_note=t.note,
             )
         rows.append(row)
     payload = {
@@ -543,10 +556,67 @@ def run_indices(args: argparse.Namespace) -> str:
         "deff_definition": estimators.DEFF_DEFINITION,
         "groups": rows,
     }
+    if target is not None:
+        payload["notes"] = INDICES_NOTES
     out = _emit(rows, args.format, payload, "groups")
     if args.format == "table":
         out += f"\n\ndesign: {design.description}\n{estimators.DEFF_DEFINITION}"
     return out
+
+
+INDICES_NOTES = {
+    "p_value": "one-sided, in the direction of 'alternative' (greater: above the target, less: "
+    "below), from inverting the group's own interval, so p_value < (1 - level)/2 exactly when "
+    "the interval excludes the target; inside a band the larger of the two one-sided p-values",
+    "additional_n": "more responses for the interval to decide with 80% power if the estimate "
+    "were the truth; capped at the population not yet surveyed when it is known (census); "
+    "additional_n_low/high: the same for the ends of a 95% interval of the design effect when it "
+    "rests on fewer than 30 degrees of freedom",
+    "population": "the group's population size from the design's volumes or fpc (empty when not "
+    "known: no finite population correction, or clustered PSUs)",
+}
+COMPARE_NOTES = {
+    "p_value": "two-sided p-value of the test of each pair, per comparison",
+    "ci_low": "ci_low/ci_high: per-comparison t intervals of the difference a - b, not "
+    "simultaneous: they go with p_value, not with the adjusted p-values",
+    "p_holm": "Holm-adjusted p-value over the pairs of one test (family-wise error)",
+    "p_bh": "Benjamini-Hochberg-adjusted p-value over the pairs of one test (false discovery rate)",
+    "statistic": "Rao-Scott (shares) or Wald (ratios, means) F test that the groups differ, "
+    "significant when its p_value is below 1 - confidence_level",
+}
+
+
+def _populations(
+    data: Any, design: Any, items: list[str], elements: dict[str, list[str]] | None, measure: str
+) -> Any:
+    """A function giving each estimate's known population size (analysis.targets)."""
+    import numpy as np
+    import pandas as pd
+
+    from analysis.targets import known_population
+
+    cache: dict[tuple[str, ...], Any] = {}
+
+    def answered(columns: list[str]) -> Any:
+        key = tuple(columns)
+        if key not in cache:
+            cache[key] = np.column_stack(
+                [pd.to_numeric(data[c], errors="coerce").notna().to_numpy() for c in columns]
+            ).any(axis=1)
+        return cache[key]
+
+    def population(e: Any) -> float | None:
+        if elements and e.measure.startswith("element:"):
+            rows = answered(elements[e.measure.split(":", 1)[1]])
+        elif elements or measure == "ratio":
+            rows = answered(items)
+        else:
+            rows = answered(items[:1])
+        for column, value in e.group.items():
+            rows = rows & (data[column] == value).to_numpy()
+        return known_population(design, rows)
+
+    return population
 
 
 def run_compare(args: argparse.Namespace) -> str:
@@ -600,6 +670,7 @@ def run_compare(args: argparse.Namespace) -> str:
                 "pearson_chisq": d["pearson_chisq"],
                 "n": d["n"],
                 "groups": d["groups"],
+                "confidence_level": d["confidence_level"],
                 "note": d["note"],
                 "pairs": d["pairs"],
             }
@@ -612,6 +683,7 @@ def run_compare(args: argparse.Namespace) -> str:
         "within": args.within,
         "design": design.description,
         "tests": rows,
+        "notes": COMPARE_NOTES,
     }
     if args.format == "json":
         return _emit(rows, "json", payload, "tests")

@@ -123,11 +123,14 @@ def pairwise_differences(
     *,
     confidence_level: float = 0.95,
     include: np.ndarray | None = None,
+    measure: str = "prop",
 ) -> list[PairwiseDifference]:
-    """All pairwise differences e_a − e_b with t intervals, raw, Holm and BH p-values.
+    """All pairwise differences e_a − e_b (a listed before b) with t intervals, two-sided raw
+    p-values and Holm and BH adjusted p-values over the pairs returned together.
 
     Var(e_a − e_b) = V_aa + V_bb − 2V_ab from the design covariance matrix; t with the domain's
-    design degrees of freedom (Lumley 2010 §3.3, ``svycontrast``).
+    design degrees of freedom (Lumley 2010 §3.3, ``svycontrast``). The intervals are per
+    comparison (not simultaneous): they go with ``p_value``, not with the adjusted p-values.
     """
     level = intervals.check_level(confidence_level)
     k = len(labels)
@@ -165,6 +168,7 @@ def pairwise_differences(
                 holm[j],
                 bh[j],
                 level,
+                measure=measure,
             )
         )
     return out
@@ -359,6 +363,7 @@ def compare_groups(
                         df,
                         confidence_level=confidence_level,
                         include=n_g >= max(min_n, 1),
+                        measure=measure,
                     )
                 )
         out.append(
@@ -374,6 +379,7 @@ def compare_groups(
                 pair_list,
                 note,
                 method="rao-scott" if measure == "prop" else "wald",
+                confidence_level=intervals.check_level(confidence_level),
             )
         )
     return out
@@ -387,6 +393,25 @@ def _f(x: float) -> float | None:
 # periods and trends
 
 
+def _period_arrays(
+    data: pd.DataFrame,
+    design: SurveyDesign,
+    period: str,
+    measure: str,
+    items: Sequence[str],
+    satisfied_from: float,
+) -> tuple[list[Any], np.ndarray, np.ndarray, float, np.ndarray]:
+    """(periods sorted, estimates, their covariance, design df, respondents per period)."""
+    if period not in data.columns:
+        raise AnalysisError(f"period column {period!r} not found in the data")
+    a, b, valid = _measure_arrays(data, measure, list(items), satisfied_from)
+    grouping = make_grouping(data, period)
+    g = np.where(valid, grouping.codes, -1)
+    est, cov, n = _ratios_with_vcov(design, a, b, g, grouping.size)
+    df = float(df_by_group(design, np.where(g >= 0, 0, -1), 1)[0])
+    return [lab[period] for lab in grouping.labels], est, cov, df, n
+
+
 def _period_setup(
     data: pd.DataFrame,
     design: SurveyDesign,
@@ -395,14 +420,8 @@ def _period_setup(
     items: Sequence[str],
     satisfied_from: float,
 ) -> tuple[list[Any], np.ndarray, np.ndarray, float]:
-    if period not in data.columns:
-        raise AnalysisError(f"period column {period!r} not found in the data")
-    a, b, valid = _measure_arrays(data, measure, list(items), satisfied_from)
-    grouping = make_grouping(data, period)
-    g = np.where(valid, grouping.codes, -1)
-    est, cov, _ = _ratios_with_vcov(design, a, b, g, grouping.size)
-    df = float(df_by_group(design, np.where(g >= 0, 0, -1), 1)[0])
-    return [lab[period] for lab in grouping.labels], est, cov, df
+    periods, est, cov, df, _ = _period_arrays(data, design, period, measure, items, satisfied_from)
+    return periods, est, cov, df
 
 
 def compare_periods(
@@ -416,24 +435,44 @@ def compare_periods(
     items: Sequence[str] = ("q_overall",),
     satisfied_from: float = 4,
     confidence_level: float = 0.95,
+    min_n: int = 0,
 ) -> PairwiseDifference:
-    """Difference between two periods (default: the last two, sorted), with its t interval.
+    """Difference ``first − second`` between two periods, with its t interval and two-sided p.
 
-    The covariance between periods is included (it is 0 when the periods are separate strata, as
-    with stratum = service point × period).
+    By default ``first`` is the latest period and ``second`` the one before (periods sorted), so
+    the difference is the change since the previous period; ``group_a`` is always ``first``.
+    Var(e₁ − e₂) = V₁₁ + V₂₂ − 2V₁₂ includes the covariance between periods (0 when the periods
+    are separate strata, as with stratum = service point × period); t on the design degrees of
+    freedom (Lumley 2010 §3.3, R ``svycontrast(svyby(...), quote(first - second))``).
+    Raises :class:`AnalysisError` when a period has fewer than ``min_n`` respondents: no change
+    is reported from a period below the minimum sample.
     """
-    periods, est, cov, df = _period_setup(data, design, period, measure, items, satisfied_from)
+    periods, est, cov, df, n = _period_arrays(data, design, period, measure, items, satisfied_from)
     if len(periods) < 2:
         raise AnalysisError("need at least two periods to compare")
+    for name, value in (("first", first), ("second", second)):
+        if value is not None and value not in periods:
+            raise AnalysisError(f"{name} period {value!r} is not in the data")
     i = periods.index(first) if first is not None else len(periods) - 1
     j = periods.index(second) if second is not None else len(periods) - 2
-    labels = [{period: p} for p in periods]
-    include = np.zeros(len(periods), dtype=bool)
-    include[[i, j]] = True
-    res = pairwise_differences(
-        labels, est, cov, df, confidence_level=confidence_level, include=include
+    if i == j:
+        raise AnalysisError("compare two different periods")
+    for k in (i, j):
+        if n[k] < min_n:
+            raise AnalysisError(
+                f"period {periods[k]!r} has {int(n[k])} respondents, fewer than {min_n}: "
+                "no change is reported"
+            )
+    order = np.array([i, j])
+    (res,) = pairwise_differences(
+        [{period: periods[i]}, {period: periods[j]}],
+        est[order],
+        cov[np.ix_(order, order)],
+        df,
+        confidence_level=confidence_level,
+        measure=measure,
     )
-    return res[0]
+    return res
 
 
 def linear_trend(

@@ -24,6 +24,35 @@ def _clean(value: Any) -> Any:
     return value
 
 
+#: Kinds of estimate, for wording and units: a share of respondents (``share``), a share of
+#: satisfied answers over several items (``answers``), a composite of element indices
+#: (``composite``), a mean on the answer scale (``mean``), the 0–100 index (``index``), other.
+PROPORTION_KINDS = ("share", "answers", "composite")
+
+
+def measure_kind(measure: str, ci_method: str = "logit") -> str:
+    """Kind of an estimate from its measure name (see :data:`PROPORTION_KINDS`).
+
+    ``mean_index:…`` → ``index``; ``mean:…`` → ``mean``; ``share_satisfied:…`` and
+    ``comprehensive_satisfaction`` → ``share``; ``satisfied_answers:…`` / ``element:…`` →
+    ``answers``; ``composite`` → ``composite``. Another name is a share when its interval is one
+    for proportions (logit, beta, wilson), else ``other``.
+    """
+    head = measure.split(":", 1)[0]
+    kinds = {
+        "mean_index": "index",
+        "mean": "mean",
+        "share_satisfied": "share",
+        "comprehensive_satisfaction": "share",
+        "satisfied_answers": "answers",
+        "element": "answers",
+        "composite": "composite",
+    }
+    if head in kinds:
+        return kinds[head]
+    return "share" if ci_method in ("logit", "beta", "wilson") else "other"
+
+
 @dataclass(frozen=True)
 class Estimate:
     """One estimate for one group (domain) of respondents.
@@ -56,6 +85,12 @@ class Estimate:
     def to_dict(self) -> dict[str, Any]:
         """Plain dict with non-finite numbers as ``None`` (JSON-ready)."""
         return {k: _clean(v) for k, v in asdict(self).items()}
+
+    @property
+    def kind(self) -> str:
+        """``share``, ``answers``, ``composite``, ``mean``, ``index`` or ``other``
+        (:func:`measure_kind`)."""
+        return measure_kind(self.measure, self.ci_method)
 
 
 @dataclass(frozen=True)
@@ -103,10 +138,21 @@ class TargetTest:
     (the interval straddles a band edge). ``insufficient_data`` / ``variance_not_estimable``
     when the estimate itself has that status.
 
-    ``p_value`` is one-sided, in the direction of the estimate, against the nearest relevant
-    bound. ``additional_n`` is how many more respondents would be needed to reach a decision at the
-    current estimate with power ``power`` (design effect included); 0 when decided, ``None`` when
-    the estimate equals the bound (no sample size can decide).
+    ``p_value`` is **one-sided**, in the direction of the estimate (``alternative``: ``greater``
+    for H₁ p > bound, ``less`` for H₁ p < bound), against the relevant bound, and comes from the
+    same procedure as the interval (it is below (1 − level)/2 exactly when the interval excludes
+    the bound). Inside a band it is the larger of the two one-sided p-values (two one-sided
+    tests) and ``alternative`` is None. ``statistic`` is the t statistic for logit and Wald
+    intervals, None for intervals inverted numerically.
+
+    ``additional_n`` is how many more respondents would be needed to reach a decision at the
+    current estimate with power ``power``; 0 when decided, ``None`` when the estimate equals the
+    bound (no sample size can decide). It never exceeds the remaining population
+    (``population`` − n) when ``population`` (a known population size) is given; ``census`` is
+    True when it equals the remaining population (a census of the rest decides).
+    ``deff_sizing`` is the design effect used for it; ``additional_n_range`` the responses needed
+    at the ends of a 95% interval for that design effect, given when it rests on few degrees of
+    freedom (see :mod:`analysis.targets`).
     """
 
     estimate: Estimate
@@ -117,14 +163,23 @@ class TargetTest:
     additional_n: int | None
     power: float = 0.8
     note: str = ""
+    alternative: str | None = None
+    population: float | None = None
+    census: bool = False
+    deff_sizing: float | None = None
+    additional_n_range: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
 class PairwiseDifference:
     """Difference ``estimate_a − estimate_b`` between two groups, with its interval and p-values.
 
-    ``p_holm`` and ``p_bh`` are adjusted over the family of pairs reported together (Holm 1979;
-    Benjamini & Hochberg 1995). ``overlap`` tells whether the two groups' own intervals overlap.
+    ``ci_low``/``ci_high`` and ``p_value`` (two-sided) are per comparison: the t interval and the
+    t test of the same statistic. ``p_holm`` and ``p_bh`` are adjusted over the family of pairs
+    reported together (Holm 1979; Benjamini & Hochberg 1995); they are not paired with
+    ``ci_low``/``ci_high``, which are not simultaneous intervals. ``measure`` is what was
+    compared (``prop``, ``ratio`` or ``mean``), so that a difference of means is not written in
+    percentage points.
     """
 
     group_a: dict[str, Any]
@@ -140,6 +195,7 @@ class PairwiseDifference:
     p_holm: float | None = None
     p_bh: float | None = None
     confidence_level: float = 0.95
+    measure: str = "prop"
 
     def to_dict(self) -> dict[str, Any]:
         return {k: _clean(v) for k, v in asdict(self).items()}
@@ -153,7 +209,8 @@ class ComparisonTest:
     ``statistic`` = X²/tr(Δ̂) referred to F(d, d·ν) with d = tr(Δ̂)²/tr(Δ̂²) and ν the domain's
     design degrees of freedom (Rao & Scott 1984; R: ``svychisq(..., statistic="F")``).
     ``method="wald"`` (ratios, means): W/(k − 1) referred to F(k − 1, ν − k + 1), see
-    :func:`analysis.compare.wald_equality_test`; ``pearson_chisq`` is then None.
+    :func:`analysis.compare.wald_equality_test`; ``pearson_chisq`` is then None. The groups
+    differ significantly when ``p_value`` < 1 − ``confidence_level``.
     """
 
     within: dict[str, Any]
@@ -167,6 +224,7 @@ class ComparisonTest:
     pairs: tuple[PairwiseDifference, ...] = field(default_factory=tuple)
     note: str = ""
     method: str = "rao-scott"
+    confidence_level: float = 0.95
 
     def to_dict(self) -> dict[str, Any]:
         out = {k: _clean(v) for k, v in asdict(self).items() if k != "pairs"}

@@ -1,4 +1,5 @@
-"""Calibration of sampling weights: post-stratification, raking and trimming.
+"""Calibration of sampling weights: post-stratification, raking and trimming; service volumes
+prorated to a reporting period.
 
 Calibrated designs keep what is needed to linearise variances as R's ``survey`` does: after
 post-stratification the influence values are replaced by their residuals from the post-strata
@@ -8,7 +9,9 @@ means, after raking by residuals of ten sweeps of iterative proportional fitting
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import datetime as dt
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -214,3 +217,59 @@ def trim_weights(
         clipped[free] *= 1 + excess / clipped[free].sum()
         w = clipped
     return design.with_weights(w)
+
+
+# --------------------------------------------------------------------------------------------
+# service volumes of a reporting period
+
+_QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
+
+
+def quarter_days(label: str) -> tuple[dt.date, dt.date]:
+    """First and last day of a quarter written ``2025Q3``."""
+    match = _QUARTER.match(str(label))
+    if match is None:
+        raise AnalysisError(f"period {label!r} is not a quarter written like 2025Q3")
+    year, quarter = int(match.group(1)), int(match.group(2))
+    first = dt.date(year, 3 * quarter - 2, 1)
+    after = dt.date(year + 1, 1, 1) if quarter == 4 else dt.date(year, 3 * quarter + 1, 1)
+    return first, after - dt.timedelta(days=1)
+
+
+def prorate_volumes(
+    volumes: pd.Series | np.ndarray | Sequence[float],
+    quarters: pd.Series | np.ndarray | Sequence[str],
+    first: dt.date,
+    last: dt.date,
+) -> pd.Series:
+    """Quarterly service volumes prorated to the days ``first``..``last`` of a reporting period.
+
+    A service point records the clients it served per quarter; a stratum of the counter design is
+    a service point × quarter with that volume as its population size N_h (Cochran 1977, ch. 5).
+    When a reporting period covers only part of a quarter, the stratum's population is the
+    clients served on the days inside the period; with clients assumed to come evenly over the
+    quarter,
+
+        N_h' = N_h · (days of the quarter inside [first, last]) / (days of the quarter),
+
+    days counted inclusively (29 February counts in leap years). A quarter entirely inside the
+    range keeps its volume, one outside gets 0, a blank volume stays blank. The same rule serves
+    the current period and the previous one, so that both are on the same footing. The result is
+    not rounded: a population size from proration need not be a whole number (the finite
+    population correction 1 − n_h/N_h' takes any N_h' ≥ n_h). Returns a Series aligned with
+    ``volumes``.
+    """
+    if last < first:
+        raise AnalysisError("the period ends before it starts")
+    index = volumes.index if isinstance(volumes, pd.Series) else None
+    values = pd.to_numeric(pd.Series(np.asarray(volumes, dtype=object)), errors="coerce")
+    labels = pd.Series(np.asarray(quarters, dtype=object)).astype(str)
+    if len(labels) != len(values):
+        raise AnalysisError("give one quarter per volume")
+    shares = {}
+    for label in labels.unique():
+        q_first, q_last = quarter_days(label)
+        inside = (min(q_last, last) - max(q_first, first)).days + 1
+        shares[label] = max(inside, 0) / ((q_last - q_first).days + 1)
+    out = values.to_numpy(dtype=float) * labels.map(shares).to_numpy(dtype=float)
+    return pd.Series(out, index=index if index is not None else values.index, name="volume")

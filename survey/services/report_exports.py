@@ -60,7 +60,7 @@ def _rows(kind: str, lines: list[IndexLine], language: str, min_n: int) -> list[
                 "target_low": t.low if t else None,
                 "target_high": t.high if t else None,
                 "verdict": v.verdict if v else None,
-                "p_value": v.p_value if v else None,
+                "p_value_one_sided": v.p_value if v else None,
                 "additional_responses": v.additional_n if v else None,
                 "summary": line.summary(language, min_n),
             }

@@ -38,7 +38,9 @@ from analysis import (
     test_target,
 )
 from analysis import Target as StatTarget
-from analysis.summaries import summarize_difference, summarize_estimate, summarize_test
+from analysis.summaries import summarize_change, summarize_estimate, summarize_test
+from analysis.targets import known_population
+from analysis.weights import prorate_volumes
 from survey.services.errors import NotFound
 from survey.services.exports import VIETNAM_TIME, local_day_start, responses_table
 from survey.services.periods import Period, parse_period
@@ -166,15 +168,44 @@ class ScopeReport:
     version: tuple[Any, ...] = ()  # the cache key: scope, period, data fingerprint
     agency_codes: frozenset[str] = frozenset()
     min_n: int = MIN_RESPONSES
+    previous_responses: int = 0  # respondents of the previous period (valid overall answer)
+    current_responses: int = 0  # the same for this period
 
     def title(self, language: str) -> str:
         return self.title_vi if language == "vi" else self.title_en
 
     def change_summary(self, language: str) -> str | None:
+        """The signed change since the previous period with its interval, e.g. "down 13.7
+        percentage points, from 71.2% to 57.5% (95% CI of the change −23.9 to −3.4; p = 0.009)";
+        None when no change is reported (see :meth:`no_change_reason`)."""
         if self.change is None:
             return None
-        names = (self.period.label(language), self.previous.label(language))
-        return summarize_difference(self.change, names=names, language=language)
+        return summarize_change(self.change, language=language)
+
+    def no_change_reason(self, language: str) -> str:
+        """Why no change is reported: no responses in the previous period, or one of the two
+        periods below the minimum sample, or no variance."""
+        vi = language == "vi"
+        previous = self.previous.label(language)
+        if self.previous_responses == 0:
+            if vi:
+                return f"Không có phiếu trong {previous} để so sánh."
+            return f"No responses in {previous} to compare with."
+        if min(self.previous_responses, self.current_responses) < self.min_n:
+            if vi:
+                return (
+                    f"Chưa đủ phiếu để báo cáo mức thay đổi so với {previous} (kỳ này "
+                    f"{self.current_responses} phiếu, {previous} {self.previous_responses} phiếu; "
+                    f"cần ít nhất {self.min_n} phiếu mỗi kỳ)."
+                )
+            return (
+                f"Too few responses to report a change since {previous} "
+                f"({self.current_responses} now, {self.previous_responses} in {previous}; at "
+                f"least {self.min_n} are needed in each period)."
+            )
+        if vi:
+            return f"Không ước lượng được sai số của mức thay đổi so với {previous}."
+        return f"The uncertainty of the change since {previous} cannot be estimated."
 
     def comparison_summaries(self, language: str) -> list[str]:
         return [
@@ -226,10 +257,14 @@ def applicable_target(
     return AppliedTarget(best.low, best.high, best.description, best.source, best.scope_name)
 
 
-def _verdict(estimate: Estimate, target: AppliedTarget | None) -> TargetTest | None:
+def _verdict(
+    estimate: Estimate, target: AppliedTarget | None, population: float | None = None
+) -> TargetTest | None:
+    """The verdict against the target; ``population`` (citizens served, from the volumes) sizes
+    the responses still needed and caps them at the citizens not yet surveyed."""
     if target is None or estimate.status != "ok":
         return None
-    return test_target(estimate, StatTarget(target.low, target.high))
+    return test_target(estimate, StatTarget(target.low, target.high), population=population)
 
 
 # --------------------------------------------------------------------------------------------
@@ -271,21 +306,12 @@ def load_hierarchy(session: Session) -> Hierarchy:
 
 
 def _prorate_volumes(table: pd.DataFrame, period: Period) -> pd.DataFrame:
-    """Scale each quarter's volume to the days of the quarter inside a custom period."""
-    if period.kind != "custom" or table.empty:
+    """Each quarter's volume times the share of its days inside the period
+    (:func:`analysis.weights.prorate_volumes`; whole quarters keep their volume)."""
+    if table.empty:
         return table
-    table = table.copy()
-    fractions = {}
-    for label in table["period"].unique():
-        year, quarter = int(label[:4]), int(label[-1])
-        first = dt.date(year, 3 * quarter - 2, 1)
-        last = dt.date(
-            year + (quarter == 4), 1 if quarter == 4 else 3 * quarter + 1, 1
-        ) - dt.timedelta(days=1)
-        inside = (min(last, period.last) - max(first, period.first)).days + 1
-        fractions[label] = inside / ((last - first).days + 1)
-    table["volume"] = (table["volume"] * table["period"].map(fractions)).round()
-    return table
+    volume = prorate_volumes(table["volume"], table["period"], period.first, period.last)
+    return table.assign(volume=volume)
 
 
 def analysable(table: pd.DataFrame) -> tuple[pd.DataFrame, str]:
@@ -516,9 +542,17 @@ def _build(
             version=version,
             agency_codes=frozenset(codes),
             min_n=min_n,
+            previous_responses=int(earlier[OVERALL].notna().sum()) if not earlier.empty else 0,
         )
 
     design = counter_design(current, strata="stratum", volume="volume")
+    answered = current[OVERALL].notna().to_numpy()
+
+    def served(column: str | None = None, value: Any = None) -> float | None:
+        """Citizens served in a group of the period (the population of its verdict)."""
+        rows = answered if column is None else answered & (current[column] == value).to_numpy()
+        return known_population(design, rows)
+
     whole, *_ = estimate_proportion(current, OVERALL, design, None, min_n=min_n)
     headline = IndexLine(
         scope_key or "all",
@@ -526,7 +560,7 @@ def _build(
         title_en,
         whole,
         headline_target,
-        _verdict(whole, headline_target),
+        _verdict(whole, headline_target, served()),
     )
 
     sectors = [
@@ -535,7 +569,7 @@ def _build(
             *SECTOR_NAMES[e.group["sector"]],
             estimate=e,
             target=target_for(e.group["sector"]),
-            verdict=_verdict(e, target_for(e.group["sector"])),
+            verdict=_verdict(e, target_for(e.group["sector"]), served("sector", e.group["sector"])),
             sector=e.group["sector"],
         )
         for e in estimate_proportion(
@@ -555,7 +589,7 @@ def _build(
                 agency.name_en,
                 e,
                 target,
-                _verdict(e, target),
+                _verdict(e, target, served("agency", agency.code)),
                 agency.sector,
                 agency.level,
                 agency.valid_to is not None,
@@ -590,7 +624,7 @@ def _build(
             e.group["period"],
             e,
             headline_target,
-            _verdict(e, headline_target),
+            _verdict(e, headline_target, served("period", e.group["period"])),
         )
         for e in estimate_proportion(
             current, OVERALL, design, "period", min_n=min_n, include_total=False
@@ -610,7 +644,7 @@ def _build(
         _sector_detail(session, current, sector, min_n)
         for sector in sorted(current["sector"].unique())
     ]
-    change = _change(current, earlier)
+    change = _change(current, earlier, min_n)
     comparisons: list[ComparisonTest] = []
     if current["agency"].nunique() > 1:
         try:
@@ -647,20 +681,31 @@ def _build(
         version,
         frozenset(codes),
         min_n,
+        int(earlier[OVERALL].notna().sum()) if not earlier.empty else 0,
+        int(current[OVERALL].notna().sum()),
     )
 
 
-def _change(current: pd.DataFrame, earlier: pd.DataFrame) -> PairwiseDifference | None:
-    """Current minus previous period, strata kept apart (independent samples)."""
+def _change(
+    current: pd.DataFrame, earlier: pd.DataFrame, min_n: int = MIN_RESPONSES
+) -> PairwiseDifference | None:
+    """Current minus previous period, None when either has fewer than ``min_n`` respondents.
+
+    The two periods are independent samples: each part of a quarter inside a period is its own
+    stratum (a quarter cut by a custom range has one prorated volume in each period).
+    """
     if current.empty or earlier.empty:
         return None
     both = pd.concat(
         [current.assign(report_period="current"), earlier.assign(report_period="previous")],
         ignore_index=True,
     )
+    both["stratum"] = both["stratum"] + "|" + both["report_period"]
     design = counter_design(both, strata="stratum", volume="volume")
     try:
-        return compare_periods(both, design, "report_period", first="current", second="previous")
+        return compare_periods(
+            both, design, "report_period", first="current", second="previous", min_n=min_n
+        )
     except AnalysisError:
         return None
 

@@ -291,3 +291,75 @@ def test_infinite_or_overflowing_design_numbers_are_refused(
     lines = p.stderr.strip().splitlines()
     assert len(lines) == 1, p.stderr
     assert lines[0].startswith("error: ") and repr(column) in lines[0]
+
+
+# --------------------------------------------------------------------------------------------
+# verdicts, p-values and their labels
+
+
+def test_responses_needed_are_sized_on_the_citizens_served(tmp_path: Path) -> None:
+    """A counter that served 120 citizens, 100 of whom answered, was told about 5,473 more."""
+    path = tmp_path / "counter.csv"
+    pd.DataFrame({"service_point": "P", "volume": 120, "q_overall": [5] * 88 + [2] * 12}).to_csv(
+        path, index=False
+    )
+    p = run("indices", str(path), "--target", "0.9", "--format", "json")
+    assert p.returncode == 0, p.stderr
+    (g,) = json.loads(p.stdout)["groups"]
+    assert g["verdict"] == "undetermined"
+    assert g["population"] == pytest.approx(120)
+    assert 0 < g["additional_n"] <= 20
+
+
+def test_responses_needed_do_not_depend_on_the_scale_of_the_weights(tmp_path: Path) -> None:
+    d = pd.read_csv(DATA)
+    needed = []
+    for factor in (1.0, 1.005):
+        path = tmp_path / f"w{factor}.csv"
+        d.assign(weight=d.weight * factor).to_csv(path, index=False)
+        p = run(
+            "indices", str(path), "--by", "agency", "--strata", "stratum", "--weight", "weight",
+            "--target", "0.75", "--min-n", "0", "--format", "json",
+        )  # fmt: skip
+        assert p.returncode == 0, p.stderr
+        groups = json.loads(p.stdout)["groups"]
+        assert any(g["verdict"] == "undetermined" for g in groups)
+        needed.append([(g["verdict"], g["additional_n"], g["p_value"]) for g in groups])
+    for a, b in zip(*needed, strict=True):
+        assert a[:2] == b[:2] and (a[2] is None or a[2] == pytest.approx(b[2], abs=1e-9))
+
+
+@pytest.mark.parametrize("ci", ["logit", "beta", "wilson", "wald"])
+def test_p_values_are_one_sided_and_agree_with_the_verdict(ci: str) -> None:
+    p = run(
+        "indices", DATA, "--by", "agency", "--target", "0.78", "--ci", ci, "--min-n", "0",
+        "--format", "json",
+    )  # fmt: skip
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert "one-sided" in out["notes"]["p_value"]
+    for g in out["groups"]:
+        if g["p_value"] is None:
+            continue
+        decided = g["verdict"] in ("met", "not_met")
+        assert (g["p_value"] < 0.025) == decided, g
+        assert g["alternative"] == ("greater" if g["estimate"] >= 0.78 else "less")
+
+
+def test_a_mean_has_no_target() -> None:
+    p = run("indices", DATA, "--measure", "mean", "--target", "0.8", "--format", "json")
+    assert p.returncode == 2
+    assert "share" in p.stderr and p.stdout == ""
+
+
+def test_compare_labels_adjusted_p_values_and_keeps_the_level() -> None:
+    p = run(
+        "compare", DATA, "--by", "agency", "--within", "sector", "--level", "0.9", "--min-n", "0",
+        "--format", "json",
+    )  # fmt: skip
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert "adjusted" in out["notes"]["p_holm"] and "not" in out["notes"]["ci_low"]
+    for t in out["tests"]:
+        assert t["confidence_level"] == 0.9
+        assert all(pair["confidence_level"] == 0.9 for pair in t["pairs"])

@@ -103,11 +103,11 @@ def test_summaries_in_english_and_vietnamese() -> None:
     t = type(t)(t.estimate, t.target, "met", 0.001, t.statistic, 0)
     assert summarize_estimate(e, t) == (
         "Sở Tư pháp: 78.4% satisfied (95% CI 74.1–82.2%, n = 412), significantly above the 70% "
-        "target (p = 0.001)."
+        "target (one-sided p = 0.001)."
     )
     assert summarize_estimate(e, t, language="vi") == (
         "Sở Tư pháp: 78,4% hài lòng (KTC 95%: 74,1–82,2%, n = 412), cao hơn có ý nghĩa thống kê "
-        "so với mục tiêu 70% (p = 0,001)."
+        "so với mục tiêu 70% (p một phía = 0,001)."
     )
     few = Estimate(
         {"agency": "UBND xã"},

@@ -222,3 +222,141 @@ def test_responses_export_roundtrips_through_excel(demo: Session):
     assert set(sheets) == {"responses", "codebook"}
     assert len(sheets["responses"]) == report.responses
     assert "Học sinh tiến bộ" in " ".join(sheets["codebook"]["vi"])
+
+
+# --------------------------------------------------------------------------------------------
+# custom periods, the change since the previous period, labels of p-values
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "2025-03-01..2025-08-31",  # was a 500: "volume differs between rows of the same stratum"
+        "2025-05-07..2025-05-07",  # one day
+        "2025-02-10..2025-11-20",  # parts of Q1 and Q4, the previous range straddles two years
+    ],
+)
+def test_any_custom_range_of_days_gives_a_report_with_prorated_volumes(demo: Session, key: str):
+    from analysis import counter_design, estimate_proportion
+    from analysis.weights import prorate_volumes
+    from survey.services.exports import responses_table
+    from survey.services.reports import analysable
+
+    period = parse_period(key)
+    report = build_report(demo, period, cache=None)
+    # the headline is the counter design on volumes prorated by analysis.weights.prorate_volumes
+    table = responses_table(demo, period.first, period.last)
+    table = table.assign(
+        volume=prorate_volumes(table["volume"], table["period"], period.first, period.last)
+    )
+    table, _ = analysable(table)
+    (whole,) = estimate_proportion(
+        table, "q_overall", counter_design(table, strata="stratum", volume="volume")
+    )
+    assert report.responses == len(table)
+    assert report.headline.estimate.estimate == pytest.approx(whole.estimate, abs=1e-12)
+    assert report.headline.estimate.ci_low == pytest.approx(whole.ci_low, abs=1e-12)
+    if report.change is not None:
+        assert report.change.group_a == {"report_period": "current"}
+        assert report.change_summary("en") and report.change_summary("vi")
+
+
+def test_a_custom_range_of_whole_quarters_is_the_half_year(demo: Session):
+    custom = build_report(demo, parse_period("2025-07-01..2025-12-31"), cache=None)
+    half = build_report(demo, parse_period("2025-H2"), cache=None)
+    _same(custom.headline.estimate, half.headline.estimate.to_dict())
+    for a, b in zip(custom.sectors, half.sectors, strict=True):
+        _same(a.estimate, b.estimate.to_dict())
+
+
+def test_the_change_sentence_carries_the_sign_of_its_interval(demo: Session):
+    # Q2 2025 of a department where satisfaction fell: current − previous < 0, its interval too
+    report = build_report(
+        demo, parse_period("2025-Q2"), "agency", "DIENBIEN-SO-XAY-DUNG", cache=None
+    )
+    change = report.change
+    assert change is not None and change.difference < 0 and change.ci_high < 0
+    assert change.group_a == {"report_period": "current"}
+    en = report.change_summary("en")
+    points = f"{-100 * change.difference:.1f} percentage points"
+    assert en.startswith(f"down {points}")
+    assert f"−{-100 * change.ci_low:.1f} to −{-100 * change.ci_high:.1f}" in en
+    assert "higher" not in en and "adjusted" not in en
+    vi = report.change_summary("vi")
+    assert vi.startswith("giảm ") and "điểm phần trăm" in vi
+    # the province in Q2 2025: up
+    up = build_report(demo, parse_period("2025-Q2"), cache=None)
+    assert up.change is not None and up.change.ci_low > 0
+    assert up.change_summary("en").startswith("up ")
+    assert up.change_summary("vi").startswith("tăng ")
+
+
+def test_no_change_is_reported_when_a_period_is_below_the_minimum(demo: Session):
+    # 27 responses in Q2 2025: its change since Q1 used to be worded as significant
+    thin = build_report(
+        demo,
+        parse_period("2025-Q2"),
+        "agency",
+        "DIENBIEN-THANH-PHO-DIEN-BIEN-PHU-XA-THANH-MINH",
+        cache=None,
+    )
+    assert thin.responses < 30 and thin.previous_responses >= 30
+    assert thin.change is None and thin.change_summary("en") is None
+    assert "at least 30" in thin.no_change_reason("en")
+    assert "cần ít nhất 30 phiếu" in thin.no_change_reason("vi")
+    # 144 responses in Q3 2025 but 27 in Q2: "down 13.7 points" used to be reported
+    fell = build_report(
+        demo, parse_period("2025-Q3"), "agency", "DIENBIEN-XA-MUONG-ANG-2025", cache=None
+    )
+    assert fell.current_responses >= 30 and fell.previous_responses < 30
+    assert fell.change is None
+    assert fell.no_change_reason("en") == (
+        f"Too few responses to report a change since Q2 2025 ({fell.current_responses} now, "
+        f"{fell.previous_responses} in Q2 2025; at least 30 are needed in each period)."
+    )
+    first = build_report(demo, parse_period("2025-Q1"), cache=None)
+    assert first.change is None and first.previous_responses == 0
+    assert first.no_change_reason("en") == "No responses in Q4 2024 to compare with."
+    assert first.no_change_reason("vi") == "Không có phiếu trong Quý 4/2024 để so sánh."
+
+
+def test_verdicts_use_the_population_served_and_exports_label_the_p_value(demo: Session):
+    report = build_report(demo, parse_period("2025-Q3"), cache=None)
+    for line in [report.headline, *report.sectors, *report.agencies]:
+        t = line.verdict
+        if t is None:
+            continue
+        assert t.population is not None and t.population >= line.estimate.n
+        if t.additional_n:
+            assert t.additional_n <= t.population - line.estimate.n
+        if t.p_value is not None:
+            assert "one-sided p" in line.summary("en")
+    table = indices_table(report, "en")
+    assert "p_value_one_sided" in table.columns and "p_value" not in table.columns
+
+
+def test_the_custom_range_page_and_files_answer(demo: Session, client):
+    """/reports/…?from=2025-03-01&to=2025-08-31 answered 500; the page, the PDF and the index
+    table now come back with the change since the previous range, or the reason there is none."""
+    import re
+
+    from survey.services.accounts import create_user
+
+    password = "tide-Marble-quiet-47-Lantern"
+    create_user(demo, "chief.custom", password, role="province_admin")
+    page = client.get("/admin/sign-in").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+    assert token
+    client.post(
+        "/admin/sign-in",
+        data={"csrf_token": token.group(1), "username": "chief.custom", "password": password},
+    )
+    query = "from=2025-03-01&to=2025-08-31"
+    answer = client.get(f"/reports/province/all?{query}&lang=en")
+    assert answer.status_code == 200
+    body = answer.get_data(as_text=True)
+    change = re.search(r'<p[^>]*id="change">(.*?)</p>', body, re.S)
+    assert change and ("Change since" in change.group(1) or "responses" in change.group(1))
+    assert "Holm" not in change.group(1)
+    for path in ("/report.pdf", "/indices.csv"):
+        assert client.get(f"/reports/province/all{path}?{query}").status_code == 200
