@@ -55,10 +55,10 @@ from survey.services.reports import (
     IndexLine,
     LruCache,
     ScopeReport,
-    _change,
-    _prorate_volumes,
     analysable,
     build_report,
+    period_change,
+    prorate_to_period,
 )
 
 log = logging.getLogger(__name__)
@@ -201,8 +201,8 @@ def _agency_changes(session: Session, report: ScopeReport) -> dict[str, Pairwise
     both = responses_table(session, previous.first, period.last)
     both = both[both["agency"].isin(report.agency_codes)]
     current_mask = both["submitted_at"].str[:10] >= period.first.isoformat()
-    current, _ = analysable(_prorate_volumes(both[current_mask], period))
-    earlier, _ = analysable(_prorate_volumes(both[~current_mask], previous))
+    current, _ = analysable(prorate_to_period(both[current_mask], period))
+    earlier, _ = analysable(prorate_to_period(both[~current_mask], previous))
     if current.empty or earlier.empty:
         return {}
     now_counts = current.groupby("agency").size()
@@ -212,7 +212,7 @@ def _agency_changes(session: Session, report: ScopeReport) -> dict[str, Pairwise
         code = line.key
         if now_counts.get(code, 0) < report.min_n or then_counts.get(code, 0) < report.min_n:
             continue
-        change = _change(
+        change = period_change(
             current[current["agency"] == code].reset_index(drop=True),
             earlier[earlier["agency"] == code].reset_index(drop=True),
         )

@@ -305,7 +305,7 @@ def load_hierarchy(session: Session) -> Hierarchy:
     return Hierarchy(agencies, {a.code: a for a in agencies.values()})
 
 
-def _prorate_volumes(table: pd.DataFrame, period: Period) -> pd.DataFrame:
+def prorate_to_period(table: pd.DataFrame, period: Period) -> pd.DataFrame:
     """Each quarter's volume times the share of its days inside the period
     (:func:`analysis.weights.prorate_volumes`; whole quarters keep their volume)."""
     if table.empty:
@@ -495,8 +495,8 @@ def _build(
     both = responses_table(session, previous.first, period.last)
     both = both[both["agency"].isin(codes)]
     current_mask = both["submitted_at"].str[:10] >= period.first.isoformat()
-    current, volume_note = analysable(_prorate_volumes(both[current_mask], period))
-    earlier, _ = analysable(_prorate_volumes(both[~current_mask], previous))
+    current, volume_note = analysable(prorate_to_period(both[current_mask], period))
+    earlier, _ = analysable(prorate_to_period(both[~current_mask], previous))
     province = hierarchy.province()
     targets = queries.all_targets(session)
 
@@ -644,7 +644,7 @@ def _build(
         _sector_detail(session, current, sector, min_n)
         for sector in sorted(current["sector"].unique())
     ]
-    change = _change(current, earlier, min_n)
+    change = period_change(current, earlier, min_n)
     comparisons: list[ComparisonTest] = []
     if current["agency"].nunique() > 1:
         try:
@@ -686,7 +686,7 @@ def _build(
     )
 
 
-def _change(
+def period_change(
     current: pd.DataFrame, earlier: pd.DataFrame, min_n: int = MIN_RESPONSES
 ) -> PairwiseDifference | None:
     """Current minus previous period, None when either has fewer than ``min_n`` respondents.

@@ -44,7 +44,7 @@ from analysis.official import (
 from analysis.results import Estimate
 from survey.services.exports import local_day_start, responses_table
 from survey.services.periods import custom_period, ensure_supported
-from survey.services.reports import OVERALL, _prorate_volumes, analysable
+from survey.services.reports import OVERALL, analysable, prorate_to_period
 from survey.storage import queries
 from survey.storage.models import utc_now
 
@@ -223,7 +223,7 @@ def _survey(
     table = responses_table(session, period.first, period.last)  # type: ignore[attr-defined]
     table = table[table["agency"].isin(codes)]
     for code, rows in table.groupby("agency"):
-        current, _note = analysable(_prorate_volumes(rows, period))  # type: ignore[arg-type]
+        current, _note = analysable(prorate_to_period(rows, period))  # type: ignore[arg-type]
         design = counter_design(current, strata="stratum", volume="volume")
         whole, *_ = estimate_proportion(current, OVERALL, design, None, min_n=min_n)
         estimates[str(code)] = whole
