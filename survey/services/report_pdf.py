@@ -97,7 +97,10 @@ def method_note(report: ScopeReport, language: str) -> str:
             f"{report.min_n} phiếu. Chỉ báo cáo số liệu khi có ít nhất "
             f"{report.min_n} phiếu. Chỉ số thành phần là tỷ lệ câu trả lời hài lòng trên các câu "
             "trả lời hợp lệ của từng nhóm tiêu chí; “không áp dụng” không tính vào mẫu số. Dữ liệu "
-            "QR và kiosk là tự nguyện tham gia, không phải mẫu xác suất."
+            "QR và kiosk là tự nguyện tham gia, không phải mẫu xác suất. Tầng chỉ có một phiếu "
+            "(không ước lượng được phương sai trong tầng) được xử lý như tùy chọn "
+            'survey.lonely.psu = "adjust" của R: độ lệch của tầng so với trung bình chung '
+            "được tính vào phương sai, để khoảng tin cậy không bị hẹp đi."
         )
     else:
         text = (
@@ -118,7 +121,10 @@ def method_note(report: ScopeReport, language: str) -> str:
             "responses. Element "
             "indices are the share of satisfied answers among valid answers of each element; "
             "“not applicable” is left out of the denominator. QR and kiosk data are self-selected, "
-            "not a probability sample."
+            "not a probability sample. A stratum with a single response (no within-stratum "
+            'variance to estimate) is treated as R\'s survey.lonely.psu = "adjust": its '
+            "deviation from the overall mean counts in the variance, so that the interval is not "
+            "made narrower."
         )
     if report.volume_note:
         text += " " + report.volume_note

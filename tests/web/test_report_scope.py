@@ -252,3 +252,15 @@ def test_the_province_page_lists_its_alerts(
     assert "Không có cơ quan nào thấp hơn rõ rệt so với mục tiêu" in page  # Vietnamese by default
     agency_page = client.get(f"/reports/agency/{province.department.code}?period=2025-Q1")
     assert 'id="alerts"' not in agency_page.get_data(as_text=True)
+
+
+def test_the_method_note_says_how_single_response_strata_are_treated(
+    session: Session, province: SmallProvince
+):
+    from survey.services.periods import parse_period
+    from survey.services.report_pdf import method_note
+    from survey.services.reports import build_report
+
+    report = build_report(session, parse_period("2025-Q1"), cache=None)
+    assert 'survey.lonely.psu = "adjust"' in method_note(report, "en")
+    assert 'survey.lonely.psu = "adjust"' in method_note(report, "vi")
