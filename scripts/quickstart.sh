@@ -5,8 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || "${PYTHON:-python3}" -m venv .venv
-.venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e .
+.venv/bin/python -m pip install -q --require-hashes -r requirements/runtime.lock
+.venv/bin/python -m pip install -q --no-deps -e .
 export SURVEY_ENV="${SURVEY_ENV:-development}"
 export PORT="${PORT:-5000}"
 export PUBLIC_BASE_URL="${PUBLIC_BASE_URL:-http://127.0.0.1:$PORT}"

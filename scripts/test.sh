@@ -20,8 +20,9 @@ if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
 fi
 
 [ -x .venv/bin/python ] || "${PYTHON:-python3}" -m venv .venv
-.venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e '.[dev]'
+# The pinned, hashed set (requirements/dev.lock, made by scripts/lock.sh), then the project itself.
+.venv/bin/python -m pip install -q --require-hashes -r requirements/dev.lock
+.venv/bin/python -m pip install -q --no-deps -e .
 
 # A PostgreSQL server of our own, on loopback, removed on exit.
 pg_bin=$(dirname "$(ls /usr/lib/postgresql/*/bin/initdb | sort -V | tail -n 1)")
@@ -48,6 +49,8 @@ export TEST_REDIS_URL="redis://127.0.0.1:$redis_port" REQUIRE_REDIS=1
 
 export REQUIRE_R=1 REQUIRE_BROWSER=1
 .venv/bin/ruff check .
+.venv/bin/lint-imports  # the layer contracts in .importlinter
+bash scripts/audit_dependencies.sh
 echo "== whole suite on SQLite =="
 .venv/bin/pytest -q
 echo "== storage and web tests on PostgreSQL =="
