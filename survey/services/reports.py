@@ -38,6 +38,7 @@ from analysis import (
     test_target,
 )
 from analysis import Target as StatTarget
+from analysis.ranks import RankInterval, rank_units, summarize_rank
 from analysis.summaries import summarize_change, summarize_estimate, summarize_test
 from analysis.targets import known_population
 from analysis.weights import prorate_volumes
@@ -50,6 +51,7 @@ from survey.storage.models import SECTORS, Agency, Questionnaire, Target
 Cached = TypeVar("Cached")
 OVERALL = "q_overall"
 MIN_RESPONSES = 30
+MAX_RANKED = 300  # units in one league table (the rank intervals' cost grows with units²)
 SECTOR_NAMES = {
     "administrative": ("Dịch vụ hành chính công", "Administrative services"),
     "health": ("Dịch vụ y tế công", "Public health"),
@@ -132,6 +134,23 @@ class Comment:
 
 
 @dataclass(frozen=True)
+class RankedLine:
+    """One unit of a report's league table: its rank with a simultaneous interval for the rank
+    (analysis.rank_units: Mogstad, Romano, Shaikh & Wilhelm 2024) and its shrunken estimate."""
+
+    key: str
+    name_vi: str
+    name_en: str
+    ranked: RankInterval
+
+    def name(self, language: str) -> str:
+        return self.name_vi if language == "vi" else self.name_en
+
+    def summary(self, language: str) -> str:
+        return summarize_rank(self.ranked, name=self.name(language), language=language)
+
+
+@dataclass(frozen=True)
 class SectorDetail:
     """Element breakdown and answer distributions for one sector's questionnaire."""
 
@@ -170,6 +189,7 @@ class ScopeReport:
     min_n: int = MIN_RESPONSES
     previous_responses: int = 0  # respondents of the previous period (valid overall answer)
     current_responses: int = 0  # the same for this period
+    ranks: list[RankedLine] = field(default_factory=list)  # the compared units' league table
 
     def title(self, language: str) -> str:
         return self.title_vi if language == "vi" else self.title_en
@@ -651,6 +671,10 @@ def _build(
             comparisons = compare_groups(current, design, "agency", "sector", min_n=min_n)
         except AnalysisError:
             comparisons = []
+    if scope_kind == "agency":
+        ranks = _league_table(current, design, points, "service_point", min_n)
+    else:
+        ranks = _league_table(current, design, agencies, "agency", min_n)
     comments = [
         Comment(row.submitted_at[:16].replace("T", " "), row.agency_name, row.comment)
         for row in current[current["comment"].notna()]
@@ -683,7 +707,30 @@ def _build(
         min_n,
         int(earlier[OVERALL].notna().sum()) if not earlier.empty else 0,
         int(current[OVERALL].notna().sum()),
+        ranks,
     )
+
+
+def _league_table(
+    current: pd.DataFrame, design: Any, compared: list[IndexLine], column: str, min_n: int
+) -> list[RankedLine]:
+    """Ranks with their simultaneous 95% intervals for the units the page compares (agencies, or
+    an agency's service points), when at least three have ``min_n`` responses; none beyond
+    ``MAX_RANKED`` units (the comparison then stays with each unit's own interval)."""
+    eligible = [line for line in compared if line.estimate.n >= min_n]
+    if not 3 <= len(eligible) <= MAX_RANKED:
+        return []
+    names = {line.key: line for line in compared}
+    try:
+        table = rank_units(current, design, column, min_n=min_n)
+    except AnalysisError:
+        return []
+    out = []
+    for item in table:
+        line = names.get(str(item.group[column]))
+        if line is not None and item.rank is not None:
+            out.append(RankedLine(line.key, line.name_vi, line.name_en, item))
+    return out
 
 
 def period_change(

@@ -264,3 +264,41 @@ def test_the_method_note_says_how_single_response_strata_are_treated(
     report = build_report(session, parse_period("2025-Q1"), cache=None)
     assert 'survey.lonely.psu = "adjust"' in method_note(report, "en")
     assert 'survey.lonely.psu = "adjust"' in method_note(report, "vi")
+
+
+def test_agencies_are_ranked_with_simultaneous_rank_intervals(
+    client: FlaskClient, session: Session, seeded: SmallProvince
+):
+    for point, satisfied_every in (
+        (seeded.desk, 1),
+        (seeded.counter, 2),
+        (seeded.school_office, 5),
+    ):
+        found, questionnaire = open_service_point(session, point.public_code)
+        for i in range(60):
+            overall = 5 if i % satisfied_every == 0 else 2
+            submit_response(
+                session,
+                point=found,
+                questionnaire=questionnaire,
+                answers={
+                    item.code: overall if item.is_overall else 4 for item in questionnaire.items
+                },
+                idempotency_key=f"rank-{point.public_code}-{i:06d}",
+                channel="qr",
+                submitted_at=dt.datetime(2025, 2, 1 + i % 28, 3, tzinfo=dt.UTC),
+            )
+    _sign_in(client, session, "chief.ranks", role="province_admin")
+    page = client.get("/reports/province/all?period=2025-Q1&lang=en").get_data(as_text=True)
+    assert 'id="ranks"' in page and "League table with rank intervals" in page
+    from survey.services.periods import parse_period
+    from survey.services.reports import build_report
+
+    report = build_report(session, parse_period("2025-Q1"), cache=None)
+    ranked = {line.key: line.ranked for line in report.ranks}
+    assert set(ranked) == {seeded.department.code, seeded.hospital.code, seeded.school.code}
+    best = ranked[seeded.department.code]  # everyone satisfied: rank 1
+    assert best.rank == 1 and best.n_ranked == 3 and best.rank_low == 1
+    for item in ranked.values():
+        assert 1 <= item.rank_low <= item.rank <= item.rank_high <= 3
+    assert ranked[seeded.school.code].rank == 3
