@@ -420,6 +420,58 @@ def rated_share(
     )
 
 
+@dataclass(frozen=True, kw_only=True)
+class ShareRank:
+    """A shown share's rank among the shown shares (1 = highest) with a simultaneous interval for
+    the rank; ``n_ranked`` is how many were ranked."""
+
+    rank: int
+    rank_low: int
+    rank_high: int
+    n_ranked: int
+    confidence_level: float = 0.95
+
+    @property
+    def wide(self) -> bool:
+        """The interval covers more than half of the table: the data cannot place the unit."""
+        return (self.rank_high - self.rank_low + 1) > self.n_ranked / 2
+
+
+def rank_rated_shares(
+    shares: Sequence[RatedShare], *, confidence_level: float = 0.95
+) -> list[ShareRank | None]:
+    """Ranks of the shown shares (staff, desks) with simultaneous rank intervals, None for a share
+    not shown (too few ratings) or when fewer than two are shown.
+
+    The ratings of different units are independent samples, so the covariance of the shares is
+    diagonal; each variance is binomial, p̃(1 − p̃)/n with p̃ = (satisfied + ½)/(n + 1) (the
+    add-a-half correction, Agresti & Coull 1998), so that a unanimous unit is not treated as
+    certain. The intervals are Mogstad, Romano, Shaikh & Wilhelm (2024) as in
+    ``analysis.ranks.rank_intervals``: every unit's true rank lies in its interval at once with
+    probability ≥ ``confidence_level`` (asymptotically)."""
+    from analysis.ranks import rank_intervals
+
+    shown = [i for i, share in enumerate(shares) if share.shown and share.share is not None]
+    out: list[ShareRank | None] = [None] * len(shares)
+    if len(shown) < 2:
+        return out
+    n = np.array([shares[i].ratings for i in shown], dtype=float)
+    satisfied = np.array([shares[i].satisfied for i in shown], dtype=float)
+    estimates = satisfied / n
+    smoothed = (satisfied + 0.5) / (n + 1.0)
+    cov = np.diag(smoothed * (1.0 - smoothed) / n)
+    rank, low, high, _c = rank_intervals(estimates, cov, confidence_level=confidence_level)
+    for j, i in enumerate(shown):
+        out[i] = ShareRank(
+            rank=int(rank[j]),
+            rank_low=int(low[j]),
+            rank_high=int(high[j]),
+            n_ranked=len(shown),
+            confidence_level=confidence_level,
+        )
+    return out
+
+
 # --- the sentence that reconciles the official ratio with the survey estimate ----------------
 
 

@@ -638,7 +638,7 @@ VIETNAMESE.update(
         "Thank you for rating how your complaint was handled.": "Cảm ơn Ông/Bà đã đánh giá việc xử lý phản ánh.",
         "Your complaint was closed on %(day)s.": "Phản ánh của Ông/Bà đã được xử lý xong lúc %(day)s.",
         "Clerks and their ratings": "Cán bộ và kết quả đánh giá",
-        "Listed by name, not by score. A share is shown only from %(min)s ratings, always with its 95%% interval: the ratings are the citizens who chose to answer, so the interval shows chance, not who stayed silent. Ranks with their intervals come with the comparisons of the reports.": "Xếp theo tên, không theo điểm. Tỷ lệ chỉ hiện khi có từ %(min)s lượt đánh giá, luôn kèm khoảng tin cậy 95%%: người đánh giá là những người tự chọn trả lời, nên khoảng tin cậy chỉ thể hiện sai số ngẫu nhiên, không phản ánh những người im lặng. Thứ hạng kèm khoảng tin cậy sẽ có cùng phần so sánh của báo cáo.",
+        "Listed by name, not by score. A share is shown only from %(min)s ratings, always with its 95%% interval: the ratings are the citizens who chose to answer, so the interval shows chance, not who stayed silent. Each clerk shown is ranked among those shown, with an interval for the rank that holds for all of them at once: a wide interval means the ratings cannot place the clerk.": "Xếp theo tên, không theo điểm. Tỷ lệ chỉ hiện khi có từ %(min)s lượt đánh giá, luôn kèm khoảng tin cậy 95%%: người đánh giá là những người tự chọn trả lời, nên khoảng tin cậy chỉ thể hiện sai số ngẫu nhiên, không phản ánh những người im lặng. Mỗi cán bộ được hiển thị được xếp hạng trong số những người được hiển thị, kèm khoảng tin cậy của thứ hạng đúng đồng thời cho tất cả: khoảng rộng nghĩa là các lượt đánh giá chưa đủ để xác định vị trí của cán bộ.",
         "Ratings": "Lượt đánh giá",
         "Share satisfied (95%% interval)": "Tỷ lệ hài lòng (KTC 95%%)",
         "Dissatisfied": "Không hài lòng",
@@ -655,13 +655,14 @@ VIETNAMESE.update(
         "Blank": "Xóa ý kiến",
         "Nothing to review.": "Không có ý kiến nào cần xem xét.",
         # League tables with rank intervals (templates/reports/scope.html)
-    "Ranks with their uncertainty": "Thứ hạng và độ bất định của thứ hạng",
-    "A rank is shown with a 95 percent interval that holds for all units at once (Mogstad, Romano, Shaikh and Wilhelm, 2024): the true rank of every unit lies in its interval. A wide interval means the data cannot place the unit. The shrunken estimate pulls small units towards the average, as their own figure is noisy.": "Mỗi thứ hạng đi kèm khoảng tin cậy 95% đúng đồng thời cho mọi đơn vị (Mogstad, Romano, Shaikh và Wilhelm, 2024): thứ hạng thật của mọi đơn vị nằm trong khoảng của nó. Khoảng rộng nghĩa là số liệu chưa đủ để xác định vị trí của đơn vị. Ước lượng co rút kéo các đơn vị nhỏ về gần mức trung bình vì số liệu riêng của chúng dao động nhiều.",
-    "League table with rank intervals": "Bảng xếp hạng kèm khoảng tin cậy của thứ hạng",
-    "Rank": "Thứ hạng",
-    "Interval for the rank": "Khoảng tin cậy của thứ hạng",
-    "Shrunken estimate": "Ước lượng co rút",
-}
+        "Ranks with their uncertainty": "Thứ hạng và độ bất định của thứ hạng",
+        "A rank is shown with a 95 percent interval that holds for all units at once (Mogstad, Romano, Shaikh and Wilhelm, 2024): the true rank of every unit lies in its interval. A wide interval means the data cannot place the unit. The shrunken estimate pulls small units towards the average, as their own figure is noisy.": "Mỗi thứ hạng đi kèm khoảng tin cậy 95% đúng đồng thời cho mọi đơn vị (Mogstad, Romano, Shaikh và Wilhelm, 2024): thứ hạng thật của mọi đơn vị nằm trong khoảng của nó. Khoảng rộng nghĩa là số liệu chưa đủ để xác định vị trí của đơn vị. Ước lượng co rút kéo các đơn vị nhỏ về gần mức trung bình vì số liệu riêng của chúng dao động nhiều.",
+        "League table with rank intervals": "Bảng xếp hạng kèm khoảng tin cậy của thứ hạng",
+        "Rank": "Thứ hạng",
+        "Interval for the rank": "Khoảng tin cậy của thứ hạng",
+        "Shrunken estimate": "Ước lượng co rút",
+        "Rank (95%% interval)": "Thứ hạng (khoảng tin cậy 95%%)",
+    }
 )
 
 

@@ -260,3 +260,24 @@ def test_results_are_frozen_and_keyword_only():
         r.ratio = 0.5  # type: ignore[misc]
     with pytest.raises(TypeError):
         type(r)({}, 1, 1, 0, 0, 0, 0, 0, 1.0, 1.0)  # type: ignore[misc]
+
+
+def test_rated_shares_are_ranked_with_simultaneous_intervals():
+    from analysis.official import rank_rated_shares
+
+    shares = [
+        rated_share([5] * 60, min_n=30),  # everyone satisfied: not treated as certain
+        rated_share([5] * 30 + [1] * 30, min_n=30),
+        rated_share([5] * 6 + [1] * 54, min_n=30),
+        rated_share([5] * 10, min_n=30),  # too few ratings: not ranked
+    ]
+    ranks = rank_rated_shares(shares)
+    assert ranks[3] is None
+    first, middle, last = ranks[:3]
+    assert (first.rank, middle.rank, last.rank) == (1, 2, 3)
+    assert all(r.n_ranked == 3 and r.rank_low <= r.rank <= r.rank_high for r in ranks[:3])
+    assert (first.rank_low, first.rank_high) == (1, 1)  # 100% of 60 vs 50%: clearly first
+    assert (last.rank_low, last.rank_high) == (3, 3)
+    close = rank_rated_shares([rated_share([5] * 16 + [1] * 14, min_n=30)] * 2 + shares[2:3])
+    assert (close[0].rank_low, close[0].rank_high) == (1, 2) and not close[2].wide
+    assert rank_rated_shares(shares[3:]) == [None]

@@ -7,9 +7,10 @@ officials (name, service point, active dates) or from a staff list (``import_sta
 A clerk's results (``clerk_results``) rest on the ratings of the dossiers they handled that were
 received in the period: the share satisfied (overall 4–5) with its Wilson interval, shown only from
 ``STAFF_MIN_RATINGS`` ratings (fewer: the count only); the response rate; dissatisfied ratings and
-complaints. They are listed by name, never ordered by score: a league table of point estimates
-would rank chance. Who may see them is the route's business (agency managers and above, within
-their scope).
+complaints, and each shown clerk's rank among them with a simultaneous 95% interval for the rank
+(``analysis.official.rank_rated_shares``). They are listed by name, never ordered by score: a
+league table of point estimates would rank chance. Who may see them is the route's business
+(agency managers and above, within their scope).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import IO, Any
 
 from sqlalchemy.orm import Session
 
-from analysis.official import RatedShare, rated_share
+from analysis.official import RatedShare, ShareRank, rank_rated_shares, rated_share
 from survey.services import audit
 from survey.services.errors import InvalidInput, NotFound
 from survey.services.exports import local_day_start
@@ -39,6 +40,7 @@ class ClerkResult:
     dossiers: int
     complaints: int
     share: RatedShare
+    rank: ShareRank | None = None  # among the clerks shown, with its simultaneous interval
 
     @property
     def response_rate(self) -> float | None:
@@ -66,16 +68,20 @@ def clerk_results(
         if complained:
             complaints[staff_id] = complaints.get(staff_id, 0) + 1
     staff = queries.staff_in(session, visible_agency_ids)
+    shares = [
+        rated_share(overall.get(member.id, []), min_n=min_ratings, group={"staff": member.id})
+        for member in staff
+    ]
+    ranks = rank_rated_shares(shares)
     return [
         ClerkResult(
             staff=member,
             dossiers=dossiers.get(member.id, 0),
             complaints=complaints.get(member.id, 0),
-            share=rated_share(
-                overall.get(member.id, []), min_n=min_ratings, group={"staff": member.id}
-            ),
+            share=share,
+            rank=rank,
         )
-        for member in staff
+        for member, share, rank in zip(staff, shares, ranks, strict=True)
     ]
 
 
