@@ -35,6 +35,7 @@ LEADING_COLUMNS = [
     "submitted_at",
     "agency_name",
     "questionnaire",
+    "questionnaire_version",
 ]
 
 
@@ -47,9 +48,12 @@ def quarter_label(moment: pd.Series) -> pd.Series:
 
 
 def item_columns(session: Session) -> list[str]:
-    """``q_<code>`` for every item of every questionnaire, overall last."""
+    """``q_<code>`` for every item of every published questionnaire (drafts are not answered),
+    overall last."""
     codes: list[str] = []
     for questionnaire in queries.all_questionnaires(session):
+        if questionnaire.state == "draft":
+            continue
         for item in questionnaire.items:
             if not item.is_overall and item.code not in codes:
                 codes.append(item.code)

@@ -29,7 +29,11 @@ COLUMN_NOTES = {
     "channel": ("Kênh: qr, kiosk, paper, import", "Channel: qr, kiosk, paper, import"),
     "submitted_at": ("Thời điểm gửi (giờ Việt Nam)", "Time sent (Vietnam time)"),
     "agency_name": ("Tên cơ quan", "Agency name"),
-    "questionnaire": ("Phiếu khảo sát", "Questionnaire"),
+    "questionnaire": ("Phiếu khảo sát (mã)", "Questionnaire (code)"),
+    "questionnaire_version": (
+        "Phiên bản phiếu khảo sát mà người trả lời đã trả lời",
+        "Version of the questionnaire the response answered",
+    ),
     "comment": ("Góp ý (đã che số điện thoại, email)", "Comment (phones and e-mails masked)"),
 }
 SCALE_NOTE = (
@@ -92,6 +96,8 @@ def codebook(session: Session) -> pd.DataFrame:
         if column in LEADING_COLUMNS or column == "comment"
     ]
     for questionnaire in queries.all_questionnaires(session):
+        if questionnaire.state == "draft":
+            continue  # nobody answered it yet
         for item in questionnaire.items:
             rows.append(
                 {

@@ -302,3 +302,16 @@ def test_agencies_are_ranked_with_simultaneous_rank_intervals(
     for item in ranked.values():
         assert 1 <= item.rank_low <= item.rank <= item.rank_high <= 3
     assert ranked[seeded.school.code].rank == 3
+
+
+def test_the_export_says_which_questionnaire_version_each_response_answered(
+    client: FlaskClient, session: Session, province: SmallProvince
+):
+    _sign_in(client, session, "chief.version", role="province_admin")
+    text = client.get("/reports/province/all/responses.csv?period=2025-Q1").data.decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert {(row["questionnaire"], row["questionnaire_version"]) for row in rows} == {
+        ("administrative", "1"),
+        ("health", "1"),
+        ("education", "1"),
+    }
