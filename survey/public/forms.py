@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field, HiddenField, RadioField, StringField, TextAreaField
@@ -43,20 +46,27 @@ class ResponseFormBase(FlaskForm):
         }
 
 
-def response_form(questionnaire: Questionnaire, language: str) -> ResponseFormBase:
-    """A form instance with one required radio group per item of the questionnaire."""
-    key = (questionnaire.id, questionnaire.code, questionnaire.version, language)
+def response_form(
+    questionnaire: Questionnaire, language: str, labels: Mapping[str, str] | None = None
+) -> ResponseFormBase:
+    """A form instance with one required radio group per item of the questionnaire; ``labels``
+    (item code → text) replace the item texts, for a language the province translated."""
+    wording = tuple(sorted((labels or {}).items()))
+    key = (questionnaire.id, questionnaire.code, questionnaire.version, language, wording)
     form_class = _FORM_CLASSES.get(key)
     if form_class is None:
-        form_class = _FORM_CLASSES[key] = _form_class(questionnaire, language)
+        form_class = _FORM_CLASSES[key] = _form_class(questionnaire, language, dict(wording))
     return form_class()
 
 
-# One class per questionnaire version and language: versions never change once answered.
-_FORM_CLASSES: dict[tuple[int, str, int, str], type[ResponseFormBase]] = {}
+# One class per questionnaire version, language and translated wording: versions never change
+# once answered, and a changed translation is a new key.
+_FORM_CLASSES: dict[tuple[Any, ...], type[ResponseFormBase]] = {}
 
 
-def _form_class(questionnaire: Questionnaire, language: str) -> type[ResponseFormBase]:
+def _form_class(
+    questionnaire: Questionnaire, language: str, labels: dict[str, str]
+) -> type[ResponseFormBase]:
     class ResponseForm(ResponseFormBase):
         pass
 
@@ -69,7 +79,7 @@ def _form_class(questionnaire: Questionnaire, language: str) -> type[ResponseFor
             ResponseForm,
             f"q_{item.code}",
             RadioField(
-                item.text_vi if language == "vi" else item.text_en,
+                labels.get(item.code) or (item.text_vi if language == "vi" else item.text_en),
                 choices=choices,
                 validate_choice=False,
                 validators=[

@@ -18,7 +18,7 @@ from survey.public.recent import recent_submission, remember_submission
 from survey.services.access import public_route
 from survey.services.errors import DomainError, InvalidAnswers
 from survey.services.integrity import IntegritySettings
-from survey.services.questionnaires import open_service_point
+from survey.services.questionnaires import citizen_texts, open_service_point
 from survey.services.responses import IdempotencyConflict, submit_response
 
 
@@ -35,7 +35,9 @@ def show_form(code: str) -> Response | tuple[str, int]:
     language = current_language()
     session = get_session()
     point, questionnaire = open_service_point(session, code)
-    form = response_form(questionnaire, language)
+    texts = citizen_texts(session, questionnaire.id, request.args.get("lang"))
+    item_labels = {item.code: texts.item_label(item.code) or "" for item in questionnaire.items}
+    form = response_form(questionnaire, language, {k: v for k, v in item_labels.items() if v})
     already_sent = None
     if request.method == "GET":
         already_sent = None if request.args.get("new") else recent_submission(code)
@@ -72,6 +74,7 @@ def show_form(code: str) -> Response | tuple[str, int]:
             questionnaire=questionnaire,
             language=language,
             already_sent=already_sent,
+            texts=texts,
         ),
         status,
     )

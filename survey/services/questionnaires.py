@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
@@ -126,3 +127,27 @@ def _loaded_version(session: Session, active: tuple[int, str, int]) -> Questionn
         with _LOADED_LOCK:
             _LOADED[key] = cached
     return cached
+
+
+@dataclass(frozen=True)
+class CitizenTexts:
+    """The further languages a questionnaire version offers a citizen (tag, own name), the one
+    chosen for this page (None: the interface's Vietnamese or English) and its texts by key
+    (``title``, ``item:<code>``; see ``QuestionnaireTranslation``)."""
+
+    languages: tuple[tuple[str, str], ...]
+    chosen: str | None
+    texts: dict[str, str]
+
+    def item_label(self, code: str) -> str | None:
+        return self.texts.get(f"item:{code}")
+
+
+def citizen_texts(session: Session, questionnaire_id: int, asked: str | None) -> CitizenTexts:
+    """The translations a province added to this version (H'Mông, Thái …) for the citizen's
+    language switch, and the texts of ``asked`` when it is one of them. One query."""
+    rows = queries.questionnaire_translations(session, questionnaire_id)
+    languages = tuple(sorted((t.language, t.text) for t in rows if t.key == "language"))
+    chosen = asked if asked in {tag for tag, _name in languages} else None
+    texts = {t.key: t.text for t in rows if chosen is not None and t.language == chosen}
+    return CitizenTexts(languages, chosen, texts)
