@@ -656,7 +656,7 @@ VIETNAMESE.update(
         "Nothing to review.": "Không có ý kiến nào cần xem xét.",
         # League tables with rank intervals (templates/reports/scope.html)
         "Ranks with their uncertainty": "Thứ hạng và độ bất định của thứ hạng",
-        "A rank is shown with a 95 percent interval that holds for all units at once (Mogstad, Romano, Shaikh and Wilhelm, 2024): the true rank of every unit lies in its interval. A wide interval means the data cannot place the unit. The shrunken estimate pulls small units towards the average, as their own figure is noisy.": "Mỗi thứ hạng đi kèm khoảng tin cậy 95% đúng đồng thời cho mọi đơn vị (Mogstad, Romano, Shaikh và Wilhelm, 2024): thứ hạng thật của mọi đơn vị nằm trong khoảng của nó. Khoảng rộng nghĩa là số liệu chưa đủ để xác định vị trí của đơn vị. Ước lượng co rút kéo các đơn vị nhỏ về gần mức trung bình vì số liệu riêng của chúng dao động nhiều.",
+        "A rank is shown with a 95 percent interval that holds for all units at once (Mogstad, Romano, Shaikh and Wilhelm, 2024): the true rank of every unit lies in its interval. A wide interval means the data cannot place the unit. The shrunken estimate pulls small units towards the average, as their own figure is noisy.": "Mỗi thứ hạng đi kèm khoảng tin cậy 95%% đúng đồng thời cho mọi đơn vị (Mogstad, Romano, Shaikh và Wilhelm, 2024): thứ hạng thật của mọi đơn vị nằm trong khoảng của nó. Khoảng rộng nghĩa là số liệu chưa đủ để xác định vị trí của đơn vị. Ước lượng co rút kéo các đơn vị nhỏ về gần mức trung bình vì số liệu riêng của chúng dao động nhiều.",
         "League table with rank intervals": "Bảng xếp hạng kèm khoảng tin cậy của thứ hạng",
         "Rank": "Thứ hạng",
         "Interval for the rank": "Khoảng tin cậy của thứ hạng",

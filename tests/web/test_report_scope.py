@@ -291,6 +291,9 @@ def test_agencies_are_ranked_with_simultaneous_rank_intervals(
     _sign_in(client, session, "chief.ranks", role="province_admin")
     page = client.get("/reports/province/all?period=2025-Q1&lang=en").get_data(as_text=True)
     assert 'id="ranks"' in page and "League table with rank intervals" in page
+    vietnamese = client.get("/reports/province/all?period=2025-Q1&lang=vi")
+    assert vietnamese.status_code == 200
+    assert "Bảng xếp hạng kèm khoảng tin cậy của thứ hạng" in vietnamese.get_data(as_text=True)
     from survey.services.periods import parse_period
     from survey.services.reports import build_report
 
