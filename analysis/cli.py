@@ -18,6 +18,7 @@ from typing import Any
 
 from analysis.errors import AnalysisError
 
+
 EXIT_INPUT_ERROR = 2
 
 
@@ -269,7 +270,7 @@ def _design(args: argparse.Namespace, data: Any) -> Any:
     if args.replicates:
         from analysis.replicates import as_replicate_design
 
-        design = as_replicate_design(design, args.replicates, mse=args.rep_mse)
+        return as_replicate_design(design, args.replicates, mse=args.rep_mse)
     return design
 
 

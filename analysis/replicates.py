@@ -73,7 +73,8 @@ class ReplicateDesign:
 
     def replicate_weights(self) -> np.ndarray:
         """The n × R matrix of replicate weights (R ``weights(design, "analysis")``)."""
-        return self.rep_factor[:, None] * self.rep_matrix[self.rep_index]
+        weights: np.ndarray = self.rep_factor[:, None] * self.rep_matrix[self.rep_index]
+        return weights
 
 
 def _rep_columns(df: pd.DataFrame, spec: str | Sequence[str]) -> list[str]:
@@ -323,7 +324,8 @@ def svr_variance(design: ReplicateDesign, thetas: np.ndarray, estimate: np.ndarr
         with np.errstate(invalid="ignore", divide="ignore"):
             centre = np.where(use, thetas, 0.0).sum(axis=1) / use.sum(axis=1)
     dev = np.where(ok, thetas - centre[:, None], 0.0)
-    return design.scale * (dev * dev * rs).sum(axis=1)
+    variance: np.ndarray = design.scale * (dev * dev * rs).sum(axis=1)
+    return variance
 
 
 def ratio_replicates(
@@ -360,7 +362,8 @@ def covariance(design: ReplicateDesign, thetas: np.ndarray, estimate: np.ndarray
     rs = design.rscales[ok]
     centre = estimate if design.mse else t[:, rs > 0].mean(axis=1)
     dev = t - centre[:, None]
-    return design.scale * (dev * rs) @ dev.T
+    covariance: np.ndarray = design.scale * (dev * rs) @ dev.T
+    return covariance
 
 
 def df_by_group(design: ReplicateDesign, g: np.ndarray, n_groups: int) -> np.ndarray:
