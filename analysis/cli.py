@@ -18,7 +18,6 @@ from typing import Any
 
 from analysis.errors import AnalysisError
 
-
 EXIT_INPUT_ERROR = 2
 
 
