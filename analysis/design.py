@@ -400,7 +400,8 @@ def general_design(
     above = psu_codes
     above_labels = psu_labels
     for col in psu_cols[1:]:
-        assert above is not None
+        if above is None:
+            raise RuntimeError("a later stage's units need the PSU codes of the stage above")
         raw, raw_uniq = _codes(df[col], f"id column {col!r}")
         base = int(raw.max()) + 1
         unit, uniq = pd.factorize(above * base + raw, sort=True)
@@ -424,7 +425,8 @@ def general_design(
             for (unit, parent, n_units, plabels, col), big in zip(
                 stage_units, sizes[1:], strict=True
             ):
-                assert parent_of_above is not None
+                if parent_of_above is None:
+                    raise RuntimeError("a later stage needs the strata of the stage above")
                 mult = (mult_above * frac_above)[parent_of_above]
                 frac = n_units / big
                 stages.append(

@@ -211,7 +211,8 @@ def as_replicate_design(
         )
     psu = design.psu_codes()
     p_stratum = design.psu_stratum if design.psu is not None else design.strata
-    assert p_stratum is not None
+    if p_stratum is None:
+        raise RuntimeError("a design with PSUs has the stratum of each PSU")
     n_psu_total = int(psu.max()) + 1
     n_h = design.n_psu.astype(float)
     fpc = design.fpc_factor

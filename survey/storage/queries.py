@@ -1468,7 +1468,8 @@ def stage_dossier_rows(session: Session, rows: list[tuple[Any, ...]]) -> None:
     connection = session.connection()
     if connection.dialect.driver == "psycopg":  # PostgreSQL: COPY, in the same transaction
         driver = connection.connection.driver_connection
-        assert driver is not None
+        if driver is None:  # only a closed connection has none
+            raise RuntimeError("the database connection is closed")
         with (
             driver.cursor() as cursor,  # type: ignore[attr-defined]
             cursor.copy(
@@ -1480,7 +1481,7 @@ def stage_dossier_rows(session: Session, rows: list[tuple[Any, ...]]) -> None:
         return
     marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     statement = (
-        f"INSERT INTO {DOSSIER_STAGING.name} ({', '.join(STAGED_COLUMNS)}) "
+        f"INSERT INTO {DOSSIER_STAGING.name} ({', '.join(STAGED_COLUMNS)}) "  # noqa: S608 — table and column names are constants
         f"VALUES ({', '.join([marker] * len(STAGED_COLUMNS))})"
     )
     if connection.dialect.name == "sqlite":
