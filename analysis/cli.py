@@ -269,7 +269,7 @@ def _design(args: argparse.Namespace, data: Any) -> Any:
     if args.replicates:
         from analysis.replicates import as_replicate_design
 
-        design = as_replicate_design(design, args.replicates, mse=args.rep_mse)
+        return as_replicate_design(design, args.replicates, mse=args.rep_mse)
     return design
 
 

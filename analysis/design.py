@@ -161,8 +161,8 @@ def check_lonely_psu(rule: str) -> str:
     return rule
 
 
-def _label(labels: Sequence[Any], k: int) -> Any:
-    return labels[k] if k < len(labels) else k
+def _label(labels: Sequence[Any], k: int | np.integer[Any]) -> Any:
+    return labels[int(k)] if k < len(labels) else k
 
 
 # --------------------------------------------------------------------------------------------
@@ -194,7 +194,7 @@ def _numeric(df: pd.DataFrame, column: str, what: str) -> np.ndarray:
             example = s[bad].iloc[0]
             raise AnalysisError(f"{what} column {column!r} is not numeric (e.g. {example!r})")
         s = converted
-    values = s.to_numpy(dtype=float, na_value=np.nan)
+    values: np.ndarray = s.to_numpy(dtype=float, na_value=np.nan)
     if np.isnan(values).any():
         raise AnalysisError(
             f"{what} column {column!r} is blank in {int(np.isnan(values).sum())} row(s)"
@@ -312,7 +312,7 @@ def _population_sizes(
 
     As R's ``as.fpc``: the columns hold population sizes when any value is above 1 (then all
     must be ≥ 1), sampling fractions otherwise (N = n/f)."""
-    raw = []
+    raw: list[tuple[str, np.ndarray, np.ndarray]] = []
     for col, parent, n in zip(fpc_cols, parents, counts, strict=True):
         values = _numeric(df, col, "fpc")
         _positive_finite(values, col, "fpc")
@@ -400,7 +400,8 @@ def general_design(
     above = psu_codes
     above_labels = psu_labels
     for col in psu_cols[1:]:
-        assert above is not None
+        if above is None:
+            raise RuntimeError("a later stage's units need the PSU codes of the stage above")
         raw, raw_uniq = _codes(df[col], f"id column {col!r}")
         base = int(raw.max()) + 1
         unit, uniq = pd.factorize(above * base + raw, sort=True)
@@ -424,7 +425,8 @@ def general_design(
             for (unit, parent, n_units, plabels, col), big in zip(
                 stage_units, sizes[1:], strict=True
             ):
-                assert parent_of_above is not None
+                if parent_of_above is None:
+                    raise RuntimeError("a later stage needs the strata of the stage above")
                 mult = (mult_above * frac_above)[parent_of_above]
                 frac = n_units / big
                 stages.append(
@@ -653,7 +655,8 @@ def variance_by_group(
         v, sz = _stage_variance_by_group(spec, zz, gg, rows, n_groups)
         var = var + v
         size = size + sz
-    return np.maximum(_zero_rounding(np.asarray(var), np.asarray(size)), 0.0)
+    variance: np.ndarray = np.maximum(_zero_rounding(np.asarray(var), np.asarray(size)), 0.0)
+    return variance
 
 
 def df_by_group(design: SurveyDesign, g: np.ndarray, n_groups: int) -> np.ndarray:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import numpy as np
 import pandas as pd
@@ -36,6 +36,9 @@ from analysis import intervals
 from analysis.design import SurveyDesign, df_by_group, variance_by_group
 from analysis.errors import AnalysisError
 from analysis.results import Estimate
+
+if TYPE_CHECKING:
+    from analysis.replicates import ReplicateDesign
 
 DEGENERATE_NOTE = (
     "every respondent in this group gave the same verdict ({what}), so the linearised variance "
@@ -147,7 +150,7 @@ def item_values(data: pd.DataFrame, item: str, scale: tuple[int, int] = (1, 5)) 
                 f"{int(np.flatnonzero(bad.to_numpy())[0]) + 1})"
             )
         s = conv
-    x = s.to_numpy(dtype=float, na_value=np.nan)
+    x: np.ndarray = s.to_numpy(dtype=float, na_value=np.nan)
     lo, hi = scale
     if x.size and (np.nanmin(x, initial=lo) < lo or np.nanmax(x, initial=hi) > hi):
         finite = x[~np.isnan(x)]
@@ -192,7 +195,7 @@ def numeric_values(
                 f"{int(np.flatnonzero(bad.to_numpy())[0]) + 1})"
             )
         s = conv
-    x = s.to_numpy(dtype=float, na_value=np.nan)
+    x: np.ndarray = s.to_numpy(dtype=float, na_value=np.nan)
     inf = np.isinf(x)
     if inf.any():
         raise AnalysisError(
@@ -205,7 +208,7 @@ def numeric_values(
 # core
 
 
-def is_replicate(design: Any) -> bool:
+def is_replicate(design: Any) -> TypeGuard[ReplicateDesign]:
     """Whether ``design`` has replicate weights (:class:`analysis.replicates.ReplicateDesign`)."""
     return getattr(design, "rep_matrix", None) is not None
 
@@ -739,7 +742,10 @@ def _total_core(
         fpc = np.where(wsum > nobs, (wsum - nobs) / (wsum * nobs), np.nan)
         deff = var / (wsum * wsum * s2 * fpc)
     nrow = np.full(n_groups, float(design.n_rows)) if _calibrated(design) else nobs
-    col = lambda v: v[:, None]  # noqa: E731
+
+    def col(v: np.ndarray) -> np.ndarray:
+        return v[:, None]
+
     return _Core(col(est), col(var), df, col(nobs), col(n_eff), nobs, col(deff), nrow)
 
 

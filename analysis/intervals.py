@@ -29,16 +29,18 @@ def t_quantile(p: float | np.ndarray, df: float | np.ndarray) -> np.ndarray:
     p_arr = np.broadcast_to(np.asarray(p, dtype=float), df.shape)
     with np.errstate(invalid="ignore"):
         q = special.stdtrit(np.where(np.isfinite(df), df, 1.0), p_arr)
-    return np.where(np.isfinite(df), q, special.ndtri(p_arr))
+    quantile: np.ndarray = np.where(np.isfinite(df), q, special.ndtri(p_arr))
+    return quantile
 
 
-def t_sf(t: np.ndarray, df: np.ndarray) -> np.ndarray:
+def t_sf(t: float | np.ndarray, df: float | np.ndarray) -> np.ndarray:
     """Upper-tail probability P(T > t) of Student's t (normal for infinite df)."""
     t = np.asarray(t, dtype=float)
     df = np.broadcast_to(np.asarray(df, dtype=float), t.shape)
     with np.errstate(invalid="ignore"):
         cdf = special.stdtr(np.where(np.isfinite(df), df, 1.0), t)
-    return np.where(np.isfinite(df), 1.0 - cdf, special.ndtr(-t))
+    tail: np.ndarray = np.where(np.isfinite(df), 1.0 - cdf, special.ndtr(-t))
+    return tail
 
 
 def wald_interval(
@@ -87,7 +89,8 @@ def logit_scale_interval(
 
 def _beta_ppf(q: float, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore"):
-        return special.betaincinv(a, b, q)
+        ppf: np.ndarray = special.betaincinv(a, b, q)
+    return ppf
 
 
 def clopper_pearson_interval(
@@ -128,7 +131,10 @@ def _df_adjustment(n: np.ndarray, df: np.ndarray, confidence_level: float) -> np
     """Korn & Graubard's effective-size factor (t_{α/2, n−1} / t_{α/2, df})²."""
     alpha = 1 - confidence_level
     with np.errstate(divide="ignore", invalid="ignore"):
-        return (t_quantile(alpha / 2, np.asarray(n, float) - 1) / t_quantile(alpha / 2, df)) ** 2
+        factor: np.ndarray = (
+            t_quantile(alpha / 2, np.asarray(n, float) - 1) / t_quantile(alpha / 2, df)
+        ) ** 2
+    return factor
 
 
 def wilson_interval(

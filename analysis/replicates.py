@@ -73,7 +73,8 @@ class ReplicateDesign:
 
     def replicate_weights(self) -> np.ndarray:
         """The n × R matrix of replicate weights (R ``weights(design, "analysis")``)."""
-        return self.rep_factor[:, None] * self.rep_matrix[self.rep_index]
+        weights: np.ndarray = self.rep_factor[:, None] * self.rep_matrix[self.rep_index]
+        return weights
 
 
 def _rep_columns(df: pd.DataFrame, spec: str | Sequence[str]) -> list[str]:
@@ -210,7 +211,8 @@ def as_replicate_design(
         )
     psu = design.psu_codes()
     p_stratum = design.psu_stratum if design.psu is not None else design.strata
-    assert p_stratum is not None
+    if p_stratum is None:
+        raise RuntimeError("a design with PSUs has the stratum of each PSU")
     n_psu_total = int(psu.max()) + 1
     n_h = design.n_psu.astype(float)
     fpc = design.fpc_factor
@@ -323,7 +325,8 @@ def svr_variance(design: ReplicateDesign, thetas: np.ndarray, estimate: np.ndarr
         with np.errstate(invalid="ignore", divide="ignore"):
             centre = np.where(use, thetas, 0.0).sum(axis=1) / use.sum(axis=1)
     dev = np.where(ok, thetas - centre[:, None], 0.0)
-    return design.scale * (dev * dev * rs).sum(axis=1)
+    variance: np.ndarray = design.scale * (dev * dev * rs).sum(axis=1)
+    return variance
 
 
 def ratio_replicates(
@@ -360,7 +363,8 @@ def covariance(design: ReplicateDesign, thetas: np.ndarray, estimate: np.ndarray
     rs = design.rscales[ok]
     centre = estimate if design.mse else t[:, rs > 0].mean(axis=1)
     dev = t - centre[:, None]
-    return design.scale * (dev * rs) @ dev.T
+    covariance: np.ndarray = design.scale * (dev * rs) @ dev.T
+    return covariance
 
 
 def df_by_group(design: ReplicateDesign, g: np.ndarray, n_groups: int) -> np.ndarray:

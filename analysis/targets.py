@@ -138,9 +138,16 @@ def known_population(design: SurveyDesign, rows: np.ndarray) -> float | None:
 # p-values by inverting the interval
 
 
+def _known(value: float | None, name: str) -> float:
+    """A number of an estimate the caller has checked is computed (float(None)'s TypeError)."""
+    if value is None:
+        raise TypeError(f"the estimate has no {name}")
+    return float(value)
+
+
 def _interval_at(e: Estimate, level: float) -> tuple[float, float]:
     """The estimate's interval recomputed at another confidence level (as the estimators do)."""
-    p, se, df = float(e.estimate), float(e.se), float(e.df)  # type: ignore[arg-type]
+    p, se, df = _known(e.estimate, "estimate"), _known(e.se, "se"), _known(e.df, "df")
     arr = np.array
     if se <= 0:  # p̂ ∈ {0, 1}: Korn–Graubard on Kish's effective size
         lo, hi = intervals.degenerate_interval(
@@ -169,7 +176,7 @@ def _invert(edge_at: Callable[[float], float], bound: float, upper: bool) -> flo
         return 0.5
     if not np.isfinite(g_hi) or g_hi > 0:
         return (1.0 - hi_level) / 2
-    level = brentq(gap, lo_level, hi_level, xtol=1e-15, rtol=4 * np.finfo(float).eps)
+    level: float = brentq(gap, lo_level, hi_level, xtol=1e-15, rtol=4 * np.finfo(float).eps)
     return (1.0 - level) / 2
 
 
@@ -216,7 +223,7 @@ def _decision_probability(
     from scipy.optimize import brentq
 
     level = e.confidence_level
-    df = float(e.df) * n / e.n  # type: ignore[operator]
+    df = _known(e.df, "df") * n / e.n
     fpc = 1.0 - n / population if population else 1.0
     if fpc <= 0:
         return 1.0  # a census decides
@@ -280,7 +287,7 @@ def _total_needed(
     increasing in n: its crossing of ``power`` is found by Brent's method, then rounded up."""
     from scipy.optimize import brentq
 
-    p = float(e.estimate)  # type: ignore[arg-type]
+    p = _known(e.estimate, "estimate")
 
     def prob(n: float) -> float:
         return _decision_probability(e, p, n, deff, deff_kish, population, low, high)
@@ -362,7 +369,7 @@ def additional_responses(
 def _edges(e: Estimate, target: Target) -> tuple[float | None, float | None]:
     """The interval edges to resolve: (value the lower end must exceed, value the upper end must
     stay below), from the side of the target where the estimate lies."""
-    p = float(e.estimate)  # type: ignore[arg-type]
+    p = _known(e.estimate, "estimate")
     if target.high is None:
         return (target.low, None) if p >= target.low else (None, target.low)
     if p > target.high:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -20,7 +20,7 @@ import pandas as pd
 from analysis.design import Calibration, SurveyDesign
 from analysis.errors import AnalysisError
 
-MarginSpec = Mapping[Any, float] | pd.DataFrame | pd.Series
+MarginSpec: TypeAlias = Mapping[Any, float] | pd.DataFrame | pd.Series
 
 
 def _margin_table(column: str, margin: MarginSpec) -> dict[Any, float]:

@@ -50,6 +50,7 @@ export TEST_REDIS_URL="redis://127.0.0.1:$redis_port" REQUIRE_REDIS=1
 export REQUIRE_R=1 REQUIRE_BROWSER=1
 .venv/bin/ruff check .
 .venv/bin/lint-imports  # the layer contracts in .importlinter
+.venv/bin/mypy survey analysis
 bash scripts/audit_dependencies.sh
 echo "== whole suite on SQLite =="
 .venv/bin/pytest -q

@@ -39,7 +39,7 @@ class ConfigurationError(RuntimeError):
 
 DEVELOPMENT_ENVIRONMENTS = {"development", "testing"}
 MIN_SECRET_KEY_BYTES = 32
-SECRET_KEY_FILE = "secret_key"
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 — a file name, not a password
 HOW_TO_MAKE_A_KEY = (
     "Set it to a long random value, e.g. "
     "`export SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(32))')`, "

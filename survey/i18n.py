@@ -17,17 +17,17 @@ def current_language() -> str:
 def select_language() -> str:
     languages = current_app.config["LANGUAGES"]
     asked = request.args.get("lang")
-    if asked in languages:
+    if asked is not None and asked in languages:
         return asked
     remembered = request.cookies.get(LANGUAGE_COOKIE)
-    if remembered in languages:
+    if remembered is not None and remembered in languages:
         return remembered
     return str(current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
 def remember_language(response: Response) -> Response:
     asked = request.args.get("lang")
-    if asked in current_app.config["LANGUAGES"]:
+    if asked is not None and asked in current_app.config["LANGUAGES"]:
         response.set_cookie(
             LANGUAGE_COOKIE,
             asked,

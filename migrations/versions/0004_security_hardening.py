@@ -51,7 +51,7 @@ def _usernames_to_lower_case() -> None:
         lower = username.strip().lower()
         if lower in first_with:
             raise RuntimeError(
-                f"The usernames {first_with[lower]!r} and {username!r} differ only in case; "
+                f"The usernames {first_with[lower]!r} and {username!r} differ only in case; "  # noqa: S608 — a message to the operator, not a query
                 "rename one of them (UPDATE app_user SET username = ... WHERE id = ...) and run "
                 "the upgrade again."
             )

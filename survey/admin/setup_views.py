@@ -12,6 +12,7 @@ from typing import Any
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.wrappers import Response as BaseResponse
 
 from survey.admin import admin_blueprint as bp
 from survey.admin.forms import ConfirmForm, SignOutForm, TargetForm
@@ -181,7 +182,7 @@ def _agency_cells(form: AgencyForm) -> dict[str, str]:
 
 @bp.route("/setup/agencies", methods=["GET", "POST"])
 @requires("manage_service_points")
-def setup_agencies() -> Response | tuple[str, int]:
+def setup_agencies() -> BaseResponse | tuple[str, int]:
     session = get_session()
     visible = visible_agency_ids(session, current_scope())
     form = _agency_form(AgencyForm(), visible)
@@ -206,7 +207,7 @@ def setup_agencies() -> Response | tuple[str, int]:
 
 @bp.route("/setup/agencies/<int:agency_id>", methods=["GET", "POST"])
 @requires("manage_service_points", agency_arg="agency_id")
-def setup_agency(agency_id: int) -> Response | tuple[str, int]:
+def setup_agency(agency_id: int) -> BaseResponse | tuple[str, int]:
     session = get_session()
     agency = queries.agency_by_id(session, agency_id)
     if agency is None:
@@ -260,7 +261,7 @@ def _form_data(agency: Any) -> dict[str, Any]:
 
 @bp.post("/setup/agencies/<int:agency_id>/retire")
 @requires("manage_service_points", agency_arg="agency_id")
-def setup_retire_agency(agency_id: int) -> Response:
+def setup_retire_agency(agency_id: int) -> BaseResponse:
     form = RetireAgencyForm()
     if form.validate_on_submit():
         try:
@@ -285,7 +286,7 @@ def setup_retire_agency(agency_id: int) -> Response:
 
 @bp.post("/setup/agencies/<int:agency_id>/points")
 @requires("manage_service_points", agency_arg="agency_id")
-def setup_add_point(agency_id: int) -> Response:
+def setup_add_point(agency_id: int) -> BaseResponse:
     form = ServicePointForm(prefix="point")  # beside the agency's own form on the same page
     if form.validate_on_submit():
         try:
@@ -310,7 +311,7 @@ def setup_add_point(agency_id: int) -> Response:
 
 @bp.post("/setup/points/<code>")
 @requires("manage_service_points", point_arg="code")
-def setup_rename_point(code: str) -> Response:
+def setup_rename_point(code: str) -> BaseResponse:
     point = _point(code)
     form = ServicePointForm()
     if form.validate_on_submit():
@@ -334,7 +335,7 @@ def setup_rename_point(code: str) -> Response:
 
 @bp.post("/setup/points/<code>/close")
 @requires("manage_service_points", point_arg="code")
-def setup_close_point(code: str) -> Response:
+def setup_close_point(code: str) -> BaseResponse:
     point = _point(code)
     form = ClosePointForm()
     if form.validate_on_submit():
@@ -351,7 +352,7 @@ def setup_close_point(code: str) -> Response:
 
 @bp.post("/setup/points/<code>/reopen")
 @requires("manage_service_points", point_arg="code")
-def setup_reopen_point(code: str) -> Response:
+def setup_reopen_point(code: str) -> BaseResponse:
     point = _point(code)
     if ConfirmForm().validate_on_submit():
         units.reopen_service_point(get_session(), current_user, current_scope(), code)
@@ -377,7 +378,7 @@ def _default_period() -> str:
 @bp.route("/setup/volumes", methods=["GET", "POST"])
 @csrf.exempt  # the form checks its token after the larger body limit is set
 @requires("manage_service_points")
-def setup_volumes() -> Response | tuple[str, int]:
+def setup_volumes() -> BaseResponse | tuple[str, int]:
     session = get_session()
     period = parse_period(request.args.get("period") or _default_period())
     visible = visible_agency_ids(session, current_scope())
@@ -500,7 +501,7 @@ def setup_import_responses(reference: str) -> tuple[str, int]:
 
 @bp.route("/setup/targets/<int:target_id>", methods=["GET", "POST"])
 @requires("manage_targets")
-def setup_target(target_id: int) -> Response | tuple[str, int]:
+def setup_target(target_id: int) -> BaseResponse | tuple[str, int]:
     session = get_session()
     target = target_for_editing(session, current_scope(), target_id)
     form = TargetForm(
@@ -549,7 +550,7 @@ def setup_target(target_id: int) -> Response | tuple[str, int]:
 
 @bp.post("/setup/targets/<int:target_id>/end")
 @requires("manage_targets")
-def setup_end_target(target_id: int) -> Response:
+def setup_end_target(target_id: int) -> BaseResponse:
     form = EndTargetForm()
     if form.validate_on_submit():
         try:
@@ -566,7 +567,7 @@ def setup_end_target(target_id: int) -> Response:
 
 @bp.post("/setup/questionnaires/<reference>/draft")
 @requires("province_admin")
-def setup_new_draft(reference: str) -> Response:
+def setup_new_draft(reference: str) -> BaseResponse:
     session = get_session()
     if not ConfirmForm().validate_on_submit():
         return redirect(url_for(".setup_questionnaires"))
@@ -582,7 +583,7 @@ def setup_new_draft(reference: str) -> Response:
 
 @bp.route("/setup/questionnaires/<reference>/edit", methods=["GET", "POST"])
 @requires("province_admin")
-def setup_edit_draft(reference: str) -> Response | tuple[str, int]:
+def setup_edit_draft(reference: str) -> BaseResponse | tuple[str, int]:
     session = get_session()
     questionnaire = questionnaire_by_reference(session, reference)
     content = drafts.content_of(questionnaire)
@@ -632,7 +633,7 @@ def setup_preview(reference: str) -> tuple[str, int]:
 
 @bp.post("/setup/questionnaires/<reference>/publish")
 @requires("province_admin")
-def setup_publish(reference: str) -> Response:
+def setup_publish(reference: str) -> BaseResponse:
     session = get_session()
     questionnaire = questionnaire_by_reference(session, reference)
     if ConfirmForm().validate_on_submit():
@@ -647,7 +648,7 @@ def setup_publish(reference: str) -> Response:
 
 @bp.route("/setup/questionnaires/<reference>/translations", methods=["GET", "POST"])
 @requires("province_admin")
-def setup_translations(reference: str) -> Response | tuple[str, int]:
+def setup_translations(reference: str) -> BaseResponse | tuple[str, int]:
     session = get_session()
     questionnaire = questionnaire_by_reference(session, reference)
     language = (request.values.get("language") or "").strip()

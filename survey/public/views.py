@@ -94,11 +94,14 @@ def form_after_rate_limit() -> Response | None:
     if request.method != "POST" or not any(name.startswith("q_") for name in request.form):
         return None
     language = current_language()
+    session = get_session()
     try:
-        point, questionnaire = open_service_point(get_session(), code)
+        point, questionnaire = open_service_point(session, code)
     except DomainError:
         return None
-    form = response_form(questionnaire, language)
+    texts = citizen_texts(session, questionnaire.id, request.args.get("lang"))
+    item_labels = {item.code: texts.item_label(item.code) or "" for item in questionnaire.items}
+    form = response_form(questionnaire, language, {k: v for k, v in item_labels.items() if v})
     form.form_errors.append(
         _(
             "Too many answers are being sent right now. Your answers are kept: please wait a "
@@ -112,6 +115,7 @@ def form_after_rate_limit() -> Response | None:
         questionnaire=questionnaire,
         language=language,
         already_sent=None,
+        texts=texts,
     )
     return make_response(html, 429)
 

@@ -477,8 +477,9 @@ def authenticate(
         _audit_failure(session, counted, where, reason, details)
         session.commit()
         return None
+    if user is None:  # no reason for a failure means an active user was found
+        raise RuntimeError("a sign-in without a failure has a user")
 
-    assert user is not None
     pair = queries.sign_in_throttle_for_update(session, counted, where, now)
     pair.failures, pair.last_failed_at, pair.succeeded_at, pair.updated_at = 0, None, now, now
     if _hasher.check_needs_rehash(user.password_hash):

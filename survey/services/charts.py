@@ -103,6 +103,8 @@ def forest_chart(
     height = 0.9 + 0.28 * max(len(shown), 1)
     fig, ax = plt.subplots(figsize=(7.2, height))
     for y, row in enumerate(reversed(shown)):
+        if row.estimate is None:  # not shown (narrows the type)
+            continue
         colour, marker = VERDICT_STYLE.get(row.verdict, VERDICT_STYLE[None])
         if row.low is not None and row.high is not None:
             ax.plot([100 * row.low, 100 * row.high], [y, y], color=colour, linewidth=2)
@@ -111,7 +113,7 @@ def forest_chart(
             y,
             marker=marker,
             color=colour,
-            markersize=6,  # type: ignore[operator]
+            markersize=6,
             markeredgecolor="black",
             markeredgewidth=0.5,
         )

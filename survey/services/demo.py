@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import unicodedata
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy.stats import norm
@@ -151,7 +152,6 @@ NEGATIVE_COMMENTS = (
 
 @dataclass
 class DemoPoint:
-    point: ServicePoint
     sector: str
     monthly_volume: int
     response_rate: float
@@ -159,6 +159,13 @@ class DemoPoint:
     drift: float  # change in the latent share per quarter
     active_months: tuple[int, ...]
     channel: str = "qr"
+    stored: ServicePoint | None = None  # set once the organisation is stored
+
+    @property
+    def point(self) -> ServicePoint:
+        if self.stored is None:
+            raise RuntimeError("the demo organisation is not stored yet")
+        return self.stored
 
 
 @dataclass
@@ -247,7 +254,6 @@ class _Organisation:
         )
         satisfaction = float(self.rng.uniform(0.50, 0.95))
         demo_point = DemoPoint(
-            point=None,  # type: ignore[arg-type]  (set once the organisation is stored)
             sector=sector,
             monthly_volume=int(self.rng.integers(*volume)),
             response_rate=float(self.rng.uniform(*RESPONSE_RATES[sector])),
@@ -295,7 +301,7 @@ class _Organisation:
         store_organisation(session, self.rows, ImportReport(), actor=None, subject="demo")
         points = queries.service_points_by_code(session)
         for code, demo_point in self.pending:
-            demo_point.point = points[code]
+            demo_point.stored = points[code]
             self.demo.points.append(demo_point)
 
 
@@ -484,7 +490,7 @@ def _add_volumes_and_responses(
     )
     rate_scale = TARGET_RESPONSES / expected
 
-    response_rows: list[dict[str, object]] = []
+    response_rows: list[dict[str, Any]] = []
     answer_values: list[dict[str, int | None]] = []
     for demo_point in demo.points:
         questionnaire = questionnaires[demo_point.sector]

@@ -316,7 +316,9 @@ def submission_time(
     max_offline: dt.timedelta = DEFAULT_MAX_OFFLINE,
 ) -> dt.datetime:
     """When the citizen answered: the device's time if plausible, else the arrival time."""
-    return device_time if plausible_device_time(device_time, now, earliest, max_offline) else now
+    if device_time is not None and plausible_device_time(device_time, now, earliest, max_offline):
+        return device_time
+    return now
 
 
 def submit_from_kiosk(

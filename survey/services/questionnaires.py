@@ -117,7 +117,7 @@ def active_questionnaire(session: Session, sector: str) -> Questionnaire | None:
 
 def _loaded_version(session: Session, active: tuple[int, str, int]) -> Questionnaire | None:
     """The questionnaire (id, code, version) with its items, from the per-process cache."""
-    key = (str(session.get_bind().url), *active)
+    key = (str(session.get_bind().engine.url), *active)
     with _LOADED_LOCK:
         cached = _LOADED.get(key)
     if cached is None:

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Row,
     Select,
     SmallInteger,
+    Table,
     and_,
     bindparam,
     case,
@@ -54,6 +55,19 @@ from survey.storage.models import (
 )
 
 PUBLIC_CODE = re.compile(r"[A-Za-z0-9_-]{1,32}")
+
+
+def _table_of(model: type[Any]) -> Table:
+    """A mapped class's table, as a Table (declarative types ``__table__`` as any FromClause)."""
+    table = model.__table__
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not mapped to a table")
+    return table
+
+
+_RESPONSE_TABLE = _table_of(Response)
+_ANSWER_TABLE = _table_of(Answer)
+_VOLUME_TABLE = _table_of(ServiceVolume)
 
 
 def service_point_by_code(session: Session, public_code: str) -> ServicePoint | None:
@@ -128,7 +142,7 @@ def _within(agency_ids: frozenset[int] | None) -> list[ColumnElement[bool]]:
 
 def agencies_with_point_counts(
     session: Session, agency_ids: frozenset[int] | None = None
-) -> Sequence[Row[Any]]:
+) -> Sequence[Row[Agency, int]]:
     """Agencies in hierarchy order with the number of their service points."""
     return session.execute(
         select(Agency, func.count(ServicePoint.id).label("points"))
@@ -173,7 +187,9 @@ def response_id_by_key(session: Session, idempotency_key: str) -> int | None:
     return session.scalar(select(Response.id).where(Response.idempotency_key == idempotency_key))
 
 
-def response_origin_by_key(session: Session, idempotency_key: str) -> Row[Any] | None:
+def response_origin_by_key(
+    session: Session, idempotency_key: str
+) -> Row[int, str, int, int | None] | None:
     """(id, channel, service_point_id, kiosk_id) of the response stored under this key."""
     return session.execute(
         select(Response.id, Response.channel, Response.service_point_id, Response.kiosk_id).where(
@@ -212,7 +228,7 @@ _STORE_RESPONSE_POSTGRESQL = _new_response(postgresql.insert)
 _STORE_ANSWERS = insert(Answer)
 
 
-def _latest_at_point(point: Any) -> Select[tuple[int]]:
+def _latest_at_point(point: Any) -> Select[int]:
     """Ids of the point's latest ``:burst_latest`` responses submitted in [``:burst_start``,
     ``:burst_end``] (on SQLite the point's index is in id order: no sort, however busy)."""
     return (
@@ -227,7 +243,7 @@ def _latest_at_point(point: Any) -> Select[tuple[int]]:
     )
 
 
-def _response_with_answers_statement() -> Select[tuple[int, list[int] | None]]:
+def _response_with_answers_statement() -> Select[int, list[int] | None]:
     """PostgreSQL: ``WITH new_response AS (INSERT … ON CONFLICT DO NOTHING RETURNING id),
     new_answers AS (INSERT INTO answer SELECT new_response.id, given.* FROM new_response JOIN
     unnest(:item_ids, :answer_values) AS given ON true), identical AS (…) SELECT id, (SELECT
@@ -343,7 +359,7 @@ def insert_response(
 def bulk_insert_responses(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
     """Insert many responses at once (demo data, imports); returns id by idempotency key."""
     # Plain executemany, then one query for the ids: executemany with RETURNING is quadratic here.
-    session.connection().execute(insert(Response.__table__), rows)
+    session.connection().execute(insert(_RESPONSE_TABLE), rows)
     keys = [row["idempotency_key"] for row in rows]
     ids: dict[str, int] = {}
     for start in range(0, len(keys), 5_000):
@@ -360,20 +376,20 @@ def bulk_insert_answers(session: Session, rows: Iterable[dict[str, Any]]) -> Non
     for row in rows:
         batch.append(row)
         if len(batch) == 20_000:
-            session.connection().execute(insert(Answer.__table__), batch)
+            session.connection().execute(insert(_ANSWER_TABLE), batch)
             batch = []
     if batch:
-        session.connection().execute(insert(Answer.__table__), batch)
+        session.connection().execute(insert(_ANSWER_TABLE), batch)
 
 
 def bulk_insert_volumes(session: Session, rows: list[dict[str, Any]]) -> None:
     if rows:
-        session.connection().execute(insert(ServiceVolume.__table__), rows)
+        session.connection().execute(insert(_VOLUME_TABLE), rows)
 
 
 def response_counts(
     session: Session, agency_ids: frozenset[int] | None = None
-) -> Sequence[Row[Any]]:
+) -> Sequence[Row[int, str, str, str, str, dt.date | None, int, dt.datetime]]:
     """Responses per agency (with its sector and level), agencies without responses included."""
     return session.execute(
         select(
@@ -437,7 +453,7 @@ def responses_for_export(
     start: dt.datetime | None,
     end: dt.datetime | None,
     include_excluded: bool = True,
-) -> Sequence[Row[Any]]:
+) -> Sequence[Row[*tuple[Any, ...]]]:
     """One row per response with its point, agency and questionnaire (answers fetched apart)."""
     return session.execute(
         select(
@@ -467,7 +483,7 @@ def answers_for_export(
     start: dt.datetime | None,
     end: dt.datetime | None,
     include_excluded: bool = True,
-) -> Sequence[Row[Any]]:
+) -> Sequence[Row[int, str, int | None]]:
     """(response id, item code, value) for the responses that ``responses_for_export`` returns."""
     return session.execute(
         select(Answer.response_id, Item.code, Answer.value)
@@ -477,7 +493,7 @@ def answers_for_export(
     ).all()
 
 
-def monthly_volumes(session: Session) -> Sequence[Row[Any]]:
+def monthly_volumes(session: Session) -> Sequence[Row[int, dt.date, int]]:
     return session.execute(
         select(ServiceVolume.service_point_id, ServiceVolume.month, ServiceVolume.volume)
     ).all()
@@ -579,7 +595,7 @@ def response_ids_between(session: Session, start: dt.datetime, end: dt.datetime)
 
 def kiosk_neighbours(
     session: Session, kiosk_id: int, start: dt.datetime, end: dt.datetime, exclude_id: int
-) -> Sequence[Row[Any]]:
+) -> Sequence[Row[int, dt.datetime | None]]:
     """(id, device_time) of the kiosk's other responses whose device time is in [start, end]."""
     return session.execute(
         select(Response.id, Response.device_time)
@@ -595,7 +611,7 @@ def kiosk_neighbours(
 
 def point_answer_rows(
     session: Session, point_id: int, start: dt.datetime, end: dt.datetime
-) -> Sequence[Row[Any]]:
+) -> Sequence[Row[int, int, int | None]]:
     """(response id, item id, value) for the point's responses submitted in [start, end]."""
     return session.execute(
         select(Answer.response_id, Answer.item_id, Answer.value)
@@ -608,7 +624,7 @@ def point_answer_rows(
     ).all()
 
 
-def _identical_latest_statement() -> Select[tuple[int]]:
+def _identical_latest_statement() -> Select[int]:
     """Ids of the point's latest responses in the burst window whose answers are exactly those of
     response ``response_id`` (itself included): answer rows joined item by item (``IS NOT
     DISTINCT FROM``: "not applicable" equals "not applicable"), kept when every item matches."""
@@ -792,7 +808,7 @@ def responses_fingerprint(
 # --- Accounts, scopes, audit log, retention (services accounts, access, audit; cli_retention) ---
 
 
-def agency_links(session: Session) -> Sequence[Row[Any]]:
+def agency_links(session: Session) -> Sequence[Row[int, str, int | None, int | None]]:
     """Every agency's (id, sector, parent_id, successor_id): the hierarchy a scope expands over."""
     return session.execute(
         select(Agency.id, Agency.sector, Agency.parent_id, Agency.successor_id)
@@ -975,7 +991,7 @@ def refresh_statistics(session: Session) -> None:
     """After a bulk load, let PostgreSQL's planner see the new row counts (it would otherwise
     plan joins over 10⁵ answers as if the tables were empty)."""
     if session.get_bind().dialect.name == "postgresql":
-        for table in (Response.__table__, Answer.__table__, ServiceVolume.__table__):
+        for table in (_RESPONSE_TABLE, _ANSWER_TABLE, _VOLUME_TABLE):
             session.execute(text(f"ANALYZE {table.name}"))
 
 
@@ -1027,7 +1043,7 @@ def _comments_from(query: _AnySelect) -> _AnySelect:
 
 def comment_page(
     session: Session, *, limit: int, offset: int, scope_key: str, **filters: Any
-) -> Sequence[Row[Any]]:
+) -> Sequence[Row[*tuple[Any, ...]]]:
     """Newest comments first, with their place, read mark (of ``scope_key``) and case link."""
     reader = aliased(User)
     query = (
@@ -1093,7 +1109,7 @@ def comments_to_tag(
     limit: int,
     response_ids: Iterable[int] | None = None,
     **filters: Any,
-) -> Sequence[Row[Any]]:
+) -> Sequence[Row[int, str | None]]:
     """(id, comment) of comments never tagged or tagged by another lexicon version, newest
     first; only among ``response_ids`` when given, else among those passing ``filters``."""
     query = (
@@ -1161,7 +1177,7 @@ def store_comment_topics(
 
 def comment_topic_times(
     session: Session, *, start: dt.datetime, end: dt.datetime, **filters: Any
-) -> tuple[Sequence[Row[Any]], Sequence[Row[Any]]]:
+) -> tuple[Sequence[Row[dt.datetime, str]], Sequence[Row[dt.datetime]]]:
     """For the topic trend: (submitted_at, topic) of tagged comments, and submitted_at of every
     tagged comment (the denominator), in [start, end)."""
     conditions = _comment_conditions(start=start, end=end, **filters)
@@ -1305,8 +1321,8 @@ def update_volumes(session: Session, rows: list[dict[str, Any]]) -> None:
     """Set ``volume`` and ``planned`` of stored volumes by id (``volume_id``)."""
     if rows:
         session.connection().execute(
-            update(ServiceVolume.__table__)
-            .where(ServiceVolume.__table__.c.id == bindparam("volume_id"))
+            update(_VOLUME_TABLE)
+            .where(_VOLUME_TABLE.c.id == bindparam("volume_id"))
             .values(volume=bindparam("new_volume"), planned=bindparam("new_planned")),
             rows,
         )
@@ -1387,7 +1403,6 @@ from sqlalchemy import (  # noqa: E402
     Date,
     MetaData,
     String,
-    Table,
     type_coerce,
 )
 
@@ -1453,7 +1468,8 @@ def stage_dossier_rows(session: Session, rows: list[tuple[Any, ...]]) -> None:
     connection = session.connection()
     if connection.dialect.driver == "psycopg":  # PostgreSQL: COPY, in the same transaction
         driver = connection.connection.driver_connection
-        assert driver is not None
+        if driver is None:  # only a closed connection has none
+            raise RuntimeError("the database connection is closed")
         with (
             driver.cursor() as cursor,  # type: ignore[attr-defined]
             cursor.copy(
@@ -1465,7 +1481,7 @@ def stage_dossier_rows(session: Session, rows: list[tuple[Any, ...]]) -> None:
         return
     marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     statement = (
-        f"INSERT INTO {DOSSIER_STAGING.name} ({', '.join(STAGED_COLUMNS)}) "
+        f"INSERT INTO {DOSSIER_STAGING.name} ({', '.join(STAGED_COLUMNS)}) "  # noqa: S608 — table and column names are constants
         f"VALUES ({', '.join([marker] * len(STAGED_COLUMNS))})"
     )
     if connection.dialect.name == "sqlite":

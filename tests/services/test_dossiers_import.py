@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -209,7 +210,9 @@ def test_header_problems_and_an_empty_list(session: Session, seeded: SmallProvin
     assert problems(refused) == ["The file has no dossier rows."]
 
 
-def test_xlsx_with_date_cells_and_english_statuses(session: Session, seeded: SmallProvince):
+def test_xlsx_with_date_cells_and_english_statuses(
+    session: Session, seeded: SmallProvince, tmp_path: Path
+):
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.append(HEADER.split(","))
@@ -225,7 +228,7 @@ def test_xlsx_with_date_cells_and_english_statuses(session: Session, seeded: Sma
             1234,
         ]
     )
-    path = f"/tmp/dw/dossiers-{id(session)}.xlsx"
+    path = tmp_path / "dossiers.xlsx"
     book.save(path)
     report = import_dossiers(session, path)
     assert report.added["dossier"] == 1

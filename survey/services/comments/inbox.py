@@ -333,8 +333,8 @@ def _topic_counts(
         tagged_in_period += in_period(moment)
     by_topic = {code: dict.fromkeys(keys, 0) for code in TOPIC_CODES}
     totals = dict.fromkeys(TOPIC_CODES, 0)
-    for row in with_topic:
-        moment, topic = row.submitted_at, row.topic
+    for topic_row in with_topic:
+        moment, topic = topic_row.submitted_at, topic_row.topic
         if topic not in by_topic:
             continue
         quarter = _quarter_of(moment)

@@ -168,7 +168,9 @@ def import_lexicon(
     return report
 
 
-def _row(topic: str, term: str, polarity: str, action: str, user_id: int) -> dict[str, object]:
+def _row(
+    topic: str, term: str, polarity: str, action: str, user_id: int | None
+) -> dict[str, object]:
     return {
         "topic": topic,
         "term": term,

@@ -242,7 +242,8 @@ class _RowChecker:
             )
         if self.report.problem_count > before or not (ok_due and code and point_id and status):
             return None
-        assert received is not None
+        if received is None:  # a row without a receipt time has a problem reported above
+            raise RuntimeError("a checked dossier row has its receipt time")
         local = received.astimezone(VIETNAM_TIME)
         content = (
             code.code,

@@ -128,7 +128,8 @@ def rate_dossier(
     if low or (is_complaint and stored_comment):
         keep_text = is_complaint or settings.rating_link == "kept"
         dossier = queries.dossier_by_id(session, dossier_id)
-        assert dossier is not None
+        if dossier is None:  # the invitation checked above names a stored dossier
+            raise RuntimeError(f"dossier {dossier_id} is not stored")
         case = complaints.open_for_dossier(
             session,
             dossier,

@@ -186,18 +186,18 @@ def _fill(questionnaire: Questionnaire, content: DraftContent) -> None:
         )
         questionnaire.elements.append(element)
         elements[spec.code] = element
-    for position, spec in enumerate(content.items):
+    for position, item_spec in enumerate(content.items):
         item = Item(
-            code=spec.code,
+            code=item_spec.code,
             position=position,
-            text_vi=spec.text_vi,
-            text_en=spec.text_en,
-            allows_not_applicable=spec.allows_not_applicable and not spec.is_overall,
-            is_overall=spec.is_overall,
+            text_vi=item_spec.text_vi,
+            text_en=item_spec.text_en,
+            allows_not_applicable=item_spec.allows_not_applicable and not item_spec.is_overall,
+            is_overall=item_spec.is_overall,
         )
         questionnaire.items.append(item)
-        if spec.element_code and not spec.is_overall:
-            elements[spec.element_code].items.append(item)
+        if item_spec.element_code and not item_spec.is_overall:
+            elements[item_spec.element_code].items.append(item)
 
 
 def check_content(session: Session, series: str, content: DraftContent) -> ImportReport:

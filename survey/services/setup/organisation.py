@@ -387,16 +387,16 @@ def apply_organisation(
         report.count("unchanged", "agency", len(agencies) - len(new_codes) - len(changed_codes))
 
     stored_points = queries.service_points_by_code(session)
-    for code, row in points.items():
+    for code, point_row in points.items():
         point = stored_points.get(code)
-        agency_id = stored[row.agency_code].id
+        agency_id = stored[point_row.agency_code].id
         if point is None:
             session.add(
                 ServicePoint(
                     code=code,
                     public_code=new_public_code(),
-                    name_vi=row.name_vi,
-                    name_en=row.name_en,
+                    name_vi=point_row.name_vi,
+                    name_en=point_row.name_en,
                     agency_id=agency_id,
                     active=True,
                 )
@@ -404,7 +404,8 @@ def apply_organisation(
             report.count("added", "service_point")
             continue
         diff = _assign(
-            point, {"name_vi": row.name_vi, "name_en": row.name_en, "agency_id": agency_id}
+            point,
+            {"name_vi": point_row.name_vi, "name_en": point_row.name_en, "agency_id": agency_id},
         )
         if diff:
             changes.append({"service_point": code, **diff})

@@ -52,5 +52,6 @@ def questionnaire_by_reference(session: Session, reference: str) -> Questionnair
     if found is None:
         raise UnknownQuestionnaire()
     loaded = queries.questionnaire_with_items(session, found.id)
-    assert loaded is not None
+    if loaded is None:  # found a moment ago in the same transaction
+        raise RuntimeError(f"questionnaire {found.id} vanished while loading")
     return loaded
