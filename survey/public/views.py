@@ -36,8 +36,7 @@ def show_form(code: str) -> Response | tuple[str, int]:
     session = get_session()
     point, questionnaire = open_service_point(session, code)
     texts = citizen_texts(session, questionnaire.id, request.args.get("lang"))
-    item_labels = {item.code: texts.item_label(item.code) or "" for item in questionnaire.items}
-    form = response_form(questionnaire, language, {k: v for k, v in item_labels.items() if v})
+    form = response_form(questionnaire, language, texts.item_labels)
     already_sent = None
     if request.method == "GET":
         already_sent = None if request.args.get("new") else recent_submission(code)
@@ -100,8 +99,7 @@ def form_after_rate_limit() -> Response | None:
     except DomainError:
         return None
     texts = citizen_texts(session, questionnaire.id, request.args.get("lang"))
-    item_labels = {item.code: texts.item_label(item.code) or "" for item in questionnaire.items}
-    form = response_form(questionnaire, language, {k: v for k, v in item_labels.items() if v})
+    form = response_form(questionnaire, language, texts.item_labels)
     form.form_errors.append(
         _(
             "Too many answers are being sent right now. Your answers are kept: please wait a "

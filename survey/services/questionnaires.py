@@ -142,6 +142,11 @@ class CitizenTexts:
     def item_label(self, code: str) -> str | None:
         return self.texts.get(f"item:{code}")
 
+    @property
+    def item_labels(self) -> dict[str, str]:
+        """Item code → its text in the chosen language (items not translated are left out)."""
+        return {key[5:]: text for key, text in self.texts.items() if key.startswith("item:")}
+
 
 def citizen_texts(session: Session, questionnaire_id: int, asked: str | None) -> CitizenTexts:
     """The translations a province added to this version (H'Mông, Thái …) for the citizen's
