@@ -662,6 +662,8 @@ VIETNAMESE.update(
         "Interval for the rank": "Khoảng tin cậy của thứ hạng",
         "Shrunken estimate": "Ước lượng co rút",
         "Rank (95%% interval)": "Thứ hạng (khoảng tin cậy 95%%)",
+        "%(wide)s of the %(ranked)s ranked units have an interval for their rank that covers more than half of the table: the data cannot tell where they stand among most of the others (marked below).": "%(wide)s trong số %(ranked)s đơn vị được xếp hạng có khoảng tin cậy của thứ hạng trải rộng hơn một nửa bảng: số liệu chưa đủ để xác định vị trí của các đơn vị này so với phần lớn các đơn vị khác (được đánh dấu trong bảng).",
+        "cannot be placed": "chưa xác định được vị trí",
     }
 )
 

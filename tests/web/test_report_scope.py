@@ -266,6 +266,13 @@ def test_the_method_note_says_how_single_response_strata_are_treated(
     assert 'survey.lonely.psu = "adjust"' in method_note(report, "vi")
 
 
+def build_report_for_ranks(session: Session):
+    from survey.services.periods import parse_period
+    from survey.services.reports import build_report
+
+    return build_report(session, parse_period("2025-Q1"), cache=None).ranks
+
+
 def test_agencies_are_ranked_with_simultaneous_rank_intervals(
     client: FlaskClient, session: Session, seeded: SmallProvince
 ):
@@ -293,7 +300,11 @@ def test_agencies_are_ranked_with_simultaneous_rank_intervals(
     assert 'id="ranks"' in page and "League table with rank intervals" in page
     vietnamese = client.get("/reports/province/all?period=2025-Q1&lang=vi")
     assert vietnamese.status_code == 200
-    assert "Bảng xếp hạng kèm khoảng tin cậy của thứ hạng" in vietnamese.get_data(as_text=True)
+    vi_page = vietnamese.get_data(as_text=True)
+    assert "Bảng xếp hạng kèm khoảng tin cậy của thứ hạng" in vi_page
+    wide = sum(line.ranked.wide for line in build_report_for_ranks(session))
+    if wide:
+        assert f"{wide} trong số 3 đơn vị được xếp hạng" in vi_page
     from survey.services.periods import parse_period
     from survey.services.reports import build_report
 
