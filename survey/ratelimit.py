@@ -54,6 +54,7 @@ class Limit:
     setting: str  # the app setting (or environment variable) holding the limit
     key: str  # "address", "point" or "kiosk" (KEYS)
     counts: Callable[[Response], bool] | None = None  # None: every request counts
+    methods: tuple[str, ...] = ("POST",)  # the requests it counts (opening a form is free)
 
 
 LIMITED_ENDPOINTS: dict[str, tuple[Limit, ...]] = {
@@ -61,6 +62,9 @@ LIMITED_ENDPOINTS: dict[str, tuple[Limit, ...]] = {
         Limit("RATELIMIT_FORM_PER_ADDRESS", "address"),
         Limit("RATELIMIT_FORM_PER_POINT", "point", counts=_accepted),
     ),
+    # The dossier link: guessing tokens (a GET is enough) or flooding one is throttled per address.
+    "dossiers.rate": (Limit("RATELIMIT_FORM_PER_ADDRESS", "address", methods=("GET", "POST")),),
+    "dossiers.rate_handling": (Limit("RATELIMIT_FORM_PER_ADDRESS", "address"),),
     "admin.sign_in": (Limit("RATELIMIT_SIGN_IN_PER_ADDRESS", "address"),),
     "kiosk.api_submit": (Limit("RATELIMIT_KIOSK_PER_TOKEN", "kiosk"),),
     "kiosk.api_pair": (Limit("RATELIMIT_KIOSK_PAIR_PER_ADDRESS", "address"),),
@@ -122,7 +126,7 @@ def init_app(app: Flask) -> Limiter | None:
             view = limiter.limit(
                 setting(app, limit.setting),
                 key_func=KEYS[limit.key],
-                methods=["POST"],
+                methods=list(limit.methods),
                 scope=f"{endpoint}:{limit.key}",
                 deduct_when=limit.counts,
             )(view)

@@ -274,3 +274,20 @@ def test_two_app_instances_share_the_limit_through_redis(
 def test_a_missing_redis_does_not_turn_citizens_away(database_url: str, seeded: SmallProvince):
     app = _app(database_url, RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{_free_port()}")
     assert _post(app, f"/s/{seeded.counter.public_code}") == 422
+
+
+def test_guessing_dossier_links_is_limited_per_address(database_url: str, seeded: SmallProvince):
+    app = _app(database_url, RATELIMIT_FORM_PER_ADDRESS="3 per minute")
+    client = app.test_client()
+    guesses = [
+        client.get(f"/d/forged-token-{i:04d}", environ_base={"REMOTE_ADDR": "203.0.113.8"})
+        for i in range(4)
+    ]
+    assert [g.status_code for g in guesses[:3]] == [404, 404, 404]
+    assert guesses[3].status_code == 429 and "Too many requests" in guesses[3].get_data(True)
+    other = client.get("/d/forged-token-9999", environ_base={"REMOTE_ADDR": "198.51.100.10"})
+    assert other.status_code == 404
+    # Rating the handling of a complaint through a link: limited the same way once past CSRF.
+    app.config["WTF_CSRF_ENABLED"] = False
+    handling = [_post(app, "/d/forged-token-0000/handling", "192.0.2.4") for _ in range(4)]
+    assert handling[-1] == 429 and 429 not in handling[:3]
