@@ -790,11 +790,18 @@ def estimate_total(
 def _quantile_rule(xs: np.ndarray, cumw: np.ndarray, total: float, p: float) -> float:
     """R's ``qrule_math`` on values sorted ascending with their cumulative weights: the value
     at the last position whose cumulative weight is ≤ p·W, or the next one unless
-    p − cumw/W is exactly 0 (Hyndman & Fan 1996 type 1 with weights)."""
-    hits = np.flatnonzero(cumw <= p * total)
+    p·W − cumw is 0 (Hyndman & Fan 1996 type 1 with weights).
+
+    "≤" and "is 0" are judged to a relative 1e-12 of W, so that weights c·w give the same
+    quantile and interval as w: at a step of the weighted distribution (p = cumw/W exactly,
+    which an interval bound p ± z·se reaches when se is 0) rounding would otherwise decide
+    the side, differently for different scales of the same weights."""
+    target = p * total
+    tolerance = 1e-12 * abs(total)
+    hits = np.flatnonzero(cumw <= target + tolerance)
     pos = int(hits[-1]) if hits.size else 0
     nxt = pos if pos == len(xs) - 1 else pos + 1
-    return float(xs[pos] if p - cumw[pos] / total == 0 else xs[nxt])
+    return float(xs[pos] if abs(target - cumw[pos]) <= tolerance else xs[nxt])
 
 
 def estimate_quantile(

@@ -156,3 +156,34 @@ def test_intervals_are_invariant_to_rescaling_the_weights(
     ):
         assert abs(y.estimate - factor * x.estimate) < 1e-9 * abs(factor * x.estimate)
         assert abs(y.ci_low - factor * x.ci_low) < 1e-9 * max(1.0, abs(factor * x.ci_low))
+
+
+def test_quantile_intervals_do_not_depend_on_the_scale_of_the_weights_at_a_step():
+    """The counterexample hypothesis found: two strata, each with one value, so the jackknife
+    interval for the median lands exactly on a step of the weighted distribution (se = 0);
+    with weights × 0.01 rounding put its upper end at 2 instead of 1."""
+    from analysis import estimate_quantile
+    from analysis.replicates import as_replicate_design
+
+    df = pd.DataFrame(
+        {
+            "service_point": ["P0", "P0", "P1", "P1"],
+            "agency": ["A0", "A0", "A1", "A1"],
+            "q2": [1, 1, 2, 2],
+            "weight": [2.0, 2.0, 1.0, 1.0],
+        }
+    )
+    results = []
+    for factor in (1.0, 0.01, 0.3, 1000.0):
+        scaled = df.assign(weight=df.weight * factor)
+        taylor = general_design(
+            scaled, strata="service_point", weight="weight", lonely_psu="adjust"
+        )
+        results.append(
+            [
+                (e.estimate, e.ci_low, e.ci_high)
+                for design in (taylor, as_replicate_design(taylor, "JKn"))
+                for e in estimate_quantile(scaled, "q2", design, "agency", min_n=0)
+            ]
+        )
+    assert all(r == results[0] for r in results[1:]), results
