@@ -16,7 +16,15 @@ from analysis import (
     holm_adjust,
 )
 
-SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Derandomised: CI explores the same examples every run (a red CI must mean a change broke
+# something, not that a new random draw found an old edge); widen by hand with a seed to explore.
+SETTINGS = settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    derandomize=True,
+    database=None,
+)
 
 
 @st.composite
