@@ -136,21 +136,27 @@ def groupings_for(
 # items
 
 
-def item_values(data: pd.DataFrame, item: str, scale: tuple[int, int] = (1, 5)) -> np.ndarray:
-    """Answers of one item as floats, NaN for blank / not applicable; checked against the scale."""
-    if item not in data.columns:
-        raise AnalysisError(f"item column {item!r} not found in the data")
-    s = data[item]
+def _numeric_column(data: pd.DataFrame, column: str, what: str) -> np.ndarray:
+    """A column as floats (NaN for blanks), or an error naming ``what`` and the first bad row."""
+    if column not in data.columns:
+        raise AnalysisError(f"{what} {column!r} not found in the data")
+    s = data[column]
     if not pd.api.types.is_numeric_dtype(s):
         conv = pd.to_numeric(s, errors="coerce")
         bad = conv.isna() & s.notna() & (s.astype(str).str.strip() != "")
         if bad.any():
             raise AnalysisError(
-                f"item column {item!r} is not numeric (e.g. {s[bad].iloc[0]!r} in row "
+                f"{what} {column!r} is not numeric (e.g. {s[bad].iloc[0]!r} in row "
                 f"{int(np.flatnonzero(bad.to_numpy())[0]) + 1})"
             )
         s = conv
-    x: np.ndarray = s.to_numpy(dtype=float, na_value=np.nan)
+    values: np.ndarray = s.to_numpy(dtype=float, na_value=np.nan)
+    return values
+
+
+def item_values(data: pd.DataFrame, item: str, scale: tuple[int, int] = (1, 5)) -> np.ndarray:
+    """Answers of one item as floats, NaN for blank / not applicable; checked against the scale."""
+    x = _numeric_column(data, item, "item column")
     lo, hi = scale
     if x.size and (np.nanmin(x, initial=lo) < lo or np.nanmax(x, initial=hi) > hi):
         finite = x[~np.isnan(x)]
@@ -183,19 +189,7 @@ def numeric_values(
     sc = item_scale(column, scale)
     if sc is not None:
         return item_values(data, column, sc)
-    if column not in data.columns:
-        raise AnalysisError(f"column {column!r} not found in the data")
-    s = data[column]
-    if not pd.api.types.is_numeric_dtype(s):
-        conv = pd.to_numeric(s, errors="coerce")
-        bad = conv.isna() & s.notna() & (s.astype(str).str.strip() != "")
-        if bad.any():
-            raise AnalysisError(
-                f"column {column!r} is not numeric (e.g. {s[bad].iloc[0]!r} in row "
-                f"{int(np.flatnonzero(bad.to_numpy())[0]) + 1})"
-            )
-        s = conv
-    x: np.ndarray = s.to_numpy(dtype=float, na_value=np.nan)
+    x = _numeric_column(data, column, "column")
     inf = np.isinf(x)
     if inf.any():
         raise AnalysisError(
