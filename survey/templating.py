@@ -1,4 +1,9 @@
-"""Names and filters every template may use."""
+"""Names and filters every template may use.
+
+Numbers, percentages and dates go through `survey.formatting` (Babel), in the page's language:
+``{{ value|num }}``, ``{{ share|pct(language, 1) }}``, ``{{ day|day }}``,
+``{{ moment|local_time }}``.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,8 @@ from typing import Any
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
-from analysis.summaries import format_percent
-from survey.services.exports import VIETNAM_TIME
+from survey import formatting
+from survey.i18n import current_language
 
 SECTOR_NAMES = {
     "administrative": _l("Administrative services"),
@@ -19,21 +24,28 @@ SECTOR_NAMES = {
 LEVEL_NAMES = {"province": _l("Province"), "district": _l("District"), "commune": _l("Commune")}
 
 
-def local_time(moment: dt.datetime) -> str:
-    if moment.tzinfo is None:  # SQLite returns naive UTC
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(VIETNAM_TIME).strftime("%d/%m/%Y %H:%M")
+def local_time(moment: dt.datetime, language: str | None = None) -> str:
+    """A moment in Vietnam's time, as the reader writes dates."""
+    return formatting.moment(moment, language or current_language())
 
 
-def percent(value: float | None, language: str = "vi", decimals: int = 1) -> str:
-    if value is None:
-        return "—"
-    return format_percent(value, language, decimals)
+def local_day(value: dt.date, language: str | None = None) -> str:
+    return formatting.day(value, language or current_language())
+
+
+def percent(value: float | None, language: str | None = None, decimals: int = 1) -> str:
+    return formatting.percent(value, language or current_language(), decimals)
+
+
+def number(value: float | None, language: str | None = None, decimals: int = 0) -> str:
+    return formatting.number(value, language or current_language(), decimals)
 
 
 def register_templating(app: Flask) -> None:
     app.add_template_filter(local_time, "local_time")
+    app.add_template_filter(local_day, "day")
     app.add_template_filter(percent, "pct")
+    app.add_template_filter(number, "num")
 
     @app.context_processor
     def names() -> dict[str, Any]:
