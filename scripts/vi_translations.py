@@ -667,6 +667,37 @@ VIETNAMESE.update(
     }
 )
 
+# The public quarterly report (survey/publication/, templates/publication/).
+VIETNAMESE.update(
+    {
+        "Public satisfaction report": "Báo cáo công khai về sự hài lòng",
+        "Public satisfaction reports by quarter": "Báo cáo công khai về sự hài lòng theo quý",
+        "How satisfied citizens and organisations are with the province's public services, quarter by quarter. A quarter's report is published once the quarter has ended.": "Mức độ hài lòng của người dân, tổ chức đối với dịch vụ công của tỉnh, theo từng quý. Báo cáo của một quý được công bố sau khi quý đó kết thúc.",
+        "No quarter has been published yet.": "Chưa có quý nào được công bố.",
+        "Citizen satisfaction with public services": "Sự hài lòng của người dân, tổ chức với dịch vụ công",
+        "of respondents satisfied": "người trả lời hài lòng",
+        "target": "mục tiêu",
+        "%(level)s interval": "khoảng tin cậy %(level)s",
+        "suppressed (fewer than %(n)s responses)": "không công bố (dưới %(n)s phiếu)",
+        "suppressed (so that a smaller group's figures cannot be worked out)": "không công bố (để không suy ra được số liệu của nhóm nhỏ)",
+        "Fewer than %(n)s responses were received in this quarter, so no figures are published for it.": "Quý này có dưới %(n)s phiếu nên không công bố số liệu.",
+        "Download the report (PDF)": "Tải báo cáo (PDF)",
+        "Other quarters": "Các quý khác",
+        "Share satisfied by sector": "Tỷ lệ hài lòng theo lĩnh vực",
+        "By service point": "Theo điểm phục vụ",
+        "By agency": "Theo cơ quan, đơn vị",
+        "%(count)s of these are not published: they had fewer than %(n)s responses, or their figures would let a smaller group's be worked out.": "%(count)s đơn vị trong bảng không được công bố số liệu: có dưới %(n)s phiếu, hoặc số liệu của đơn vị đó sẽ cho phép suy ra số liệu của một nhóm nhỏ hơn.",
+        "Share satisfied by service point": "Tỷ lệ hài lòng theo điểm phục vụ",
+        "Share satisfied by agency": "Tỷ lệ hài lòng theo cơ quan, đơn vị",
+        "A rank comes with a 95 percent interval that holds for all units at once: where the interval is wide, the data cannot place the unit among the others.": "Mỗi thứ hạng đi kèm khoảng tin cậy 95 phần trăm đúng đồng thời cho mọi đơn vị: khoảng càng rộng thì số liệu càng chưa đủ để xác định vị trí của đơn vị so với các đơn vị khác.",
+        "Share satisfied by quarter": "Tỷ lệ hài lòng theo quý",
+        "Quarter": "Quý",
+        "Service points with too few responses": "Điểm phục vụ chưa đủ phiếu",
+        "%(count)s service points had fewer than %(n)s responses in the quarter; they are not reported on their own.": "%(count)s điểm phục vụ có dưới %(n)s phiếu trong quý; số liệu của các điểm này không được báo cáo riêng.",
+        "How the figures are made": "Cách tính các số liệu",
+    }
+)
+
 
 def main(template: Path) -> int:
     with template.open("rb") as handle:

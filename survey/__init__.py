@@ -31,6 +31,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from survey.dossiers import dossiers_blueprint
     from survey.kiosk import kiosk_blueprint
     from survey.public import public_blueprint
+    from survey.publication import publication_blueprint
     from survey.reports import reports_blueprint
     from survey.services import access
 
@@ -47,6 +48,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(kiosk_blueprint, url_prefix="/kiosk")
     app.register_blueprint(kiosk_admin_blueprint, url_prefix="/admin")
     app.register_blueprint(dossiers_blueprint)  # /d/<token> and /admin/dossiers/…
+    app.register_blueprint(publication_blueprint)  # /cong-khai/ (the public quarterly report)
     errors.register_error_handlers(app)
     ratelimit.init_app(app)  # after the blueprints: it wraps their views
     templating.register_templating(app)

@@ -21,6 +21,15 @@ Security (survey/security.py, survey/ratelimit.py, survey/services/access.py):
                            new addresses are slowed (default 100; survey/services/accounts.py).
 ``COMMENT_RETENTION_DAYS`` raw comments older than this are blanked by ``flask purge-comments``.
 ``PROXY_FIX_X_FOR``        number of trusted reverse proxies in front of the app (default 0).
+
+Public quarterly report (survey/publication/, survey/services/publication/):
+``PUBLIC_REPORTS_ENABLED`` ``true`` serves ``/cong-khai/`` to everyone without signing in. Default
+                           on in development and testing, **off in production**: publishing is the
+                           province's decision, taken once its targets are entered and the flagged
+                           responses of the quarter decided, not something a new installation does
+                           by itself. ``flask publish-report`` works either way.
+``PUBLIC_MIN_RESPONSES``   groups with fewer respondents are not published (default, and never
+                           less than, ``MIN_RESPONSES_FOR_INDEX``: 30).
 """
 
 from __future__ import annotations
@@ -104,6 +113,10 @@ def load_settings(instance_path: str, test_config: dict[str, Any] | None = None)
         ),
         # Routes without @requires/@public_route answer 403 (survey/services/access.py).
         "ACCESS_DEFAULT_DENY": True,
+        "PUBLIC_REPORTS_ENABLED": _bool_env(
+            "PUBLIC_REPORTS_ENABLED", environment in DEVELOPMENT_ENVIRONMENTS
+        ),
+        "PUBLIC_MIN_RESPONSES": _int_env("PUBLIC_MIN_RESPONSES", 0) or None,
     }
     settings.update(test_config)
     settings["SECRET_KEY"] = _secret_key(settings["SECRET_KEY"], environment, instance_path)
@@ -167,3 +180,14 @@ def _int_env(name: str, default: int) -> int:
         return int(value)
     except ValueError:
         raise ConfigurationError(f"{name} must be a whole number, not {value!r}.") from None
+
+
+def _bool_env(name: str, default: bool) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return default
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ConfigurationError(f"{name} must be true or false, not {value!r}.")

@@ -14,12 +14,15 @@ Limits (``limits`` notation, each a setting that the environment can change):
   token (keyed by the token's hash): a stolen token floods no more than that, while a tablet's
   offline queue flushes at two answers a second; the rest follow after ``Retry-After``.
 * ``RATELIMIT_KIOSK_PAIR_PER_ADDRESS`` (``10 per minute; 50 per hour``) — pairing attempts.
+* ``RATELIMIT_PUBLIC_REPORT_PER_ADDRESS`` (``60 per minute; 600 per hour``) — opening the public
+  quarterly report's pages and PDFs (``/cong-khai/``): reading is free, but a report not yet
+  cached costs seconds of computing, so one address cannot keep the workers busy.
 
-Only POSTs count. A citizen refused by either form limit gets the form back (429), answers and
-comment kept, with "please wait a minute, then press Send again" (survey/public/views.py); other
-429s are the bilingual "too many requests" page of survey/errors.py, or the kiosk API's JSON
-error. Settings missing from the app's config are read from the environment, else the defaults
-above.
+Only POSTs count, except on the dossier link and the public report. A citizen refused by either
+form limit gets the form back (429), answers and comment kept, with "please wait a minute, then
+press Send again" (survey/public/views.py); other 429s are the bilingual "too many requests" page
+of survey/errors.py, or the kiosk API's JSON error. Settings missing from the app's config are read
+from the environment, else the defaults above.
 
 The counters live in ``RATELIMIT_STORAGE_URI``: ``redis://127.0.0.1:6379`` (Debian's
 ``redis-server``) is shared by every server process and machine. The default ``memory://`` keeps
@@ -68,12 +71,20 @@ LIMITED_ENDPOINTS: dict[str, tuple[Limit, ...]] = {
     "admin.sign_in": (Limit("RATELIMIT_SIGN_IN_PER_ADDRESS", "address"),),
     "kiosk.api_submit": (Limit("RATELIMIT_KIOSK_PER_TOKEN", "kiosk"),),
     "kiosk.api_pair": (Limit("RATELIMIT_KIOSK_PAIR_PER_ADDRESS", "address"),),
+    # The public quarterly report: GETs, as a cold report takes seconds to compute.
+    **{
+        f"publication.{view}": (
+            Limit("RATELIMIT_PUBLIC_REPORT_PER_ADDRESS", "address", methods=("GET",)),
+        )
+        for view in ("index", "quarter", "pdf")
+    },
 }
 
 
 DEFAULTS = {
     "RATELIMIT_KIOSK_PER_TOKEN": "120 per minute; 2000 per hour",
     "RATELIMIT_KIOSK_PAIR_PER_ADDRESS": "10 per minute; 50 per hour",
+    "RATELIMIT_PUBLIC_REPORT_PER_ADDRESS": "60 per minute; 600 per hour",
 }
 
 
