@@ -257,6 +257,9 @@ def test_the_sibling_that_would_give_a_small_group_away_is_withheld(
     assert by_key["P-BV"].n == 35 and by_key["P-TH"].n == 35  # alone in their sectors: shown
     administrative = next(line for line in public.sectors if line.key == "administrative")
     assert administrative.n == 45 and administrative.estimate is not None
+    official = build_report(session, Q1, min_n=30, cache=None)
+    assert any(test.within == {"sector": "administrative"} for test in official.comparisons)
+    assert public.comparisons == []  # a test between the two withheld agencies is not shown
 
 
 def test_a_small_sector_withholds_another_sector_and_one_of_its_agencies(
@@ -270,10 +273,7 @@ def test_a_small_sector_withholds_another_sector_and_one_of_its_agencies(
     assert agencies["P-BV"] == COMPLEMENTARY  # the hospital alone would equal its sector
     assert public.headline.n == 45 + 35 + 12
     assert {detail.sector for detail in public.details} == {"administrative"}
-    assert public.comparison_texts("en") == [] or all(
-        "education" not in t.lower() and "health" not in t.lower()
-        for t in public.comparison_texts("en")
-    )
+    assert public.comparisons == []
 
 
 def test_a_higher_public_minimum_withholds_more_and_a_lower_one_is_ignored(
@@ -362,7 +362,7 @@ def test_published_quarters_are_those_with_responses_newest_first(
     answer(session, seeded.desk, 2, month=11, tag="q4")
     keys = [p.key for p in published_quarters(session, dt.date(2025, 12, 31))]
     assert keys == ["2025-Q3", "2025-Q1"]  # Q4 has not ended, Q2 has no response
-    assert [p.key for p in published_quarters(session, dt.date(2026, 1, 1))][0] == "2025-Q4"
+    assert published_quarters(session, dt.date(2026, 1, 1))[0].key == "2025-Q4"
 
 
 def test_files_are_replaced_only_when_they_change(tmp_path: Path):
@@ -384,3 +384,39 @@ def test_the_pdf_is_the_same_bytes_for_the_same_data(session: Session, seeded: S
     quarterly.PDF_CACHE.clear()
     CHART_CACHE.clear()
     assert quarterly.public_pdf(public_quarter(session, Q1, SETTINGS), "vi") == first
+
+
+def test_a_sector_whose_agencies_are_all_published_keeps_its_test(
+    session: Session, seeded: SmallProvince
+):
+    centre = factories.agency(session, "P-TT", "Trung tâm Phục vụ hành chính công", parent=None)
+    centre_desk = factories.point(session, centre, "Quầy số 1")
+    session.commit()
+    answer(session, seeded.desk, 40, satisfied=0.9)
+    answer(session, centre_desk, 40, satisfied=0.4, tag="c")
+    public = public_view(build_report(session, Q1, min_n=30, cache=None), 30)
+    assert not any(line.suppressed for line in public.agencies)
+    (sentence,) = public.comparison_texts("en")
+    assert sentence.startswith("Administrative services: the share satisfied differs")
+
+
+def test_a_league_table_is_published_only_when_none_of_its_units_is_withheld(
+    session: Session, seeded: SmallProvince
+):
+    desks = [seeded.desk]
+    for code, name in (("P-A1", "Sở Nội vụ"), ("P-A2", "Sở Tài chính"), ("P-A3", "Sở Xây dựng")):
+        desks.append(factories.point(session, factories.agency(session, code, name), "Quầy"))
+    session.commit()
+    for i, desk in enumerate(desks):
+        answer(session, desk, 35, satisfied=0.5 + 0.1 * i, tag=str(i))
+    whole = public_view(build_report(session, Q1, min_n=30, cache=None), 30)
+    assert len(whole.ranks) == 4 and not whole.ranks_withheld
+    small = factories.point(session, factories.agency(session, "P-A4", "Xã Nhỏ"), "Quầy")
+    session.commit()
+    answer(session, small, 4, tag="small")
+    official = build_report(session, Q1, min_n=30, cache=None)
+    assert len(official.ranks) == 4  # the official table ranks the four large agencies
+    public = public_view(official, 30)
+    withheld = {line.key: line.suppressed for line in public.agencies if line.suppressed}
+    assert withheld == {"P-A4": SMALL, "P-A1": COMPLEMENTARY}  # ties: the first by code
+    assert public.ranks == [] and public.ranks_withheld

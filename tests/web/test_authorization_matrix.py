@@ -106,6 +106,7 @@ def world(session: Session, seeded: SmallProvince) -> World:
         "filename": "css/public.css",
         "reference": "administrative:1",
         "language": "hmn",
+        "period": "2025-Q1",  # the public quarterly report: an ended quarter
         **dossier_samples,
     }
     inside = {

@@ -26,8 +26,8 @@ province may put on its portal:
   Flagged and excluded responses count as in the official report (excluded ones are left out,
   flagged undecided ones count).
 * **League tables** are published only when none of their units is withheld (a rank and its
-  interval place a unit among the others). Tests among agencies (one F statistic per sector)
-  give no group's figure and are kept for published sectors.
+  interval place a unit among the others), and so is a sector's test of differences between its
+  agencies (with two agencies, the F statistic and the sector's share come close to giving both).
 """
 
 from __future__ import annotations
@@ -165,6 +165,7 @@ class PublicReport:
     ranks: list[RankedLine]
     ranks_withheld: bool
     volume_estimated: bool  # some service volumes were estimated (the method note says so)
+    previous_empty: bool  # no response at all in the previous period
     version: tuple[object, ...]  # changes whenever the data behind the figures change
     chart_source: ScopeReport  # the same suppression in the shape report_charts draws
 
@@ -193,6 +194,10 @@ class PublicReport:
     def no_change_reason(self, language: str) -> str:
         """Why no change is given (never with the counts, which may be below the minimum)."""
         previous = self.previous_label(language)
+        if self.previous_empty:
+            if language == "vi":
+                return f"Không có phiếu trong {previous} để so sánh."
+            return f"No responses in {previous} to compare with."
         if language == "vi":
             return (
                 f"Không công bố mức thay đổi so với {previous}: một trong hai kỳ có dưới "
@@ -387,10 +392,12 @@ def public_view(
         change = None
     if headline.estimate is None:
         change = None
+    whole_sectors = published_sectors - {line.sector for line in agencies if line.suppressed}
     comparisons = [
         (language, summarize_test(test, what=_sector_name(sector, language), language=language))
         for test in report.comparisons
-        if (sector := str(test.within.get("sector", ""))) in published_sectors
+        if (sector := str(test.within.get("sector", ""))) in whole_sectors
+        and test.statistic is not None
         for language in ("vi", "en")
     ]
     published_units = {line.key for line in (*agencies, *points) if not line.suppressed}
@@ -423,6 +430,7 @@ def public_view(
         ranks=[] if ranks_withheld else list(report.ranks),
         ranks_withheld=ranks_withheld and bool(report.ranks),
         volume_estimated=bool(report.volume_note),
+        previous_empty=report.previous_responses == 0,
         version=version,
         chart_source=report,  # replaced just below, once the public lines exist
     )

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from survey.services.publication.suppression import PublicReport
 
+NBSP = "\u00a0"  # a no-break space
+
 VERDICTS = {
     "vi": {
         "met": "Đạt",
@@ -35,23 +37,24 @@ def verdict_name(verdict: str, language: str) -> str:
 
 
 def withheld_note(report: PublicReport, language: str) -> str:
-    """What this report leaves out, and why."""
+    """What this report leaves out, and why (the counts "< N" and "≥ N" never break apart)."""
     n = report.minimum
+    below, above = f"<{NBSP}{n}", f"≥{NBSP}{n}"
     if language == "vi":
         return (
             "Báo cáo công khai không có ý kiến góp ý bằng lời của người dân và không công bố số "
             f"liệu của nhóm (lĩnh vực, cơ quan, điểm phục vụ, quý, câu hỏi) có dưới {n} phiếu: "
-            f"số phiếu của nhóm đó chỉ ghi “< {n}”. Khi một nhóm nhỏ có thể bị suy ra bằng phép "
+            f"số phiếu của nhóm đó chỉ ghi “{below}”. Khi một nhóm nhỏ có thể bị suy ra bằng phép "
             "trừ từ tổng đã công bố, nhóm cùng cấp có ít phiếu nhất cũng không được công bố "
-            f"(số phiếu ghi “≥ {n}”). Phiếu bị loại sau khi xem xét không được tính, như trong "
+            f"(số phiếu ghi “{above}”). Phiếu bị loại sau khi xem xét không được tính, như trong "
             "báo cáo chính thức."
         )
     return (
         "The public report holds no comment written by citizens and no figure for a group "
         f"(sector, agency, service point, quarter, question) with fewer than {n} responses: such "
-        f"a group's count reads “< {n}”. Where a small group could be worked out by subtraction "
+        f"a group's count reads “{below}”. Where a small group could be worked out by subtraction "
         "from a published total, the group beside it with the fewest responses is not published "
-        f"either (its count reads “≥ {n}”). Responses excluded after review are not counted, as "
+        f"either (its count reads “{above}”). Responses excluded after review are not counted, as "
         "in the official report."
     )
 
