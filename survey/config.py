@@ -21,6 +21,12 @@ Security (survey/security.py, survey/ratelimit.py, survey/services/access.py):
                            new addresses are slowed (default 100; survey/services/accounts.py).
 ``COMMENT_RETENTION_DAYS`` raw comments older than this are blanked by ``flask purge-comments``.
 ``PROXY_FIX_X_FOR``        number of trusted reverse proxies in front of the app (default 0).
+
+Reports (survey/report_cache.py):
+``REPORT_CACHE_TTL_SECONDS`` how long a computed report or chart set stays cached (default 3600),
+                           in the Redis of ``RATELIMIT_STORAGE_URI`` when it names one (shared by
+                           every worker and server), else in each process:
+``REPORT_CACHE_MEMORY_MB`` at most this much per process then (default 64).
 """
 
 from __future__ import annotations
@@ -102,6 +108,8 @@ def load_settings(instance_path: str, test_config: dict[str, Any] | None = None)
         "RATELIMIT_SIGN_IN_PER_ADDRESS": os.environ.get(
             "RATELIMIT_SIGN_IN_PER_ADDRESS", "10 per minute; 50 per hour"
         ),
+        "REPORT_CACHE_TTL_SECONDS": _int_env("REPORT_CACHE_TTL_SECONDS", 3600),
+        "REPORT_CACHE_MEMORY_MB": _int_env("REPORT_CACHE_MEMORY_MB", 64),
         # Routes without @requires/@public_route answer 403 (survey/services/access.py).
         "ACCESS_DEFAULT_DENY": True,
     }
