@@ -22,7 +22,9 @@ Security (survey/security.py, survey/ratelimit.py, survey/services/access.py):
 ``COMMENT_RETENTION_DAYS`` raw comments older than this are blanked by ``flask purge-comments``.
 ``PROXY_FIX_X_FOR``        number of trusted reverse proxies in front of the app (default 0).
 
-Reports (survey/report_cache.py):
+Reports (survey/report_cache.py, survey/extensions.py):
+``REPORTS_DATABASE_URL``   a read-only copy of the database (a PostgreSQL streaming replica) that
+                           reports and their files read from; default: ``DATABASE_URL``.
 ``REPORT_CACHE_TTL_SECONDS`` how long a computed report or chart set stays cached (default 3600),
                            in the Redis of ``RATELIMIT_STORAGE_URI`` when it names one (shared by
                            every worker and server), else in each process:
@@ -108,6 +110,7 @@ def load_settings(instance_path: str, test_config: dict[str, Any] | None = None)
         "RATELIMIT_SIGN_IN_PER_ADDRESS": os.environ.get(
             "RATELIMIT_SIGN_IN_PER_ADDRESS", "10 per minute; 50 per hour"
         ),
+        "REPORTS_DATABASE_URL": os.environ.get("REPORTS_DATABASE_URL") or None,
         "REPORT_CACHE_TTL_SECONDS": _int_env("REPORT_CACHE_TTL_SECONDS", 3600),
         "REPORT_CACHE_MEMORY_MB": _int_env("REPORT_CACHE_MEMORY_MB", 64),
         # Routes without @requires/@public_route answer 403 (survey/services/access.py).
