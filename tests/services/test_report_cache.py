@@ -215,7 +215,8 @@ def test_a_volume_import_changes_the_key_and_the_report(
 def test_a_dossier_import_changes_the_key(session: Session, answered: SmallProvince):
     first = _version(session)
     header = "dossier_code,service_point_code,procedure,received_at,due_at,returned_at,status"
-    line = f"H40.123.45-250203-010001,{answered.desk.public_code},Chứng thực,2025-02-03T08:30,,,đang xử lý"
+    desk = answered.desk.public_code
+    line = f"H40.123.45-250203-010001,{desk},Chứng thực,2025-02-03T08:30,,,đang xử lý"
     import_dossiers(session, f"{header}\n{line}\n".encode())
     assert _version(session) != first
 
