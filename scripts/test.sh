@@ -56,3 +56,19 @@ echo "== whole suite on SQLite =="
 .venv/bin/pytest -q
 echo "== storage and web tests on PostgreSQL =="
 TEST_DATABASE_URL="$postgres_url" .venv/bin/pytest -q -m "not browser" tests/web tests/services tests/test_migrations.py
+
+# A streaming replica of that server (REPORTS_DATABASE_URL): pg_basebackup copies the primary and
+# -R makes the copy a standby that streams from it (initdb's pg_hba.conf trusts replication from
+# 127.0.0.1; wal_level=replica and max_wal_senders=10 are PostgreSQL's defaults). Removed on exit.
+replica_port=${PG_REPLICA_PORT:-54330}
+replica_dir=$(mktemp -d /tmp/survey-pg-replica.XXXXXX)
+if [ "$(id -u)" = 0 ]; then chown postgres "$replica_dir"; fi
+trap '"${as_pg[@]}" "$pg_bin/pg_ctl" -D "$replica_dir/data" -m fast stop >/dev/null 2>&1 || true; rm -rf "$replica_dir"; "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast stop >/dev/null; kill "$(cat "$pg_dir/redis.pid")" 2>/dev/null; rm -rf "$pg_dir"' EXIT
+"${as_pg[@]}" "$pg_bin/pg_basebackup" -h 127.0.0.1 -p "$pg_port" -U postgres -D "$replica_dir/data" \
+  -R -X stream -c fast
+"${as_pg[@]}" "$pg_bin/pg_ctl" -D "$replica_dir/data" -l "$replica_dir/log" -w \
+  -o "-p $replica_port -c listen_addresses=127.0.0.1 -k $replica_dir" start >/dev/null
+echo "== reports read from a streaming replica =="
+TEST_DATABASE_URL="$postgres_url" TEST_REPLICA=1 \
+  TEST_REPLICA_URL="postgresql+psycopg://postgres@127.0.0.1:$replica_port/survey_test" \
+  .venv/bin/pytest -q tests/web/test_report_replica.py

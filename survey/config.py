@@ -30,6 +30,13 @@ Public quarterly report (survey/publication/, survey/services/publication/):
                            by itself. ``flask publish-report`` works either way.
 ``PUBLIC_MIN_RESPONSES``   groups with fewer respondents are not published (default, and never
                            less than, ``MIN_RESPONSES_FOR_INDEX``: 30).
+Reports (survey/report_cache.py, survey/extensions.py):
+``REPORTS_DATABASE_URL``   a read-only copy of the database (a PostgreSQL streaming replica) that
+                           reports and their files read from; default: ``DATABASE_URL``.
+``REPORT_CACHE_TTL_SECONDS`` how long a computed report or chart set stays cached (default 3600),
+                           in the Redis of ``RATELIMIT_STORAGE_URI`` when it names one (shared by
+                           every worker and server), else in each process:
+``REPORT_CACHE_MEMORY_MB`` at most this much per process then (default 64).
 """
 
 from __future__ import annotations
@@ -111,6 +118,9 @@ def load_settings(instance_path: str, test_config: dict[str, Any] | None = None)
         "RATELIMIT_SIGN_IN_PER_ADDRESS": os.environ.get(
             "RATELIMIT_SIGN_IN_PER_ADDRESS", "10 per minute; 50 per hour"
         ),
+        "REPORTS_DATABASE_URL": os.environ.get("REPORTS_DATABASE_URL") or None,
+        "REPORT_CACHE_TTL_SECONDS": _int_env("REPORT_CACHE_TTL_SECONDS", 3600),
+        "REPORT_CACHE_MEMORY_MB": _int_env("REPORT_CACHE_MEMORY_MB", 64),
         # Routes without @requires/@public_route answer 403 (survey/services/access.py).
         "ACCESS_DEFAULT_DENY": True,
         "PUBLIC_REPORTS_ENABLED": _bool_env(

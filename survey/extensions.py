@@ -19,6 +19,13 @@ def init_database(app: Flask) -> None:
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["survey.engine"] = engine
     app.extensions["survey.sessions"] = make_session_factory(engine)
+    reports_url = app.config.get("REPORTS_DATABASE_URL")
+    if reports_url:
+        report_engine = make_engine(reports_url, read_only=True)
+        app.extensions["survey.report_engine"] = report_engine
+        app.extensions["survey.report_sessions"] = make_session_factory(
+            report_engine, read_only=True
+        )
     app.teardown_appcontext(_close_session)
 
 
@@ -29,7 +36,21 @@ def get_session() -> Session:
     return g.db_session
 
 
+def get_report_session() -> Session:
+    """The session that reports and their exports read from: on ``REPORTS_DATABASE_URL`` (a
+    streaming replica; read-only, one snapshot per transaction) when it is set, else the request's
+    main session (:func:`get_session`). Never write through it: audit records and every other
+    change go through :func:`get_session`."""
+    factory = current_app.extensions.get("survey.report_sessions")
+    if factory is None:
+        return get_session()
+    if "report_session" not in g:
+        g.report_session = factory()
+    return g.report_session
+
+
 def _close_session(_exception: BaseException | None) -> None:
-    session = g.pop("db_session", None)
-    if session is not None:
-        session.close()
+    for name in ("db_session", "report_session"):
+        session = g.pop(name, None)
+        if session is not None:
+            session.close()

@@ -88,3 +88,20 @@ def test_wsgi_module_builds_the_app(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("SECRET_KEY", "t" * 40)  # no key file written into the project's instance/
     app = create_app()
     assert {"public.show_form", "admin.dashboard"} <= {r.endpoint for r in app.url_map.iter_rules()}
+
+
+def test_report_settings_are_read(monkeypatch: pytest.MonkeyPatch, tmp_path):
+    monkeypatch.setenv("SURVEY_ENV", "development")
+    monkeypatch.delenv("REPORTS_DATABASE_URL", raising=False)
+    monkeypatch.delenv("REPORT_CACHE_TTL_SECONDS", raising=False)
+    defaults = load_settings(str(tmp_path))
+    assert defaults["REPORTS_DATABASE_URL"] is None  # reports read DATABASE_URL
+    assert (defaults["REPORT_CACHE_TTL_SECONDS"], defaults["REPORT_CACHE_MEMORY_MB"]) == (3600, 64)
+    monkeypatch.setenv("REPORTS_DATABASE_URL", "postgresql+psycopg://reader@replica.example/survey")
+    monkeypatch.setenv("REPORT_CACHE_TTL_SECONDS", "600")
+    settings = load_settings(str(tmp_path))
+    assert settings["REPORTS_DATABASE_URL"] == "postgresql+psycopg://reader@replica.example/survey"
+    assert settings["REPORT_CACHE_TTL_SECONDS"] == 600
+    monkeypatch.setenv("REPORT_CACHE_MEMORY_MB", "a lot")
+    with pytest.raises(ConfigurationError, match="REPORT_CACHE_MEMORY_MB"):
+        load_settings(str(tmp_path))

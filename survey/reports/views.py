@@ -7,7 +7,7 @@ import datetime as dt
 from flask import Response, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from survey.extensions import get_session
+from survey.extensions import get_report_session, get_session
 from survey.i18n import current_language
 from survey.reports import reports_blueprint as bp
 from survey.services import report_exports, report_pdf
@@ -47,20 +47,19 @@ def _period() -> Period:
         return ensure_supported(custom_period(*days))
     if request.args.get("period"):
         return ensure_supported(parse_period(request.args["period"]))
-    return default_period(get_session())
+    return default_period(get_report_session())
 
 
 def _report(kind: str, key: str):  # type: ignore[no-untyped-def]
     if kind not in SCOPE_KINDS:
         raise NotFound()
-    session = get_session()
     return build_report(
-        session,
+        get_report_session(),  # a streaming replica when REPORTS_DATABASE_URL is set
         _period(),
         kind,
         "" if kind == "province" else key,
         min_n=current_app.config["MIN_RESPONSES_FOR_INDEX"],
-        visible=visible_agency_ids(session, current_scope()),
+        visible=visible_agency_ids(get_session(), current_scope()),
     )
 
 
@@ -126,12 +125,16 @@ def responses(kind: str, key: str, fmt: str) -> Response:
     if fmt not in ("csv", "xlsx"):
         raise NotFound()
     report = _report(kind, key)  # only the agencies of the scope the reader may see
-    table = report_exports.responses_in_scope(get_session(), report)
+    table = report_exports.responses_in_scope(get_report_session(), report)
     name = f"phieu-tra-loi-{kind}-{key}-{report.period.key}"
     return _download(
         report,
         report_exports.export_file(
-            table, name, fmt, sheet="responses", codebook=report_exports.codebook(get_session())
+            table,
+            name,
+            fmt,
+            sheet="responses",
+            codebook=report_exports.codebook(get_report_session()),
         ),
         rows=len(table),
     )

@@ -7,7 +7,13 @@ from dataclasses import dataclass
 
 from analysis.summaries import format_percent
 from survey.services.charts import Interval, distribution_chart, forest_chart, trend_chart
-from survey.services.reports import AppliedTarget, IndexLine, LruCache, ScopeReport
+from survey.services.reports import (
+    REPORT_CACHE,
+    AppliedTarget,
+    IndexLine,
+    ReportCache,
+    ScopeReport,
+)
 
 ANSWERS = {
     "vi": ("Rất không hài lòng", "Không hài lòng", "Bình thường", "Hài lòng", "Rất hài lòng"),
@@ -120,14 +126,18 @@ def build_charts(report: ScopeReport, language: str) -> ReportCharts:
     return ReportCharts(comparison, sectors, trend, distributions)
 
 
-# Charts per report version and language (the report's version is its cache key).
-CHART_CACHE: LruCache[ReportCharts] = LruCache()
+# Charts per report version and language live in the reports' store (one cache; this name is
+# kept for callers that clear it).
+CHART_CACHE: ReportCache = REPORT_CACHE
 
 
-def charts_for(report: ScopeReport, language: str) -> ReportCharts:
-    """The report's charts, drawn once per report version and language."""
-    if not report.version:
+def charts_for(
+    report: ScopeReport, language: str, *, cache: ReportCache | None = REPORT_CACHE
+) -> ReportCharts:
+    """The report's charts, drawn once per report version and language and shared by every
+    worker that uses the same store (the PDF's progress steps draw them, the PDF reads them)."""
+    if not report.version or cache is None:
         return build_charts(report, language)
-    return CHART_CACHE.get_or_build(
-        (report.version, language), lambda: build_charts(report, language)
+    return cache.get_or_build(
+        ("report-charts", *report.version, language), lambda: build_charts(report, language)
     )

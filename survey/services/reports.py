@@ -42,10 +42,11 @@ from analysis.ranks import RankInterval, rank_units, summarize_rank
 from analysis.summaries import summarize_change, summarize_estimate, summarize_test
 from analysis.targets import known_population
 from analysis.weights import prorate_volumes
+from survey.services.caching import SharedCache, key_digest
 from survey.services.errors import NotFound
 from survey.services.exports import VIETNAM_TIME, local_day_start, responses_table
 from survey.services.periods import Period, parse_period
-from survey.storage import queries
+from survey.storage import fingerprints, queries
 from survey.storage.models import SECTORS, Agency, Questionnaire, Target
 
 Cached = TypeVar("Cached")
@@ -439,8 +440,9 @@ class LruCache(Generic[Cached]):
         return value
 
 
-# Reports per scope and period, valid while no response of the period is added or excluded.
-ReportCache = LruCache[ScopeReport]
+# Reports and their charts, in the store every worker shares (configured when the app starts:
+# survey/report_cache.py); keyed by what they depend on, so never stale.
+ReportCache = SharedCache
 REPORT_CACHE = ReportCache()
 
 
@@ -462,17 +464,48 @@ def build_report(
     own agency gets that agency's subtree restricted to their sector, never the other sectors.
     A report named by an agency the reader may not see at all is not found.
     """
-    fingerprint = queries.responses_fingerprint(
-        session,
-        local_day_start(period.previous().first),
-        local_day_start(period.last + dt.timedelta(days=1)),
-    )
-    key = (scope_kind, scope_key, period.key, min_n, visible, fingerprint)
+    version = report_version(session, period, scope_kind, scope_key, min_n, visible)
     if cache is None:
-        return _build(session, period, scope_kind, scope_key, min_n, visible, key)
+        return _build(session, period, scope_kind, scope_key, min_n, visible, version)
     return cache.get_or_build(
-        key, lambda: _build(session, period, scope_kind, scope_key, min_n, visible, key)
+        ("scope-report", *version),
+        lambda: _build(session, period, scope_kind, scope_key, min_n, visible, version),
     )
+
+
+def report_version(
+    session: Session,
+    period: Period,
+    scope_kind: str,
+    scope_key: str,
+    min_n: int,
+    visible: frozenset[int] | None,
+) -> tuple[str]:
+    """The key of a report (and of its charts): a digest of the scope, period, minimum sample,
+    the reader's visible agencies, the code version and a fingerprint of every table the report
+    reads — the responses of this and the previous period (added, excluded, comments blanked),
+    the service volumes and dossier counts of their quarters, targets, agencies, service points
+    and questionnaires (``survey.storage.fingerprints``). Any change of them gives a new key."""
+    previous = period.previous()
+    first_month = _quarter_start(previous.first)
+    end_month = _add_months(_quarter_start(period.last), 3)
+    fingerprint = fingerprints.report_fingerprint(
+        session,
+        local_day_start(previous.first),
+        local_day_start(period.last + dt.timedelta(days=1)),
+        first_month,
+        end_month,
+    )
+    return (key_digest((scope_kind, scope_key, period.key, min_n, visible, fingerprint)),)
+
+
+def _quarter_start(day: dt.date) -> dt.date:
+    return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
 
 
 def _scope(
