@@ -168,7 +168,9 @@ OVERLAPS = """() => {
     .map((node) => [node.className || node.tagName, node.getBoundingClientRect()]);
   const found = [];
   boxes.forEach(([a, p], i) => boxes.slice(i + 1).forEach(([b, q]) => {
-    if (p.left < q.right - 1 && q.left < p.right - 1 && p.top < q.bottom - 1 && q.top < p.bottom - 1) {
+    const apart = p.right - 1 <= q.left || q.right - 1 <= p.left
+      || p.bottom - 1 <= q.top || q.bottom - 1 <= p.top;
+    if (!apart) {
       found.push(a + " / " + b);
     }
   }));
@@ -627,7 +629,8 @@ NOT_APPLICABLE_STYLE = """() => {
   return {
     na: {width: box(na).width, height: box(na).height, font: parseFloat(style(na).fontSize),
          border: parseFloat(style(na).borderTopWidth), weight: style(na).fontWeight},
-    face: {width: box(face).width, height: box(face).height, border: parseFloat(style(face).borderTopWidth),
+    face: {width: box(face).width, height: box(face).height,
+           border: parseFloat(style(face).borderTopWidth),
            font: parseFloat(style(label).fontSize), weight: style(face).fontWeight},
   };
 }"""
@@ -635,7 +638,9 @@ NOT_APPLICABLE_STYLE = """() => {
 
 def go_to_question_with_not_applicable(page: Page) -> None:
     """From the welcome screen to the first question that offers "not applicable"."""
-    items = page.evaluate("() => JSON.parse(localStorage.getItem('kiosk.setup')).questionnaire.items")
+    items = page.evaluate(
+        "() => JSON.parse(localStorage.getItem('kiosk.setup')).questionnaire.items"
+    )
     target = next(index for index, item in enumerate(items) if item["not_applicable"])
     page.get_by_role("button", name="Bắt đầu").tap()
     for index in range(target):

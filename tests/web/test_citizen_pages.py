@@ -39,7 +39,8 @@ def _emoji_in(text: str) -> list[str]:
 
 
 def test_the_pattern_finds_emoji_and_spares_plain_symbols() -> None:
-    assert _emoji_in("Cảm ơn 🙏 ✅ ⭐ 👍🏽") == ["U+1F3FD", "U+1F44D", "U+1F64F", "U+2705", "U+2B50"]
+    pictographs = "Cảm ơn \U0001f64f \u2705 \u2b50 \U0001f44d\U0001f3fd"  # 🙏 ✅ ⭐ 👍🏽
+    assert _emoji_in(pictographs) == ["U+1F3FD", "U+1F44D", "U+1F64F", "U+2705", "U+2B50"]
     assert _emoji_in("Không hài lòng — → … © 50%") == []
 
 
