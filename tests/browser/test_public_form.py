@@ -352,3 +352,21 @@ def test_face_labels_are_readable_and_wrap_only_between_words(
     assert min(sizes) >= MIN_LABEL_PX * text_size / 100 - 0.01, sizes
     assert widths[0] <= widths[1], f"page is {widths[0]} px wide on a {widths[1]} px screen"
     assert _small_targets(phone, "label.choice") == []
+
+
+def test_chromium_gets_the_form_and_its_stylesheet_compressed(
+    live_server: LiveServer, phone: Page
+) -> None:
+    encodings: dict[str, str | None] = {}
+    phone.on(
+        "response",
+        lambda response: encodings.__setitem__(
+            response.url.split("?")[0].removeprefix(live_server.url),
+            response.headers.get("content-encoding"),
+        ),
+    )
+    phone.goto(live_server.form_url())
+    expect(phone.locator("label.choice .text").first).to_have_css("font-size", "14px")
+    form_path = live_server.form_url().removeprefix(live_server.url)
+    assert encodings[form_path] in ("br", "gzip"), encodings
+    assert encodings["/static/css/public.css"] in ("br", "gzip"), encodings
