@@ -371,6 +371,7 @@ VIETNAMESE = {
     "Code": "Mã",
     "Name (Vietnamese)": "Tên (tiếng Việt)",
     "Name (English)": "Tên (tiếng Anh)",
+    "Leave it empty if there is none: English pages then show the Vietnamese name.": "Để trống nếu không có tên tiếng Anh: trang tiếng Anh sẽ hiện tên tiếng Việt.",
     "Part of": "Trực thuộc",
     "In service from": "Hoạt động từ ngày",
     "Retired from (first day without it)": "Giải thể từ ngày (ngày đầu tiên không còn đơn vị)",

@@ -25,7 +25,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.update(load_settings(app.instance_path, test_config))
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(PROJECT_ROOT / "translations")
 
-    from survey import cli, errors, extensions, i18n, ratelimit, report_cache, security, templating
+    from survey import (
+        cli,
+        compression,
+        errors,
+        extensions,
+        i18n,
+        ratelimit,
+        report_cache,
+        security,
+        templating,
+    )
     from survey.admin import account_views, admin_blueprint, setup_views  # noqa: F401 (routes)
     from survey.admin.kiosk_views import kiosk_admin_blueprint
     from survey.dossiers import dossiers_blueprint
@@ -36,6 +46,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from survey.services import access
 
     extensions.init_database(app)
+    compression.init_app(app)  # first: its after_request handler runs last
     report_cache.init_app(app)  # reports and charts: Redis when the rate limits use it
     extensions.babel.init_app(app, locale_selector=i18n.select_language)
     extensions.csrf.init_app(app)

@@ -104,6 +104,9 @@ def load_settings(instance_path: str, test_config: dict[str, Any] | None = None)
         "SIGN_IN_ACCOUNT_SPACING": dt.timedelta(seconds=10),
         "COMMENT_RETENTION_DAYS": _int_env("COMMENT_RETENTION_DAYS", 0) or None,
         "PROXY_FIX_X_FOR": _int_env("PROXY_FIX_X_FOR", 0),
+        # Responses compressed by the app (survey/compression.py); off when a proxy does it.
+        "COMPRESS_ENABLED": os.environ.get("COMPRESS_ENABLED", "true").lower()
+        not in ("0", "false", "no", "off"),
         "RATELIMIT_ENABLED": os.environ.get(
             "RATELIMIT_ENABLED", "false" if environment == "testing" else "true"
         ).lower()

@@ -336,9 +336,6 @@
   function renderWelcome() {
     var start = el("button", { type: "button", "class": "big primary start", text: text(state.lang, "start") });
     start.addEventListener("click", function () {
-      if (document.documentElement.requestFullscreen && !document.fullscreenElement) {
-        document.documentElement.requestFullscreen().catch(function () { return undefined; });
-      }
       state.index = 0;
       show("question");
       focusHeading();
@@ -589,6 +586,15 @@
     });
   }
 
+  /* The whole screen: browsers grant it only during a touch or key press, so every touch asks
+     while the kiosk is not full screen (the first one, or the next after staff left it). An
+     installed kiosk (manifest: "display": "fullscreen") already is. */
+  function askForFullScreen() {
+    var root = document.documentElement;
+    if (document.fullscreenElement || !root.requestFullscreen || document.fullscreenEnabled === false) return;
+    root.requestFullscreen({ navigationUI: "hide" }).catch(function () { return undefined; });
+  }
+
   function shellPage() {
     try { state.setup = JSON.parse(localStorage.getItem(KEY_SETUP) || "null"); } catch (error) { state.setup = null; }
     if (history.replaceState) history.replaceState(null, "", body.getAttribute("data-scope"));
@@ -602,6 +608,7 @@
       hideIdle();
       state.lastActivity = Date.now();
     });
+    document.addEventListener("click", askForFullScreen, true);
     ["pointerdown", "keydown", "input", "touchstart"].forEach(function (name) {
       document.addEventListener(name, function () {
         if (idle.hidden) state.lastActivity = Date.now();

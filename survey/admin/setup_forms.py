@@ -20,6 +20,9 @@ LEVEL_CHOICES = [
     SelectChoice("commune", _l("Commune")),
 ]
 CODE_HELP = _l("Letters without accents, digits, - and _.")
+ENGLISH_NAME_HELP = _l(
+    "Leave it empty if there is none: English pages then show the Vietnamese name."
+)
 
 
 class AgencyForm(FlaskForm):
@@ -27,7 +30,11 @@ class AgencyForm(FlaskForm):
         _l("Code"), description=CODE_HELP, validators=[InputRequired(), Length(max=64)]
     )
     name_vi = StringField(_l("Name (Vietnamese)"), validators=[InputRequired(), Length(max=300)])
-    name_en = StringField(_l("Name (English)"), validators=[Optional(), Length(max=300)])
+    name_en = StringField(
+        _l("Name (English)"),
+        description=ENGLISH_NAME_HELP,
+        validators=[Optional(), Length(max=300)],
+    )
     parent_code = SelectField(_l("Part of"), choices=[], validate_choice=False)
     sector = SelectField(_l("Sector"), choices=SECTOR_CHOICES)
     level = SelectField(_l("Level"), choices=LEVEL_CHOICES)
@@ -50,7 +57,11 @@ class ServicePointForm(FlaskForm):
         _l("Code"), description=CODE_HELP, validators=[InputRequired(), Length(max=64)]
     )
     name_vi = StringField(_l("Name (Vietnamese)"), validators=[InputRequired(), Length(max=300)])
-    name_en = StringField(_l("Name (English)"), validators=[Optional(), Length(max=300)])
+    name_en = StringField(
+        _l("Name (English)"),
+        description=ENGLISH_NAME_HELP,
+        validators=[Optional(), Length(max=300)],
+    )
 
 
 class ClosePointForm(FlaskForm):

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from survey.services.importing import ImportReport, Row
 from survey.services.questionnaires import seed_questionnaires
+from survey.services.setup.names import english_unit_name
 from survey.services.setup.organisation import store_organisation
 from survey.services.setup.paper import store_response_rows
 from survey.services.setup.volumes import store_volumes
@@ -106,7 +107,7 @@ MERGERS: dict[str, tuple[str, tuple[str, ...]]] = {
 HOSPITALS = (
     (
         "Bệnh viện Đa khoa tỉnh Điện Biên",
-        "Dien Bien Provincial General Hospital",
+        "Điện Biên Provincial General Hospital",
         (
             ("Quầy đăng ký khám bệnh", "Registration counter"),
             ("Khoa Khám bệnh", "Outpatient clinic"),
@@ -116,24 +117,28 @@ HOSPITALS = (
     ),
     (
         "Bệnh viện Sản Nhi tỉnh Điện Biên",
-        "Dien Bien Obstetrics and Paediatrics Hospital",
+        "Điện Biên Provincial Obstetrics and Paediatrics Hospital",
         (("Quầy đăng ký khám bệnh", "Registration counter"), ("Khoa Nhi", "Paediatric ward")),
     ),
-    ("Trung tâm Y tế huyện Tuần Giáo", "Tuan Giao Health Centre", ()),
-    ("Trung tâm Y tế huyện Mường Chà", "Muong Cha Health Centre", ()),
-    ("Trung tâm Y tế huyện Điện Biên Đông", "Dien Bien Dong Health Centre", ()),
-    ("Trung tâm Y tế huyện Nậm Pồ", "Nam Po Health Centre", ()),
+    ("Trung tâm Y tế huyện Tuần Giáo", "Tuần Giáo District Health Centre", ()),
+    ("Trung tâm Y tế huyện Mường Chà", "Mường Chà District Health Centre", ()),
+    ("Trung tâm Y tế huyện Điện Biên Đông", "Điện Biên Đông District Health Centre", ()),
+    ("Trung tâm Y tế huyện Nậm Pồ", "Nậm Pồ District Health Centre", ()),
 )
 SCHOOLS = (
-    ("Trường THPT Chuyên Lê Quý Đôn", "province"),
-    ("Trường THPT Phan Đình Giót", "province"),
-    ("Trường THPT Tuần Giáo", "province"),
-    ("Trường THCS Thanh Bình", "commune"),
-    ("Trường THCS Quài Cang", "commune"),
-    ("Trường Tiểu học Him Lam", "commune"),
-    ("Trường Tiểu học Quài Nưa", "commune"),
-    ("Trường Mầm non Hoa Ban", "commune"),
-    ("Trường Mầm non Tuần Giáo", "commune"),
+    (
+        "Trường THPT Chuyên Lê Quý Đôn",
+        "Lê Quý Đôn Specialised Upper-Secondary School",
+        "province",
+    ),
+    ("Trường THPT Phan Đình Giót", "Phan Đình Giót Upper-Secondary School", "province"),
+    ("Trường THPT Tuần Giáo", "Tuần Giáo Upper-Secondary School", "province"),
+    ("Trường THCS Thanh Bình", "Thanh Bình Lower-Secondary School", "commune"),
+    ("Trường THCS Quài Cang", "Quài Cang Lower-Secondary School", "commune"),
+    ("Trường Tiểu học Him Lam", "Him Lam Primary School", "commune"),
+    ("Trường Tiểu học Quài Nưa", "Quài Nưa Primary School", "commune"),
+    ("Trường Mầm non Hoa Ban", "Hoa Ban Kindergarten", "commune"),
+    ("Trường Mầm non Tuần Giáo", "Tuần Giáo Kindergarten", "commune"),
 )
 POSITIVE_COMMENTS = (
     "Cán bộ hướng dẫn tận tình, cảm ơn.",
@@ -178,6 +183,15 @@ def slug(text: str) -> str:
     text = text.replace("đ", "d").replace("Đ", "D")
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return "".join(ch if ch.isalnum() else "-" for ch in ascii_text.upper()).strip("-")
+
+
+def english_name(unit_vi: str) -> str:
+    """The English name of a district, commune or ward of the demo ("Huyện Tuần Giáo" →
+    "Tuần Giáo District")."""
+    name = english_unit_name(unit_vi)
+    if name is None:
+        raise ValueError(f"no English name for {unit_vi!r}")
+    return name
 
 
 def load_demo_province(session: Session, seed: int = 2025) -> DemoProvince:
@@ -319,7 +333,7 @@ def _build_structure(session: Session, rng: np.random.Generator, demo: DemoProvi
     org = _Organisation(rng, demo)
     province = org.agency(
         "Tỉnh Điện Biên",
-        "Dien Bien Province",
+        "Điện Biên Province",
         PROVINCE_CODE,
         sector="administrative",
         level="province",
@@ -369,7 +383,7 @@ def _build_structure(session: Session, rng: np.random.Generator, demo: DemoProvi
     for name in DISTRICTS:
         district = org.agency(
             name,
-            slug(name).replace("-", " ").title(),
+            english_name(name),
             f"{PROVINCE_CODE}-{slug(name)}",
             sector="administrative",
             level="district",
@@ -390,7 +404,7 @@ def _build_structure(session: Session, rng: np.random.Generator, demo: DemoProvi
     for new_name, (district_name, old_names) in MERGERS.items():
         new_commune = org.agency(
             new_name,
-            slug(new_name).replace("-", " ").title(),
+            english_name(new_name),
             f"{PROVINCE_CODE}-{slug(new_name)}-2025",
             sector="administrative",
             level="commune",
@@ -408,7 +422,7 @@ def _build_structure(session: Session, rng: np.random.Generator, demo: DemoProvi
         for old_name in old_names:
             old_commune = org.agency(
                 old_name,
-                slug(old_name).replace("-", " ").title(),
+                english_name(old_name),
                 f"{PROVINCE_CODE}-{slug(district_name)}-{slug(old_name)}",
                 sector="administrative",
                 level="commune",
@@ -441,10 +455,10 @@ def _build_structure(session: Session, rng: np.random.Generator, demo: DemoProvi
             org.point(hospital, counter_vi, counter_en, "health", (1500, 6000), all_year)
 
     education_department = departments["Sở Giáo dục và Đào tạo"]
-    for name_vi, level in SCHOOLS:
+    for name_vi, name_en, level in SCHOOLS:
         school = org.agency(
             name_vi,
-            slug(name_vi).replace("-", " ").title(),
+            name_en,
             f"{PROVINCE_CODE}-{slug(name_vi)}",
             sector="education",
             level=level,

@@ -25,9 +25,12 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    func,
 )
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
 SECTORS = ("administrative", "health", "education")
@@ -81,7 +84,33 @@ def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
-class Agency(Base):
+class EnglishName:
+    """A unit's English name as the province gave it (column ``name_en``, None when it gave none).
+
+    ``name_en`` is the name to show on an English page: the English name, or else the Vietnamese
+    name with its diacritics (never a stripped or title-cased copy). It reads the same in Python
+    and in queries (``COALESCE(name_en, name_vi)``); assigning it stores the English name, a
+    blank one as None. ``english_name`` is the stored value, for forms and files.
+    """
+
+    name_vi: Mapped[name_str]
+    english_name: Mapped[str | None] = mapped_column("name_en", String(300))
+
+    @hybrid_property
+    def name_en(self) -> str:
+        return self.english_name or self.name_vi
+
+    @name_en.inplace.setter
+    def _name_en_setter(self, value: str | None) -> None:
+        self.english_name = value.strip() if value and value.strip() else None
+
+    @name_en.inplace.expression
+    @classmethod
+    def _name_en_expression(cls) -> ColumnElement[str]:
+        return func.coalesce(cls.english_name, cls.name_vi)
+
+
+class Agency(EnglishName, Base):
     """A body that serves citizens: a People's Committee, a department, a hospital, a school."""
 
     __tablename__ = "agency"
@@ -93,8 +122,6 @@ class Agency(Base):
 
     id: Mapped[int_pk]
     code: Mapped[code_str] = mapped_column(unique=True)
-    name_vi: Mapped[name_str]
-    name_en: Mapped[name_str]
     sector: Mapped[str] = mapped_column(String(20))
     level: Mapped[str] = mapped_column(String(20))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"), index=True)
@@ -119,7 +146,7 @@ def _public_code_default(context: Any) -> str:
     return str(context.get_current_parameters()["public_code"])
 
 
-class ServicePoint(Base):
+class ServicePoint(EnglishName, Base):
     """A desk, counter, hospital department or school office with its own QR code."""
 
     __tablename__ = "service_point"
@@ -127,8 +154,6 @@ class ServicePoint(Base):
     id: Mapped[int_pk]
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
     public_code: Mapped[str] = mapped_column(String(32), unique=True)
-    name_vi: Mapped[name_str]
-    name_en: Mapped[name_str]
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # The province's own code for the point (organisation and volume files, paper templates);
     # the random ``public_code`` of its QR when none is given.

@@ -20,6 +20,7 @@ from survey.services.questionnaires import open_service_point
 from survey.storage import queries
 from survey.storage.models import Response
 from tests.browser.conftest import DESKTOP, LiveServer
+from tests.browser.text_layout import MIN_LABEL_PX, label_problems
 
 TABLET = {
     "viewport": {"width": 1024, "height": 768},
@@ -159,6 +160,27 @@ def small_targets(page: Page) -> list[str]:
         if box and (box["width"] < MIN_TARGET or box["height"] < MIN_TARGET):
             small.append(f"{target.inner_text()!r} {box['width']:.0f}×{box['height']:.0f}")
     return small
+
+
+OVERLAPS = """() => {
+  const boxes = Array.from(document.querySelectorAll("#screen button, #screen textarea"))
+    .filter((node) => node.getClientRects().length > 0)
+    .map((node) => [node.className || node.tagName, node.getBoundingClientRect()]);
+  const found = [];
+  boxes.forEach(([a, p], i) => boxes.slice(i + 1).forEach(([b, q]) => {
+    const apart = p.right - 1 <= q.left || q.right - 1 <= p.left
+      || p.bottom - 1 <= q.top || q.bottom - 1 <= p.top;
+    if (!apart) {
+      found.push(a + " / " + b);
+    }
+  }));
+  return found;
+}"""
+
+
+def overlapping(page: Page) -> list[str]:
+    """Pairs of controls drawn over each other (a layout squeezed below its content)."""
+    return list(page.evaluate(OVERLAPS))
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 20.0) -> None:
@@ -526,6 +548,8 @@ def test_layout_fits_other_screens_with_large_targets(
     page.get_by_role("button", name="English").tap()  # the longer labels
     expect(page.locator(".progress")).to_contain_text("Question 1 of")
     assert small_targets(page) == []
+    assert overlapping(page) == []
+    assert label_problems(page, "#screen .choice .label") == []
     overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"{overflow} px of horizontal scrolling on {name}"
     screenshot(page, name)
@@ -577,3 +601,106 @@ def test_rate_limited_queue_waits_for_retry_after_then_sends_everything(
     assert calls[1] - calls[0] >= 3
     assert count_stored(kiosk_server.app) == 3
     assert page.evaluate(READ_OUTBOX) == []
+
+
+FULL_SCREEN_TABLETS = [
+    ("landscape-1280x800", {"width": 1280, "height": 800}),
+    ("portrait-800x1280", {"width": 800, "height": 1280}),
+]
+LAYOUT = """() => {
+  const rect = (selector) => {
+    const node = document.querySelector(selector);
+    if (!node) return null;
+    const box = node.getBoundingClientRect();
+    return {left: box.left, top: box.top, width: box.width, height: box.height, bottom: box.bottom};
+  };
+  return {
+    viewport: [window.innerWidth, window.innerHeight],
+    scroll: [document.documentElement.scrollWidth, document.documentElement.scrollHeight],
+    body: rect("body"), faces: rect("#screen .faces"), nav: rect("#screen .nav"),
+  };
+}"""
+NOT_APPLICABLE_STYLE = """() => {
+  const na = document.querySelector("#screen .choice-na");
+  const face = document.querySelector("#screen .choice-3");
+  const label = face.querySelector(".label");
+  const box = (node) => node.getBoundingClientRect();
+  const style = (node) => getComputedStyle(node);
+  return {
+    na: {width: box(na).width, height: box(na).height, font: parseFloat(style(na).fontSize),
+         border: parseFloat(style(na).borderTopWidth), weight: style(na).fontWeight},
+    face: {width: box(face).width, height: box(face).height,
+           border: parseFloat(style(face).borderTopWidth),
+           font: parseFloat(style(label).fontSize), weight: style(face).fontWeight},
+  };
+}"""
+
+
+def go_to_question_with_not_applicable(page: Page) -> None:
+    """From the welcome screen to the first question that offers "not applicable"."""
+    items = page.evaluate(
+        "() => JSON.parse(localStorage.getItem('kiosk.setup')).questionnaire.items"
+    )
+    target = next(index for index, item in enumerate(items) if item["not_applicable"])
+    page.get_by_role("button", name="Bắt đầu").tap()
+    for index in range(target):
+        expect(page.locator(".progress")).to_have_text(f"Câu {index + 1}/{len(items)}")
+        page.locator("#screen .choice-4").tap()
+    expect(page.locator(".progress")).to_have_text(f"Câu {target + 1}/{len(items)}")
+    expect(page.locator("#screen .choice-na")).to_be_visible()
+
+
+@pytest.mark.parametrize(("name", "viewport"), FULL_SCREEN_TABLETS)
+def test_kiosk_fills_the_tablet_and_not_applicable_is_quieter_than_the_faces(
+    kiosk_server: LiveServer,
+    new_context: Callable[..., Any],
+    screenshot: Callable[[Any, str], Any],
+    name: str,
+    viewport: dict[str, int],
+) -> None:
+    page = new_context(**{**TABLET, "viewport": viewport}).new_page()
+    pair(page, kiosk_server)
+    screenshot(page, f"{name}-welcome")
+    go_to_question_with_not_applicable(page)
+    for language in ("vi", "en"):
+        if language == "en":
+            page.get_by_role("button", name="English").tap()
+            expect(page.locator(".progress")).to_contain_text("Question")
+        screenshot(page, f"{name}-question-{language}")
+        layout = page.evaluate(LAYOUT)
+        width, height = layout["viewport"]
+        # The whole screen, and not a pixel more: nothing to scroll on a question screen.
+        assert layout["scroll"] == [width, height], f"{language}: {layout}"
+        assert layout["body"]["width"] == width and layout["body"]["height"] == height, layout
+        assert layout["faces"]["width"] >= 0.85 * width, f"faces use little of the width: {layout}"
+        assert layout["nav"]["bottom"] <= height, layout
+        problems = label_problems(page, "#screen .choice .label")
+        assert not problems, "\n".join(problems)
+        assert small_targets(page) == []
+        assert overlapping(page) == []
+
+    looks = page.evaluate(NOT_APPLICABLE_STYLE)
+    na, face = looks["na"], looks["face"]
+    assert na["width"] >= MIN_TARGET and na["height"] >= MIN_TARGET, na
+    assert na["height"] < face["height"] / 2, f"'not applicable' as tall as a face: {looks}"
+    assert na["font"] < face["font"] and na["border"] < face["border"], looks
+    assert na["font"] >= MIN_LABEL_PX, na
+    assert_no_serious_violations(page, f"a question with 'not applicable' on {name}")  # contrast
+    page.locator("#screen .choice-na").tap()  # still answers the question
+    expect(page.locator(".progress")).not_to_contain_text(
+        page.locator(".progress").inner_text(), timeout=5_000
+    )
+
+
+def test_first_touch_asks_for_the_full_screen(
+    kiosk_server: LiveServer, tablet_context: BrowserContext
+) -> None:
+    page = tablet_context.new_page()
+    pair(page, kiosk_server)
+    assert page.evaluate("() => document.fullscreenElement === null")
+    page.locator("#screen h1").tap()  # anywhere: a touch is the gesture the browser requires
+    page.wait_for_function("() => document.fullscreenElement === document.documentElement")
+    page.evaluate("() => document.exitFullscreen()")
+    page.wait_for_function("() => document.fullscreenElement === null")
+    page.get_by_role("button", name="Bắt đầu").tap()  # asked again after staff left it
+    page.wait_for_function("() => document.fullscreenElement === document.documentElement")

@@ -15,6 +15,7 @@ from survey.extensions import get_session
 from survey.storage import queries
 from survey.storage.models import Response
 from tests.browser.conftest import LiveServer
+from tests.browser.text_layout import MIN_LABEL_PX, font_sizes, label_problems, set_text_size
 
 COMMENT = "Cán bộ hướng dẫn tận tình, nhưng phải chờ hơi lâu."
 MIN_TARGET = 44  # CSS px, WCAG 2.5.5 (AAA) / Apple & Android guidance
@@ -326,3 +327,46 @@ def test_no_horizontal_scrolling_on_a_phone(
     assert widths[0] <= widths[1], (
         f"page is {widths[0]} px wide on a {widths[1]} px screen: {overflowing}"
     )
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+@pytest.mark.parametrize("text_size", [100, 150])
+def test_face_labels_are_readable_and_wrap_only_between_words(
+    live_server: LiveServer,
+    phone: Page,
+    screenshot: Callable[[Any, str], Any],
+    language: str,
+    text_size: int,
+) -> None:
+    """360×740 phone, text at 100% and 150%: every face label is at least 14 px (scaled with the
+    reader's text size) and wraps only at a space, never inside a syllable ("Khôn/g hài lòng")."""
+    phone.goto(f"{live_server.form_url()}?lang={language}")
+    set_text_size(phone, text_size)
+    screenshot(phone, f"faces-{text_size}")
+    problems = label_problems(phone, "label.choice .text")
+    sizes = font_sizes(phone, "label.choice .text")
+    widths = phone.evaluate(
+        "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    assert not problems, "\n".join(problems)
+    assert min(sizes) >= MIN_LABEL_PX * text_size / 100 - 0.01, sizes
+    assert widths[0] <= widths[1], f"page is {widths[0]} px wide on a {widths[1]} px screen"
+    assert _small_targets(phone, "label.choice") == []
+
+
+def test_chromium_gets_the_form_and_its_stylesheet_compressed(
+    live_server: LiveServer, phone: Page
+) -> None:
+    encodings: dict[str, str | None] = {}
+    phone.on(
+        "response",
+        lambda response: encodings.__setitem__(
+            response.url.split("?")[0].removeprefix(live_server.url),
+            response.headers.get("content-encoding"),
+        ),
+    )
+    phone.goto(live_server.form_url())
+    expect(phone.locator("label.choice .text").first).to_have_css("font-size", "14px")
+    form_path = live_server.form_url().removeprefix(live_server.url)
+    assert encodings[form_path] in ("br", "gzip"), encodings
+    assert encodings["/static/css/public.css"] in ("br", "gzip"), encodings

@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 
 from survey.services.demo import PROVINCE_CODE, REORGANISATION, load_demo_province
 from survey.services.exports import responses_table
+from survey.services.setup.values import fold
 from survey.storage import queries
-from survey.storage.models import Agency, ServiceVolume, Target
+from survey.storage.models import Agency, ServicePoint, ServiceVolume, Target
 
 
 def test_demo_province_loads_once_with_a_year_of_responses(session: Session):
@@ -31,6 +32,17 @@ def test_demo_province_loads_once_with_a_year_of_responses(session: Session):
     # Three levels before 1 July 2025, two after: districts retired, communes merged.
     province = queries.agency_by_code(session, PROVINCE_CODE)
     assert province is not None and province.name_vi == "Tỉnh Điện Biên"
+    # English names are written ones, diacritics kept; none is the Vietnamese name stripped.
+    units = [*session.scalars(select(Agency)), *session.scalars(select(ServicePoint))]
+    english = {unit.name_vi: unit.english_name for unit in units}
+    assert english["Trường THPT Chuyên Lê Quý Đôn"] == (
+        "Lê Quý Đôn Specialised Upper-Secondary School"
+    )
+    assert english["Bệnh viện Đa khoa tỉnh Điện Biên"] == "Điện Biên Provincial General Hospital"
+    assert english["Huyện Tuần Giáo"] == "Tuần Giáo District"
+    assert english["Phường Mường Thanh"] == "Mường Thanh Ward"
+    assert all(english.values())
+    assert [name for name_vi, name in english.items() if fold(name or "") == fold(name_vi)] == []
     districts = session.scalars(select(Agency).where(Agency.level == "district")).all()
     assert len(districts) == 10
     assert all(district.valid_to == REORGANISATION for district in districts)

@@ -79,8 +79,7 @@ def test_rename_move_and_retire_are_changes_in_the_audit_log(session: Session):
     assert {
         "service_point": "TTHCC-Q2",
         "name_vi": ["Quầy số 2", "Quầy số 2 (mới)"],
-        "name_en": ["Quầy số 2", "Quầy số 2 (mới)"],
-    } in (event.details["changed"])
+    } in (event.details["changed"])  # no English name before or after: not a change
 
 
 def test_duplicate_code_with_different_content_is_refused(session: Session):
@@ -191,6 +190,8 @@ def test_formulas_in_xlsx_wrong_encoding_and_large_files_are_refused(session: Se
 
 
 def test_the_sector_of_an_answered_agency_cannot_change(session: Session, seeded):
+    # A code of the file's form: the factory's default (the random QR code) may start with "_".
+    seeded.desk.code = "TP-MC"
     session.add(
         Response(
             idempotency_key="setup-test-0000000001",

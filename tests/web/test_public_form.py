@@ -157,13 +157,29 @@ def test_garbage_posts_never_give_a_500(client: FlaskClient, seeded: SmallProvin
     assert client.post(url, data={"comment": "x" * 300_000}).status_code == 413
 
 
-def test_form_page_is_light(client: FlaskClient, seeded: SmallProvince):
-    html, _ = _open(client, seeded.counter.public_code)
-    with client.get("/static/css/public.css") as stylesheet:
-        css = stylesheet.get_data()
-    weight = len(gzip.compress(html.encode())) + len(gzip.compress(css))
-    assert weight < 50 * 1024
-    assert "<script" not in html  # works without JavaScript
+# What the citizen's phone downloads for the form (HTML and every stylesheet and script it loads),
+# gzip-compressed as the app serves it: 3.8 KB for the seeded seven-question form (20 KB
+# uncompressed). The README promises under 50 KB; the budget keeps it well below.
+PAGE_WEIGHT_BUDGET = 15 * 1024
+
+
+def test_form_page_weighs_a_few_kilobytes_as_served(client: FlaskClient, seeded: SmallProvince):
+    gzip_only = {"Accept-Encoding": "gzip"}
+    for language in ("vi", "en"):
+        with client.get(
+            f"/s/{seeded.counter.public_code}?lang={language}", headers=gzip_only
+        ) as page:
+            assert page.status_code == 200 and page.headers["Content-Encoding"] == "gzip"
+            served = {"page": len(page.get_data())}
+            html = gzip.decompress(page.get_data()).decode()
+        assert "<script" not in html  # works without JavaScript
+        assets = re.findall(r'<(?:link rel="stylesheet" href|script src)="([^"]+)"', html)
+        assert "/static/css/public.css" in assets
+        for url in assets:
+            with client.get(url, headers=gzip_only) as asset:
+                assert asset.status_code == 200 and asset.headers["Content-Encoding"] == "gzip"
+                served[url] = len(asset.get_data())
+        assert sum(served.values()) < PAGE_WEIGHT_BUDGET, served
 
 
 def test_form_reopened_after_sending_keeps_the_id_unless_a_new_person_answers(

@@ -406,3 +406,42 @@ def test_a_questionnaire_version_drafted_edited_previewed_translated_and_publish
         data={"csrf_token": token, "title_vi": "x", "title_en": "y"},
     )
     assert frozen.status_code == 409
+
+
+def test_the_english_name_is_edited_on_the_agency_page_and_shown_to_citizens(
+    client: FlaskClient, session: Session, seeded: SmallProvince
+):
+    """An agency without an English name: the form's field is empty (not a copy of the
+    Vietnamese name), and the English questionnaire shows the Vietnamese name, marked as such."""
+    seeded.department.name_en = None
+    seeded.desk.name_en = ""
+    session.commit()
+    token = _sign_in(client, session)
+    url = f"/admin/setup/agencies/{seeded.department.id}"
+    page = client.get(url).get_data(as_text=True)
+    assert '<input id="name_en" maxlength="300" name="name_en" type="text" value="">' in page
+    assert 'name="name_en" value="" maxlength="300"' in page  # the desk's rename form
+    english = client.get(f"/s/{seeded.desk.public_code}?lang=en").get_data(as_text=True)
+    assert '<p class="agency" lang="vi">Sở Tư pháp</p>' in english
+    assert '<p class="desk" lang="vi">Bộ phận một cửa</p>' in english
+
+    saved = client.post(
+        url,
+        data={
+            "csrf_token": token,
+            "name_vi": "Sở Tư pháp",
+            "name_en": "Department of Justice",
+            "parent_code": "P",
+            "sector": "administrative",
+            "level": "province",
+            "valid_from": "2020-01-01",
+        },
+    )
+    assert saved.status_code == 302
+    session.expire_all()
+    assert seeded.department.english_name == "Department of Justice"
+    assert 'value="Department of Justice"' in client.get(url).get_data(as_text=True)
+    english = client.get(f"/s/{seeded.desk.public_code}?lang=en").get_data(as_text=True)
+    assert '<p class="agency">Department of Justice</p>' in english
+    event = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+    assert event is not None and event.details["name_en"] == [None, "Department of Justice"]

@@ -232,9 +232,12 @@ def open_table(
                     if report is None:
                         sink.refuse_if_problems()
                     continue
+                # Every named column has a cell, "" where a short row ends early: a column the
+                # file has is told apart from one it has not (``column in row.cells``).
+                padded = [*values, *[""] * (len(columns) - len(values))]
                 cells = {
                     column: value.strip()
-                    for column, value in zip(columns, values, strict=False)
+                    for column, value in zip(columns, padded, strict=False)
                     if column
                 }
                 yield Row(number, cells)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from survey.services.errors import InvalidInput
 from survey.services.importing import ImportReport, Row
+from survey.services.setup.names import english_unit_name
 from survey.services.setup.organisation import store_organisation
 
 REORGANISED = dt.date(2025, 7, 1)
@@ -118,7 +119,7 @@ def _row(
         {
             "agency_code": code,
             "agency_name": name,
-            "agency_name_en": name,
+            "agency_name_en": english_unit_name(name) or "",
             "parent_code": parent,
             "sector": "administrative",
             "level": level,

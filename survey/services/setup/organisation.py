@@ -6,6 +6,10 @@ with a blank ``service_point_code`` defines an agency alone)::
     agency_code, agency_name, parent_code, sector, level, valid_from, valid_to, successor_code,
     service_point_code, service_point_name    [+ optional agency_name_en, service_point_name_en]
 
+The English names are the province's own (English pages show the Vietnamese name, diacritics
+and all, where there is none): a blank cell means "no English name"; a file without the column
+leaves the stored English names as they are.
+
 Idempotent on codes: an agency or point already stored with the same content is left as it is,
 one with other content is changed (renamed, moved, retired), a new code is added. Nothing is ever
 deleted: a unit absent from the file stays as it was. Refused, with nothing stored: a code given
@@ -51,7 +55,7 @@ MAX_CHANGES_LOGGED = 5_000
 class AgencyRow:
     code: str
     name_vi: str
-    name_en: str
+    name_en: str | None  # "" none, None not given (the stored one is kept)
     parent_code: str
     sector: str
     level: str
@@ -64,7 +68,7 @@ class AgencyRow:
 class PointRow:
     code: str
     name_vi: str
-    name_en: str
+    name_en: str | None  # "" none, None not given (the stored one is kept)
     agency_code: str
 
 
@@ -163,7 +167,7 @@ def _read(
         agency = AgencyRow(
             code=code,
             name_vi=name,
-            name_en=cells.name("agency_name_en", required=False) or name,
+            name_en=_english_name(cells, "agency_name_en"),
             parent_code=cells.code("parent_code", required=False),
             sector=cells.sector(),
             level=cells.level(),
@@ -198,7 +202,7 @@ def _read(
             point = PointRow(
                 code=point_code,
                 name_vi=point_name,
-                name_en=cells.name("service_point_name_en", required=False) or point_name,
+                name_en=_english_name(cells, "service_point_name_en"),
                 agency_code=code,
             )
             _remember(points, rows_of, f"p:{point_code}", point_code, point, cells, POINT_COLUMNS)
@@ -209,6 +213,14 @@ def _read(
                 "The service point has a name but no code.",
             )
     return agencies, points, rows_of
+
+
+def _english_name(cells: Cells, column: str) -> str | None:
+    """The English name of the row: "" when the cell is blank, None when the row has no such
+    column (a file without it; the stored name is then kept)."""
+    if column not in cells.row.cells:
+        return None
+    return cells.name(column, required=False)
 
 
 def _remember(
@@ -352,12 +364,13 @@ def apply_organisation(
             report.count("added", "agency")
         values = {
             "name_vi": row.name_vi,
-            "name_en": row.name_en,
             "sector": row.sector,
             "level": row.level,
             "valid_from": row.valid_from,
             "valid_to": row.valid_to,
         }
+        if row.name_en is not None:
+            values["english_name"] = row.name_en or None
         diff = _assign(agency, values)
         if agency.id is not None and diff:
             changes.append({"agency": code, **diff})
@@ -403,10 +416,10 @@ def apply_organisation(
             )
             report.count("added", "service_point")
             continue
-        diff = _assign(
-            point,
-            {"name_vi": point_row.name_vi, "name_en": point_row.name_en, "agency_id": agency_id},
-        )
+        point_values: dict[str, Any] = {"name_vi": point_row.name_vi, "agency_id": agency_id}
+        if point_row.name_en is not None:
+            point_values["english_name"] = point_row.name_en or None
+        diff = _assign(point, point_values)
         if diff:
             changes.append({"service_point": code, **diff})
             report.count("changed", "service_point")
@@ -417,12 +430,13 @@ def apply_organisation(
 
 
 def _assign(record: Any, values: dict[str, Any]) -> dict[str, list[Any]]:
-    """Set the values that differ; returns ``{field: [old, new]}`` of those."""
+    """Set the values that differ; returns ``{field: [old, new]}`` of those (the stored English
+    name under its column's name, ``name_en``)."""
     diff: dict[str, list[Any]] = {}
     for name, value in values.items():
         old = getattr(record, name)
         if old != value:
             if getattr(record, "id", None) is not None:
-                diff[name] = [old, value]
+                diff["name_en" if name == "english_name" else name] = [old, value]
             setattr(record, name, value)
     return diff

@@ -101,7 +101,7 @@ def _cells_of(agency: Agency) -> dict[str, str]:
     return {
         "agency_code": agency.code,
         "agency_name": agency.name_vi,
-        "agency_name_en": agency.name_en,
+        "agency_name_en": agency.english_name or "",
         "parent_code": agency.parent.code if agency.parent else "",
         "sector": agency.sector,
         "level": agency.level,
@@ -197,7 +197,7 @@ def save_service_point(
     cells = _cells_of(agency) | {
         "service_point_code": code.strip(),
         "service_point_name": name_vi,
-        "service_point_name_en": name_en or name_vi,
+        "service_point_name_en": name_en,
     }
     _agencies, points, _rows_of = _read([Row(1, cells)], report)
     report.refuse_if_problems()
