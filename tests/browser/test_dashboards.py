@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 from sqlalchemy.orm import Session
 
@@ -168,6 +169,9 @@ def test_an_agency_page_says_what_its_figure_covers(
     expect(compare.locator("#compare-sector")).to_contain_text("Dịch vụ hành chính công")
     expect(compare.locator("#compare-province")).to_contain_text("Toàn tỉnh")  # two roots here
     screenshot(page, "education-department")
+    violations = Axe().run(page).response["violations"]
+    serious = [v["id"] for v in violations if v["impact"] in ("serious", "critical")]
+    assert serious == [], serious
 
 
 def test_filters_by_channel_and_level(
