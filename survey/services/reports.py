@@ -42,7 +42,7 @@ from analysis.ranks import RankInterval, rank_units, summarize_rank
 from analysis.summaries import summarize_change, summarize_estimate, summarize_test
 from analysis.targets import known_population
 from analysis.weights import prorate_volumes
-from survey.formatting import number
+from survey.formatting import number, percent
 from survey.services.errors import InvalidInput, NotFound
 from survey.services.exports import VIETNAM_TIME, local_day_start, responses_table
 from survey.services.periods import Period, parse_period, year_before
@@ -513,7 +513,7 @@ def analysable(table: pd.DataFrame) -> tuple[pd.DataFrame, str]:
         points = table.loc[missing, "service_point"].nunique()
         note = (
             f"{points} service point(s) had no recorded service volume; their volume was "
-            f"taken as responses ÷ {rate:.1%}, the median response rate."
+            f"taken as responses ÷ {percent(rate, 'en')}, the median response rate."
         )
     table["volume"] = table["volume"].astype(float).clip(lower=responses)
     return table, note
