@@ -704,6 +704,7 @@ VIETNAMESE.update(
         "Quarter": "Quý",
         "Same quarter a year before": "Cùng quý năm trước",
         "Change in a year (percentage points)": "Thay đổi sau một năm (điểm phần trăm)",
+        "The latest year with enough responses for a figure:": "Năm gần nhất có đủ phiếu để tính chỉ số:",
     }
 )
 

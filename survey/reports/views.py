@@ -51,6 +51,11 @@ def _period(kind: str, key: str) -> Period:
         return ensure_supported(custom_period(*days))
     if request.args.get("period"):
         return ensure_supported(parse_period(request.args["period"]))
+    return _default_period(kind, key)
+
+
+def _default_period(kind: str, key: str) -> Period:
+    """The latest year with enough responses in the scope, as the reader may see it."""
     session = get_session()
     return default_period(
         session,
@@ -92,6 +97,12 @@ def index() -> Response:
 def scope(kind: str, key: str) -> str:
     report = _report(kind, key, filters_from_args(request.args))
     language = current_language()
+    # Too few responses for a figure: point to the latest year that has enough.
+    suggested = None
+    if report.headline.estimate.status == "insufficient_data":
+        suggested = _default_period(kind, key)
+        if suggested.key == report.period.key:
+            suggested = None
     return render_template(
         "reports/scope.html",
         report=report,
@@ -103,6 +114,7 @@ def scope(kind: str, key: str) -> str:
         key=key,
         channels=CHANNELS,
         levels=LEVELS,
+        suggested=suggested,
         crumbs=[
             (crumb_kind, crumb_key)
             for crumb_kind, crumb_key in REPORT_CRUMBS

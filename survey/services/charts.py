@@ -321,7 +321,8 @@ def distribution_chart(
     if rows:
         ax.legend(
             loc="upper center",
-            bbox_to_anchor=(0.5, -0.25 - 0.5 / height),
+            # Just below the axis title: 0.45 inch under the axes, whatever their height.
+            bbox_to_anchor=(0.5, -0.45 / (height - 0.75)),
             ncol=5,
             frameon=False,
             fontsize=7,
