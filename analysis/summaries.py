@@ -41,6 +41,12 @@ def format_number(x: float, decimals: int, language: str) -> str:
     return ("−" if x < 0 and float(s.replace(",", ".")) != 0 else "") + s
 
 
+def format_count(n: int, language: str = "en") -> str:
+    """A count with thousands grouped: 20129 → "20,129" (en) or "20.129" (vi)."""
+    s = f"{n:,}"
+    return s.replace(",", ".") if language == "vi" else s
+
+
 def format_percent(x: float, language: str = "en", decimals: int = 1) -> str:
     """0.784 → "78.4%" (en) or "78,4%" (vi)."""
     return format_number(100 * x, decimals, language) + "%"
@@ -137,28 +143,29 @@ def summarize_estimate(
     e = estimate
     vi = language == "vi"
     who = _name(e.group, name, language)
+    n = format_count(e.n, language)
     if e.status == "insufficient_data" or e.estimate is None:
         if vi:
-            return f"{who}: chưa đủ số phiếu để báo cáo (n = {e.n}, cần ít nhất {min_n})."
-        return f"{who}: too few responses to report (n = {e.n}; at least {min_n} are needed)."
+            return f"{who}: chưa đủ số phiếu để báo cáo (n = {n}, cần ít nhất {min_n})."
+        return f"{who}: too few responses to report (n = {n}; at least {min_n} are needed)."
     kind = e.kind
     what = _what(kind, _value(kind, e.estimate, language), language)
     if e.status == "variance_not_estimable" or e.ci_low is None or e.ci_high is None:
         if vi:
             return (
-                f"{who}: {what} (n = {e.n}); không ước lượng được sai số "
+                f"{who}: {what} (n = {n}); không ước lượng được sai số "
                 "với thiết kế mẫu này nên không kết luận được."
             )
         return (
-            f"{who}: {what} (n = {e.n}); its uncertainty cannot be estimated "
+            f"{who}: {what} (n = {n}); its uncertainty cannot be estimated "
             "from this sampling design, so no conclusion is drawn."
         )
     lvl = format_number(100 * e.confidence_level, 0, language)
     ci = _range(kind, e.ci_low, e.ci_high, language)
     if vi:
-        head = f"{who}: {what} (KTC {lvl}%: {ci}, n = {e.n})"
+        head = f"{who}: {what} (KTC {lvl}%: {ci}, n = {n})"
     else:
-        head = f"{who}: {what} ({lvl}% CI {ci}, n = {e.n})"
+        head = f"{who}: {what} ({lvl}% CI {ci}, n = {n})"
     if target_test is None:
         return head + "."
     return head + ", " + _target_clause(target_test, language) + "."

@@ -700,6 +700,47 @@ VIETNAMESE.update(
 )
 
 
+# Dashboards: tiles at a glance, filters, what a figure covers, comparisons, year on year.
+VIETNAMESE.update(
+    {
+        "Each agency's row counts the responses at its own service points only; its sub-units and merged units have rows of their own. An agency's page shows it together with its sub-units, so its figure there can differ.": "Mỗi dòng cơ quan chỉ tính phiếu tại các điểm phục vụ của chính cơ quan đó; đơn vị trực thuộc và đơn vị đã sáp nhập có dòng riêng. Trang của một cơ quan tính cả các đơn vị trực thuộc, nên số liệu ở đó có thể khác.",
+        "Paper forms": "Phiếu giấy",
+        "Imported files": "Nhập từ tệp",
+        "All levels": "Tất cả các cấp",
+        "Filtered:": "Đang lọc:",
+        "Show all responses": "Xem tất cả phiếu",
+        "This figure covers %(name)s together with its %(count)s sub-units and merged units that have responses in this period.": "Số liệu này tính chung %(name)s cùng %(count)s đơn vị trực thuộc và đơn vị đã sáp nhập có phiếu trong kỳ.",
+        "Its own service points alone: %(share)s (n = %(n)s), the figure in its row of the province's and the sector's tables.": "Riêng các điểm phục vụ của cơ quan: %(share)s (n = %(n)s), là số liệu ở dòng của cơ quan trong bảng toàn tỉnh và bảng lĩnh vực.",
+        "Its own service points alone have too few responses for a figure (n = %(n)s).": "Riêng các điểm phục vụ của cơ quan chưa đủ phiếu để tính (n = %(n)s).",
+        "This figure covers the service points of %(name)s itself; no sub-unit of it has responses in this period.": "Số liệu này chỉ tính các điểm phục vụ của chính %(name)s; không đơn vị trực thuộc nào có phiếu trong kỳ.",
+        "Change since the same period a year before (%(period)s):": "Thay đổi so với cùng kỳ năm trước (%(period)s):",
+        "No change since the same period a year before (%(period)s) is reported: it has no responses, or one of the two has fewer than %(n)s.": "Chưa báo cáo được thay đổi so với cùng kỳ năm trước (%(period)s): kỳ đó không có phiếu, hoặc một trong hai kỳ có ít hơn %(n)s phiếu.",
+        "The PDF report and the files cover the whole scope, without the filters.": "Báo cáo PDF và các tệp tải về tính toàn bộ phạm vi, không áp dụng bộ lọc.",
+        "At a glance": "Tổng quan",
+        "Since %(previous)s:": "So với %(previous)s:",
+        "to": "đến",
+        "significant": "có ý nghĩa thống kê",
+        "not significant": "chưa có ý nghĩa thống kê",
+        "Too few responses to compare with %(previous)s.": "Chưa đủ phiếu để so sánh với %(previous)s.",
+        "response rate %(rate)s": "tỷ lệ phản hồi %(rate)s",
+        "Response rate: responses divided by the citizens served, from the service volumes entered or the dossiers received; not shown where no volume is known.": "Tỷ lệ phản hồi: số phiếu chia cho số lượt người dân được phục vụ, theo số lượt đã nhập hoặc số hồ sơ đã tiếp nhận; không hiển thị khi chưa có số lượt phục vụ.",
+        "* Some service points have no known volume; the rate covers the others.": "* Một số điểm phục vụ chưa có số lượt phục vụ; tỷ lệ chỉ tính các điểm còn lại.",
+        "Compared with its sector and the province": "So sánh với lĩnh vực và toàn tỉnh",
+        "This agency, its sector and the province": "Cơ quan này, lĩnh vực của cơ quan và toàn tỉnh",
+        "This agency": "Cơ quan này",
+        "with its sub-units": "kèm các đơn vị trực thuộc",
+        "Its sector": "Lĩnh vực",
+        "The province": "Toàn tỉnh",
+        "The sector and the province are shown as a whole: every agency's responses counted together, no other agency's own figure. Where two intervals overlap the data cannot tell the two apart.": "Lĩnh vực và toàn tỉnh được tính gộp: phiếu của mọi cơ quan tính chung, không nêu số liệu riêng của cơ quan nào khác. Khi hai khoảng tin cậy chồng lên nhau, số liệu chưa phân biệt được hai bên.",
+        "Index by quarter, beside the same quarter a year before": "Chỉ số theo quý, bên cạnh cùng quý năm trước",
+        "Quarter": "Quý",
+        "Same quarter a year before": "Cùng quý năm trước",
+        "Change in a year (percentage points)": "Thay đổi sau một năm (điểm phần trăm)",
+        "The latest year with enough responses for a figure:": "Năm gần nhất có đủ phiếu để tính chỉ số:",
+    }
+)
+
+
 def main(template: Path) -> int:
     with template.open("rb") as handle:
         catalog = read_po(handle, locale="vi")

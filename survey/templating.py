@@ -1,7 +1,8 @@
 """Names and filters every template may use.
 
 Numbers, percentages and dates go through `survey.formatting` (Babel), in the page's language:
-``{{ value|num }}``, ``{{ share|pct(language, 1) }}``, ``{{ day|day }}``,
+``{{ value|num }}``, ``{{ share|pct(language, 1) }}``, ``{{ low|pct_range(high, language) }}``,
+``{{ difference|pts(language) }}`` (signed percentage points), ``{{ day|day }}``,
 ``{{ moment|local_time }}``.
 """
 
@@ -41,11 +42,23 @@ def number(value: float | None, language: str | None = None, decimals: int = 0) 
     return formatting.number(value, language or current_language(), decimals)
 
 
+def percent_range(
+    low: float | None, high: float | None, language: str | None = None, decimals: int = 1
+) -> str:
+    return formatting.percent_range(low, high, language or current_language(), decimals)
+
+
+def points(value: float | None, language: str | None = None, decimals: int = 1) -> str:
+    return formatting.points(value, language or current_language(), decimals)
+
+
 def register_templating(app: Flask) -> None:
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(local_day, "day")
     app.add_template_filter(percent, "pct")
     app.add_template_filter(number, "num")
+    app.add_template_filter(percent_range, "pct_range")
+    app.add_template_filter(points, "pts")
 
     @app.context_processor
     def names() -> dict[str, Any]:

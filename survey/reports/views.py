@@ -18,12 +18,16 @@ from survey.services.periods import Period, custom_period, ensure_supported, par
 from survey.services.report_charts import charts_for
 from survey.services.report_exports import ExportFile
 from survey.services.reports import (
+    LEVELS,
+    ReportFilters,
     ScopeReport,
     build_report,
     default_period,
+    filters_from_args,
     home_report,
     period_choices,
 )
+from survey.storage.models import CHANNELS
 
 SCOPE_KINDS = ("province", "sector", "agency")
 REPORT_CRUMBS = (
@@ -34,7 +38,7 @@ REPORT_CRUMBS = (
 )
 
 
-def _period() -> Period:
+def _period(kind: str, key: str) -> Period:
     first, last = request.args.get("from"), request.args.get("to")
     if first or last:
         try:
@@ -47,19 +51,34 @@ def _period() -> Period:
         return ensure_supported(custom_period(*days))
     if request.args.get("period"):
         return ensure_supported(parse_period(request.args["period"]))
-    return default_period(get_report_session())
+    return _default_period(kind, key)
 
 
-def _report(kind: str, key: str):  # type: ignore[no-untyped-def]
+def _default_period(kind: str, key: str) -> Period:
+    """The latest year with enough responses in the scope, as the reader may see it."""
+    session = get_session()
+    return default_period(
+        session,
+        kind,
+        "" if kind == "province" else key,
+        min_n=current_app.config["MIN_RESPONSES_FOR_INDEX"],
+        visible=visible_agency_ids(session, current_scope()),
+    )
+
+
+def _report(kind: str, key: str, filters: ReportFilters | None = None) -> ScopeReport:
+    """The report of a scope for the reader. Downloads (PDF, files) are of the whole scope:
+    only the page takes the channel, level and sector filters."""
     if kind not in SCOPE_KINDS:
         raise NotFound()
     return build_report(
         get_report_session(),  # a streaming replica when REPORTS_DATABASE_URL is set
-        _period(),
+        _period(kind, key),
         kind,
         "" if kind == "province" else key,
         min_n=current_app.config["MIN_RESPONSES_FOR_INDEX"],
         visible=visible_agency_ids(get_session(), current_scope()),
+        filters=filters,
     )
 
 
@@ -68,14 +87,21 @@ def _report(kind: str, key: str):  # type: ignore[no-untyped-def]
 def index() -> Response:
     """The report of the user's own scope: the province, their sector, or their agency."""
     kind, key = home_report(get_session(), current_scope(), current_user.id)
-    return redirect(url_for(".scope", kind=kind, key=key))  # type: ignore[return-value]
+    period = _period(kind, key)  # the latest year with enough responses in the user's scope
+    return redirect(url_for(".scope", kind=kind, key=key, period=period.key))  # type: ignore[return-value]
 
 
 @bp.get("/<kind>/<key>")
 @requires("view_reports", report_args=("kind", "key"))
 def scope(kind: str, key: str) -> str:
-    report = _report(kind, key)
+    report = _report(kind, key, filters_from_args(request.args))
     language = current_language()
+    # Too few responses for a figure: point to the latest year that has enough.
+    suggested = None
+    if report.headline.estimate.status == "insufficient_data":
+        suggested = _default_period(kind, key)
+        if suggested.key == report.period.key:
+            suggested = None
     return render_template(
         "reports/scope.html",
         report=report,
@@ -85,6 +111,9 @@ def scope(kind: str, key: str) -> str:
         language=language,
         kind=kind,
         key=key,
+        channels=CHANNELS,
+        levels=LEVELS,
+        suggested=suggested,
         crumbs=[
             (crumb_kind, crumb_key)
             for crumb_kind, crumb_key in REPORT_CRUMBS

@@ -45,7 +45,7 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from analysis import PairwiseDifference, TargetTest
-from analysis.summaries import format_percent
+from survey import formatting
 from survey.services import audit
 from survey.services.errors import InvalidInput
 from survey.services.exports import responses_table
@@ -94,17 +94,17 @@ class AgencyAlert:
         out = []
         if self.verdict is not None and self.line.target is not None and e.estimate is not None:
             target = self.line.target
-            bar = format_percent(target.low, language, 0)
+            bar = formatting.percent(target.low, language, 0)
             if target.high is not None:
-                bar = f"{bar}–{format_percent(target.high, language, 0)}"
+                bar = formatting.percent_range(target.low, target.high, language, 0)
             out.append(
                 f"Tỷ lệ hài lòng {_pct(e.estimate, language)} (khoảng tin cậy 95%: "
-                f"{_pct(e.ci_low, language)}–{_pct(e.ci_high, language)}, n = {e.n}), "
-                f"thấp hơn rõ rệt so với mục tiêu {bar}."
+                f"{formatting.percent_range(e.ci_low, e.ci_high, language)}, "
+                f"n = {formatting.number(e.n, language)}), thấp hơn rõ rệt so với mục tiêu {bar}."
                 if vi
                 else f"Share satisfied {_pct(e.estimate, language)} (95% interval "
-                f"{_pct(e.ci_low, language)}–{_pct(e.ci_high, language)}, n = {e.n}), "
-                f"significantly below the target of {bar}."
+                f"{formatting.percent_range(e.ci_low, e.ci_high, language)}, "
+                f"n = {formatting.number(e.n, language)}), significantly below the target of {bar}."
             )
         if self.change is not None:
             c = self.change
@@ -123,14 +123,12 @@ class AgencyAlert:
 
 
 def _pct(value: float | None, language: str) -> str:
-    return "—" if value is None else format_percent(value, language, 1)
+    return formatting.percent(value, language, 1)
 
 
 def _points(value: float | None, language: str) -> str:
-    if value is None:
-        return "—"
-    text = f"{abs(value) * 100:.1f}"
-    return text.replace(".", ",") if language == "vi" else text
+    """The size of a change in percentage points, without its sign (the sentence says "fell")."""
+    return formatting.MISSING if value is None else formatting.number(100 * abs(value), language, 1)
 
 
 @dataclass(frozen=True)
@@ -198,7 +196,7 @@ def _agency_changes(session: Session, report: ScopeReport) -> dict[str, Pairwise
     if not report.agencies:
         return {}
     period, previous = report.period, report.previous
-    both = responses_table(session, previous.first, period.last)
+    both = report.filters.rows(responses_table(session, previous.first, period.last))
     both = both[both["agency"].isin(report.agency_codes)]
     current_mask = both["submitted_at"].str[:10] >= period.first.isoformat()
     current, _ = analysable(prorate_to_period(both[current_mask], period))

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from survey.formatting import day
 from survey.services.errors import InvalidInput
 
 _YEAR = re.compile(r"^(\d{4})$")
@@ -39,9 +40,7 @@ class Period:
         if self.kind == "quarter":
             quarter = (self.first.month - 1) // 3 + 1
             return f"Quý {quarter}/{year}" if language == "vi" else f"Q{quarter} {year}"
-        if language == "vi":
-            return f"{self.first:%d/%m/%Y} – {self.last:%d/%m/%Y}"
-        return f"{self.first:%d %b %Y} – {self.last:%d %b %Y}"
+        return f"{day(self.first, language)} – {day(self.last, language)}"
 
     def previous(self) -> Period:
         """The period of the same kind just before (a custom range: the same length before)."""
@@ -61,6 +60,20 @@ class Period:
         length = self.last - self.first
         last = self.first - dt.timedelta(days=1)
         return custom_period(last - length, last)
+
+
+def year_before(period: Period) -> Period:
+    """The same period one year earlier (2025-Q3 → 2024-Q3; a custom range shifted by a year, 29
+    February read as the 28th): what a year-on-year change compares with."""
+    if period.kind in ("year", "half", "quarter"):
+        return parse_period(
+            period.key.replace(str(period.first.year), str(period.first.year - 1), 1)
+        )
+
+    def shift(day: dt.date) -> dt.date:
+        return day.replace(year=day.year - 1, day=min(day.day, 28 if day.month == 2 else 31))
+
+    return custom_period(shift(period.first), shift(period.last))
 
 
 def _month_end(year: int, month: int) -> dt.date:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -42,12 +42,13 @@ from analysis.ranks import RankInterval, rank_units, summarize_rank
 from analysis.summaries import summarize_change, summarize_estimate, summarize_test
 from analysis.targets import known_population
 from analysis.weights import prorate_volumes
+from survey.formatting import number, percent
 from survey.services.caching import SharedCache, key_digest
-from survey.services.errors import NotFound
+from survey.services.errors import InvalidInput, NotFound
 from survey.services.exports import VIETNAM_TIME, local_day_start, responses_table
-from survey.services.periods import Period, parse_period
+from survey.services.periods import Period, parse_period, year_before
 from survey.storage import fingerprints, queries
-from survey.storage.models import SECTORS, Agency, Questionnaire, Target
+from survey.storage.models import CHANNELS, SECTORS, Agency, Questionnaire, Target
 
 Cached = TypeVar("Cached")
 OVERALL = "q_overall"
@@ -58,6 +59,97 @@ SECTOR_NAMES = {
     "health": ("Dịch vụ y tế công", "Public health"),
     "education": ("Dịch vụ giáo dục công", "Public education"),
 }
+LEVELS = ("province", "district", "commune")
+CHANNEL_NAMES = {
+    "qr": ("Mã QR", "QR code"),
+    "kiosk": ("Kiosk", "Kiosk"),
+    "paper": ("Phiếu giấy", "Paper forms"),
+    "import": ("Nhập từ tệp", "Imported files"),
+}
+LEVEL_NAMES = {
+    "province": ("Cấp tỉnh", "Province level"),
+    "district": ("Cấp huyện", "District level"),
+    "commune": ("Cấp xã", "Commune level"),
+}
+
+
+@dataclass(frozen=True)
+class ReportFilters:
+    """Which responses a report counts: one channel (``CHANNELS``), one level of agency
+    (``LEVELS``) and one sector, None meaning all. Applied to the rows before any statistic, so
+    every tile, table, chart and comparison of a page counts the same responses (the previous
+    period's and the year before's too); part of the report's cache key."""
+
+    channel: str | None = None
+    level: str | None = None
+    sector: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.channel or "", self.level or "", self.sector or "")
+
+    @property
+    def active(self) -> bool:
+        return any(self.key)
+
+    def args(self) -> dict[str, str]:
+        """The filters as URL query arguments (none for "all")."""
+        return {
+            name: value
+            for name, value in zip(("channel", "level", "sector"), self.key, strict=True)
+            if value
+        }
+
+    def allows(self, agency: Agency) -> bool:
+        return (self.level is None or agency.level == self.level) and (
+            self.sector is None or agency.sector == self.sector
+        )
+
+    def rows(self, table: pd.DataFrame) -> pd.DataFrame:
+        """The rows of a responses table (survey/services/exports.py) that the filters keep."""
+        keep = pd.Series(True, index=table.index)
+        for column, value in (
+            ("channel", self.channel),
+            ("agency_level", self.level),
+            ("sector", self.sector),
+        ):
+            if value is not None:
+                keep &= table[column] == value
+        return table if bool(keep.all()) else table[keep]
+
+    def describe(self, language: str) -> str:
+        """ "Kênh: Mã QR · Cấp xã" / "Channel: QR code · Commune level"; "" without filters."""
+        vi = language == "vi"
+        parts = []
+        if self.channel:
+            name = CHANNEL_NAMES[self.channel][0 if vi else 1]
+            parts.append(f"Kênh: {name}" if vi else f"Channel: {name}")
+        if self.level:
+            parts.append(LEVEL_NAMES[self.level][0 if vi else 1])
+        if self.sector:
+            parts.append(_sector_name(self.sector, language))
+        return " · ".join(parts)
+
+
+def filters_from_args(args: Mapping[str, str]) -> ReportFilters:
+    """The filters of a report page's query arguments; an unknown value is a clear 400."""
+
+    def choice(name: str, allowed: Sequence[str], vi: str, en: str) -> str | None:
+        value = (args.get(name) or "").strip()
+        if not value:
+            return None
+        if value not in allowed:
+            raise InvalidInput(
+                f"{vi} không hợp lệ: “{value[:40]}”. Chọn một trong: {', '.join(allowed)}.",
+                f"Not a valid {en}: “{value[:40]}”. Choose one of: {', '.join(allowed)}.",
+            )
+        return value
+
+    return ReportFilters(
+        channel=choice("channel", CHANNELS, "Kênh", "channel"),
+        level=choice("level", LEVELS, "Cấp", "level"),
+        sector=choice("sector", SECTORS, "Lĩnh vực", "sector"),
+    )
 
 
 @dataclass(frozen=True)
@@ -125,6 +217,7 @@ class PointCoverage:
     point_vi: str
     point_en: str
     responses: int
+    retired: bool = False  # the agency was dissolved or merged (Agency.valid_to)
 
 
 @dataclass(frozen=True)
@@ -132,6 +225,12 @@ class Comment:
     submitted_at: str
     agency_vi: str
     text: str
+    agency_en: str = ""
+    retired: bool = False
+    moment: dt.datetime | None = None  # submitted_at as a moment (Vietnam time)
+
+    def agency(self, language: str) -> str:
+        return self.agency_vi if language == "vi" or not self.agency_en else self.agency_en
 
 
 @dataclass(frozen=True)
@@ -143,6 +242,7 @@ class RankedLine:
     name_vi: str
     name_en: str
     ranked: RankInterval
+    retired: bool = False
 
     def name(self, language: str) -> str:
         return self.name_vi if language == "vi" else self.name_en
@@ -160,6 +260,41 @@ class SectorDetail:
     composite: Estimate | None
     comprehensive: Estimate | None
     distributions: list[ItemDistribution]
+
+
+@dataclass(frozen=True)
+class SectorTile:
+    """One sector at a glance: its index against the target, the change since the previous
+    period and how many of the citizens served answered."""
+
+    line: IndexLine  # index, interval, target and verdict
+    change: PairwiseDifference | None  # since the previous period; None below the minimum
+    previous_responses: int  # respondents of the previous period (why a change is missing)
+    response_rate: float | None  # responses ÷ citizens served, where the volume is known
+    rate_partial: bool = False  # some service points had no known volume (left out of the rate)
+
+
+@dataclass(frozen=True)
+class QuarterTrend:
+    """A quarter of the period beside the same quarter one year earlier."""
+
+    line: IndexLine
+    year_ago: IndexLine | None
+    change: PairwiseDifference | None  # line − year_ago; None when either is below the minimum
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """An aggregate an agency is compared with: itself, its sector, the province. Aggregates
+    only: no other agency's name or figure is part of it."""
+
+    role: str  # agency | sector | province
+    name_vi: str
+    name_en: str
+    estimate: Estimate
+
+    def name(self, language: str) -> str:
+        return self.name_vi if language == "vi" else self.name_en
 
 
 @dataclass(frozen=True)
@@ -191,6 +326,16 @@ class ScopeReport:
     previous_responses: int = 0  # respondents of the previous period (valid overall answer)
     current_responses: int = 0  # the same for this period
     ranks: list[RankedLine] = field(default_factory=list)  # the compared units' league table
+    filters: ReportFilters = field(default_factory=ReportFilters)
+    tiles: list[SectorTile] = field(default_factory=list)  # province and sector pages
+    # Agency pages: the headline covers the agency with its sub-units and merged units;
+    # ``own`` is the agency's own service points alone (its row in the province's table).
+    own: IndexLine | None = None
+    subunits: int = 0  # sub-units and merged units with responses in the headline
+    benchmarks: list[Benchmark] = field(default_factory=list)  # agency pages
+    year_ago: Period | None = None  # the same period a year earlier (not for a year)
+    year_ago_change: PairwiseDifference | None = None
+    quarter_trend: list[QuarterTrend] = field(default_factory=list)
 
     def title(self, language: str) -> str:
         return self.title_vi if language == "vi" else self.title_en
@@ -203,6 +348,13 @@ class ScopeReport:
             return None
         return summarize_change(self.change, language=language)
 
+    def year_ago_summary(self, language: str) -> str | None:
+        """The change since the same period a year earlier (quarters, halves and ranges; for a
+        year that is :meth:`change_summary`), None when it is not reported."""
+        if self.year_ago_change is None:
+            return None
+        return summarize_change(self.year_ago_change, language=language)
+
     def no_change_reason(self, language: str) -> str:
         """Why no change is reported: no responses in the previous period, or one of the two
         periods below the minimum sample, or no variance."""
@@ -213,15 +365,17 @@ class ScopeReport:
                 return f"Không có phiếu trong {previous} để so sánh."
             return f"No responses in {previous} to compare with."
         if min(self.previous_responses, self.current_responses) < self.min_n:
+            now = number(self.current_responses, language)
+            before = number(self.previous_responses, language)
             if vi:
                 return (
                     f"Chưa đủ phiếu để báo cáo mức thay đổi so với {previous} (kỳ này "
-                    f"{self.current_responses} phiếu, {previous} {self.previous_responses} phiếu; "
+                    f"{now} phiếu, {previous} {before} phiếu; "
                     f"cần ít nhất {self.min_n} phiếu mỗi kỳ)."
                 )
             return (
                 f"Too few responses to report a change since {previous} "
-                f"({self.current_responses} now, {self.previous_responses} in {previous}; at "
+                f"({now} now, {before} in {previous}; at "
                 f"least {self.min_n} are needed in each period)."
             )
         if vi:
@@ -360,7 +514,7 @@ def analysable(table: pd.DataFrame) -> tuple[pd.DataFrame, str]:
         points = table.loc[missing, "service_point"].nunique()
         note = (
             f"{points} service point(s) had no recorded service volume; their volume was "
-            f"taken as responses ÷ {rate:.1%}, the median response rate."
+            f"taken as responses ÷ {percent(rate, 'en')}, the median response rate."
         )
     table["volume"] = table["volume"].astype(float).clip(lower=responses)
     return table, note
@@ -389,18 +543,46 @@ def home_report(session: Session, scope: Any, user_id: int) -> tuple[str, str]:
     return "agency", agency.code
 
 
-def default_period(session: Session) -> Period:
-    """The latest calendar year with responses (this year when there are none)."""
-    latest = queries.latest_submission(session)
-    year = latest.astimezone(VIETNAM_TIME).year if latest else dt.date.today().year
-    return Period("year", dt.date(year, 1, 1), dt.date(year, 12, 31), str(year))
+def _today_in_vietnam() -> dt.date:
+    # Reports are decided by Vietnam's calendar, whatever the server's clock zone (another
+    # change adds a shared ``vietnam_today()``; this is the same computation).
+    return dt.datetime.now(VIETNAM_TIME).date()
+
+
+def default_period(
+    session: Session,
+    scope_kind: str = "province",
+    scope_key: str = "",
+    *,
+    min_n: int = MIN_RESPONSES,
+    visible: frozenset[int] | None = None,
+    today: dt.date | None = None,
+) -> Period:
+    """The period a report opens on: the latest calendar year, up to the current one (Vietnam's
+    date), in which the scope has at least ``min_n`` respondents; else the latest year in which
+    it has any; else the current year.
+
+    A year still under way counts as soon as it has enough data. No quarter is tried when no
+    year has enough: a quarter never holds more respondents than its year.
+    """
+    today = today or _today_in_vietnam()
+    hierarchy = load_hierarchy(session)
+    codes, _, _ = _scope(hierarchy, scope_kind, scope_key, visible)
+    ids = {hierarchy.by_code[code].id for code in codes}
+    per_year: dict[int, int] = {}
+    for (agency_id, year), count in queries.yearly_response_counts(session).items():
+        if agency_id in ids and year <= today.year:
+            per_year[year] = per_year.get(year, 0) + count
+    enough = [year for year, count in per_year.items() if count >= min_n]
+    year = max(enough) if enough else max(per_year) if per_year else today.year
+    return parse_period(str(year))
 
 
 def period_choices(session: Session) -> list[Period]:
     """Years, halves and quarters from the first to the last response, newest first."""
     first, last = queries.first_submission(session), queries.latest_submission(session)
     if first is None or last is None:
-        return [default_period(session)]
+        return [parse_period(str(_today_in_vietnam().year))]
     out: list[Period] = []
     for year in range(
         last.astimezone(VIETNAM_TIME).year, first.astimezone(VIETNAM_TIME).year - 1, -1
@@ -455,6 +637,7 @@ def build_report(
     min_n: int = MIN_RESPONSES,
     visible: frozenset[int] | None = None,
     cache: ReportCache | None = REPORT_CACHE,
+    filters: ReportFilters | None = None,
 ) -> ScopeReport:
     """The report of a scope (``province``, ``sector`` + sector code, ``agency`` + agency code).
 
@@ -462,15 +645,18 @@ def build_report(
     None for everything. Every table, comment, chart and export of the report is built from the
     agencies of the scope that are also visible: a sector administrator who opens the province's
     own agency gets that agency's subtree restricted to their sector, never the other sectors.
-    A report named by an agency the reader may not see at all is not found.
+    A report named by an agency the reader may not see at all is not found. ``filters`` keep
+    one channel, level or sector (:class:`ReportFilters`).
     """
-    version = report_version(session, period, scope_kind, scope_key, min_n, visible)
+    filters = filters or ReportFilters()
+    version = report_version(session, period, scope_kind, scope_key, min_n, visible, filters)
+
+    def build() -> ScopeReport:
+        return _build(session, period, scope_kind, scope_key, min_n, visible, version, filters)
+
     if cache is None:
-        return _build(session, period, scope_kind, scope_key, min_n, visible, version)
-    return cache.get_or_build(
-        ("scope-report", *version),
-        lambda: _build(session, period, scope_kind, scope_key, min_n, visible, version),
-    )
+        return build()
+    return cache.get_or_build(("scope-report", *version), build)
 
 
 def report_version(
@@ -480,23 +666,28 @@ def report_version(
     scope_key: str,
     min_n: int,
     visible: frozenset[int] | None,
+    filters: ReportFilters | None = None,
 ) -> tuple[str]:
     """The key of a report (and of its charts): a digest of the scope, period, minimum sample,
     the reader's visible agencies, the code version and a fingerprint of every table the report
     reads — the responses of this and the previous period (added, excluded, comments blanked),
     the service volumes and dossier counts of their quarters, targets, agencies, service points
-    and questionnaires (``survey.storage.fingerprints``). Any change of them gives a new key."""
+    and questionnaires (``survey.storage.fingerprints``), and the page's filters. Any change of
+    them gives a new key. Reports of a quarter or half also read the same period a year before."""
+    filters = filters or ReportFilters()
     previous = period.previous()
-    first_month = _quarter_start(previous.first)
+    earliest = min(previous.first, year_before(period).first)
+    first_month = _quarter_start(earliest)
     end_month = _add_months(_quarter_start(period.last), 3)
     fingerprint = fingerprints.report_fingerprint(
         session,
-        local_day_start(previous.first),
+        local_day_start(earliest),
         local_day_start(period.last + dt.timedelta(days=1)),
         first_month,
         end_month,
     )
-    return (key_digest((scope_kind, scope_key, period.key, min_n, visible, fingerprint)),)
+    key = (scope_kind, scope_key, period.key, min_n, visible, filters.key, fingerprint)
+    return (key_digest(key),)
 
 
 def _quarter_start(day: dt.date) -> dt.date:
@@ -533,32 +724,8 @@ def _scope(
     raise NotFound()
 
 
-def _build(
-    session: Session,
-    period: Period,
-    scope_kind: str,
-    scope_key: str,
-    min_n: int,
-    visible: frozenset[int] | None,
-    version: tuple[Any, ...],
-) -> ScopeReport:
-    hierarchy = load_hierarchy(session)
-    codes, title_vi, title_en = _scope(hierarchy, scope_kind, scope_key, visible)
-    previous = period.previous()
-    both = responses_table(session, previous.first, period.last)
-    both = both[both["agency"].isin(codes)]
-    current_mask = both["submitted_at"].str[:10] >= period.first.isoformat()
-    current, volume_note = analysable(prorate_to_period(both[current_mask], period))
-    earlier, _ = analysable(prorate_to_period(both[~current_mask], previous))
-    province = hierarchy.province()
-    targets = queries.all_targets(session)
-
-    def target_for(sector: str) -> AppliedTarget | None:
-        return applicable_target(targets, sector, period, province.id if province else None)
-
-    scope_sectors = sorted({hierarchy.by_code[c].sector for c in codes})
-    headline_target = target_for(scope_sectors[0]) if len(scope_sectors) == 1 else None
-    empty = Estimate(
+def _no_responses() -> Estimate:
+    return Estimate(
         {},
         f"share_satisfied:{OVERALL}",
         0,
@@ -572,8 +739,57 @@ def _build(
         "insufficient_data",
         "no responses",
     )
+
+
+def _quarter_names(label: str) -> tuple[str, str]:
+    """A quarter of the responses table (``2025Q3``) as readers write it ("Quý 3/2025")."""
+    period = parse_period(label.replace("Q", "-Q"))
+    return period.label("vi"), period.label("en")
+
+
+def _answered(table: pd.DataFrame) -> int:
+    return int(table[OVERALL].notna().sum()) if not table.empty else 0
+
+
+def _build(
+    session: Session,
+    period: Period,
+    scope_kind: str,
+    scope_key: str,
+    min_n: int,
+    visible: frozenset[int] | None,
+    version: tuple[Any, ...],
+    filters: ReportFilters,
+) -> ScopeReport:
+    hierarchy = load_hierarchy(session)
+    codes, title_vi, title_en = _scope(hierarchy, scope_kind, scope_key, visible)
+    codes = {code for code in codes if filters.allows(hierarchy.by_code[code])}
+    previous = period.previous()
+    # Every agency's rows (with the filters): the scope's are picked out below; an agency page
+    # compares its scope with the sector's and the province's aggregates.
+    table = filters.rows(responses_table(session, previous.first, period.last))
+    in_scope = table["agency"].isin(codes)
+    current_mask = table["submitted_at"].str[:10] >= period.first.isoformat()
+    raw_current = prorate_to_period(table[in_scope & current_mask], period)
+    current, volume_note = analysable(raw_current)
+    earlier, _ = analysable(prorate_to_period(table[in_scope & ~current_mask], previous))
+    province = hierarchy.province()
+    targets = queries.all_targets(session)
+
+    def target_for(sector: str) -> AppliedTarget | None:
+        return applicable_target(targets, sector, period, province.id if province else None)
+
+    # The sectors the headline covers: those with responses (with the filters), else the scope's.
+    scope_sectors = sorted(
+        set(current["sector"])
+        if not current.empty
+        else {hierarchy.by_code[c].sector for c in codes}
+    )
+    headline_target = target_for(scope_sectors[0]) if len(scope_sectors) == 1 else None
     if current.empty:
-        headline = IndexLine(scope_key or "all", title_vi, title_en, empty, headline_target)
+        headline = IndexLine(
+            scope_key or "all", title_vi, title_en, _no_responses(), headline_target
+        )
         return ScopeReport(
             scope_kind,
             scope_key,
@@ -595,7 +811,8 @@ def _build(
             version=version,
             agency_codes=frozenset(codes),
             min_n=min_n,
-            previous_responses=int(earlier[OVERALL].notna().sum()) if not earlier.empty else 0,
+            previous_responses=_answered(earlier),
+            filters=filters,
         )
 
     design = counter_design(current, strata="stratum", volume="volume")
@@ -656,34 +873,44 @@ def _build(
     points = []
     if scope_kind == "agency":
         names = {p.public_code: p for p in queries.all_service_points(session)}
+        own_points = {code for code, p in names.items() if p.agency.code == scope_key}
         for e in estimate_proportion(
             current, OVERALL, design, "service_point", min_n=min_n, include_total=False
         ):
             point = names[e.group["service_point"]]
+            target = target_for(point.agency.sector)
             points.append(
                 IndexLine(
                     point.public_code,
                     f"{point.agency.name_vi} — {point.name_vi}",
                     f"{point.agency.name_en} — {point.name_en}",
                     e,
+                    target,
+                    _verdict(e, target, served("service_point", point.public_code)),
                     sector=point.agency.sector,
+                    level=point.agency.level,
+                    retired=point.agency.valid_to is not None,
                     agency_id=point.agency_id,
                 )
             )
+        # The agency's own points first, then its sub-units', by name.
+        points.sort(key=lambda line: (line.key not in own_points, line.retired, line.name_vi))
     quarters = [
         IndexLine(
             e.group["period"],
-            e.group["period"],
-            e.group["period"],
-            e,
-            headline_target,
-            _verdict(e, headline_target, served("period", e.group["period"])),
+            *_quarter_names(e.group["period"]),
+            estimate=e,
+            target=headline_target,
+            verdict=_verdict(e, headline_target, served("period", e.group["period"])),
         )
         for e in estimate_proportion(
             current, OVERALL, design, "period", min_n=min_n, include_total=False
         )
     ]
     children: list[IndexLine] = []
+    own: IndexLine | None = None
+    subunits = 0
+    benchmarks: list[Benchmark] = []
     if scope_kind == "agency":
         root = hierarchy.by_code[scope_key]
         child_ids = {
@@ -692,6 +919,32 @@ def _build(
             if a.parent_id == root.id or a.successor_id == root.id
         }
         children = [line for line in agencies if line.agency_id in child_ids]
+        own = next((line for line in agencies if line.key == scope_key), None)
+        subunits = int(current["agency"].nunique()) - (1 if own is not None else 0)
+        benchmarks = _benchmarks(
+            table[current_mask], hierarchy, root, headline.estimate, period, min_n
+        )
+
+    # The same period a year earlier: for a year that is the previous period already.
+    year_ago = year_before(period)
+    if period.kind == "year":
+        year_rows = earlier
+    else:
+        before = filters.rows(responses_table(session, year_ago.first, year_ago.last))
+        year_rows, _ = analysable(prorate_to_period(before[before["agency"].isin(codes)], year_ago))
+    tiles = []
+    if scope_kind != "agency":
+        tiles = [
+            SectorTile(
+                line,
+                period_change(
+                    _sector_rows(current, line.key), _sector_rows(earlier, line.key), min_n
+                ),
+                _answered(_sector_rows(earlier, line.key)),
+                *_response_rate(raw_current[raw_current["sector"] == line.key]),
+            )
+            for line in sectors
+        ]
 
     details = [
         _sector_detail(session, current, sector, min_n)
@@ -708,13 +961,24 @@ def _build(
         ranks = _league_table(current, design, points, "service_point", min_n)
     else:
         ranks = _league_table(current, design, agencies, "agency", min_n)
-    comments = [
-        Comment(row.submitted_at[:16].replace("T", " "), row.agency_name, row.comment)
-        for row in current[current["comment"].notna()]
+    comments = []
+    for row in (
+        current[current["comment"].notna()]
         .sort_values("submitted_at", ascending=False)
         .head(20)
         .itertuples()
-    ]
+    ):
+        agency = hierarchy.by_code[row.agency]
+        comments.append(
+            Comment(
+                row.submitted_at[:16].replace("T", " "),
+                row.agency_name,
+                row.comment,
+                agency_en=agency.name_en,
+                retired=agency.valid_to is not None,
+                moment=dt.datetime.strptime(row.submitted_at, "%Y-%m-%dT%H:%M:%S%z"),
+            )
+        )
     return ScopeReport(
         scope_kind,
         scope_key,
@@ -738,10 +1002,97 @@ def _build(
         version,
         frozenset(codes),
         min_n,
-        int(earlier[OVERALL].notna().sum()) if not earlier.empty else 0,
-        int(current[OVERALL].notna().sum()),
+        _answered(earlier),
+        _answered(current),
         ranks,
+        filters=filters,
+        tiles=tiles,
+        own=own,
+        subunits=subunits,
+        benchmarks=benchmarks,
+        year_ago=None if period.kind == "year" else year_ago,
+        year_ago_change=None if period.kind == "year" else period_change(current, year_rows, min_n),
+        quarter_trend=_quarter_trend(current, year_rows, quarters, min_n),
     )
+
+
+def _sector_rows(table: pd.DataFrame, sector: str) -> pd.DataFrame:
+    if table.empty:
+        return table
+    return table[table["sector"] == sector].reset_index(drop=True)
+
+
+def _response_rate(rows: pd.DataFrame) -> tuple[float | None, bool]:
+    """Responses ÷ citizens served over the strata (point × quarter) whose volume is known
+    (entered, or counted from dossiers), prorated to the period; and whether some strata had
+    none (they are left out of the rate rather than guessed). (None, False) when none is known."""
+    if rows.empty:
+        return None, False
+    strata = rows.groupby("stratum").agg(n=("response_id", "size"), volume=("volume", "first"))
+    known = strata[strata["volume"].notna() & (strata["volume"] > 0)]
+    if known.empty:
+        return None, False
+    rate = float(known["n"].sum()) / float(known["volume"].astype(float).sum())
+    return min(rate, 1.0), len(known) < len(strata)
+
+
+def _benchmarks(
+    rows: pd.DataFrame,
+    hierarchy: Hierarchy,
+    agency: Agency,
+    headline: Estimate,
+    period: Period,
+    min_n: int,
+) -> list[Benchmark]:
+    """An agency's headline beside the aggregate of its sector and of the province, from every
+    agency's rows of the period whoever reads (aggregates only: no other agency's figure)."""
+    province = hierarchy.province()
+    out = [Benchmark("agency", agency.name_vi, agency.name_en, headline)]
+    for role, subset, (name_vi, name_en) in (
+        ("sector", rows[rows["sector"] == agency.sector], SECTOR_NAMES[agency.sector]),
+        (
+            "province",
+            rows,
+            (province.name_vi, province.name_en) if province else ("Toàn tỉnh", "Whole province"),
+        ),
+    ):
+        table, _ = analysable(prorate_to_period(subset, period))
+        estimate = _no_responses()
+        if not table.empty:
+            design = counter_design(table, strata="stratum", volume="volume")
+            estimate, *_ = estimate_proportion(table, OVERALL, design, None, min_n=min_n)
+        out.append(Benchmark(role, name_vi, name_en, estimate))
+    return out
+
+
+def _quarter_trend(
+    current: pd.DataFrame, year_rows: pd.DataFrame, quarters: list[IndexLine], min_n: int
+) -> list[QuarterTrend]:
+    """Each quarter of the period beside the same quarter a year earlier, with the change when
+    both have ``min_n`` respondents (independent samples, as :func:`period_change`)."""
+    earlier: dict[str, Estimate] = {}
+    if not year_rows.empty:
+        design = counter_design(year_rows, strata="stratum", volume="volume")
+        earlier = {
+            str(e.group["period"]): e
+            for e in estimate_proportion(
+                year_rows, OVERALL, design, "period", min_n=min_n, include_total=False
+            )
+        }
+    out = []
+    for line in quarters:
+        label = f"{int(line.key[:4]) - 1}{line.key[4:]}"
+        estimate = earlier.get(label)
+        change = None
+        if estimate is not None:
+            change = period_change(
+                current[current["period"] == line.key].reset_index(drop=True),
+                year_rows[year_rows["period"] == label].reset_index(drop=True),
+                min_n,
+            )
+        year_ago = None if estimate is None else IndexLine(label, *_quarter_names(label), estimate)
+        out.append(QuarterTrend(line, year_ago, change))
+    return out
 
 
 def _league_table(
@@ -762,7 +1113,7 @@ def _league_table(
     for item in table:
         line = names.get(str(item.group[column]))
         if line is not None and item.rank is not None:
-            out.append(RankedLine(line.key, line.name_vi, line.name_en, item))
+            out.append(RankedLine(line.key, line.name_vi, line.name_en, item, line.retired))
     return out
 
 
@@ -844,7 +1195,12 @@ def _coverage(
         if responses < min_n:
             out.append(
                 PointCoverage(
-                    agency.name_vi, agency.name_en, point.name_vi, point.name_en, responses
+                    agency.name_vi,
+                    agency.name_en,
+                    point.name_vi,
+                    point.name_en,
+                    responses,
+                    agency.valid_to is not None,
                 )
             )
     return sorted(out, key=lambda c: (c.responses, c.agency_vi))

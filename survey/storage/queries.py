@@ -1317,6 +1317,28 @@ def monthly_response_counts(
     return {(point_id, label): count for point_id, label, count in rows}
 
 
+def _local_year(column: Any, dialect: str) -> ColumnElement[str]:
+    """``YYYY`` of a UTC timestamp in Vietnam time (UTC+7, no daylight saving)."""
+    if dialect == "postgresql":
+        return func.to_char(func.timezone("Asia/Ho_Chi_Minh", column), "YYYY")
+    return func.strftime("%Y", column, "+7 hours")
+
+
+def yearly_response_counts(session: Session) -> dict[tuple[int, int], int]:
+    """Respondents counted in the headline index (not excluded, overall question answered) per
+    (agency id, calendar year in Vietnam time): which years a report scope has enough data for."""
+    year = _local_year(Response.submitted_at, session.get_bind().dialect.name).label("year")
+    rows = session.execute(
+        select(ServicePoint.agency_id, year, func.count(Response.id))
+        .join(ServicePoint, Response.service_point_id == ServicePoint.id)
+        .join(Answer, Answer.response_id == Response.id)
+        .join(Item, Answer.item_id == Item.id)
+        .where(*_not_excluded(False), Item.is_overall.is_(True), Answer.value.is_not(None))
+        .group_by(ServicePoint.agency_id, year)
+    )
+    return {(agency_id, int(label)): count for agency_id, label, count in rows}
+
+
 def update_volumes(session: Session, rows: list[dict[str, Any]]) -> None:
     """Set ``volume`` and ``planned`` of stored volumes by id (``volume_id``)."""
     if rows:

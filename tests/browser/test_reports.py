@@ -32,6 +32,8 @@ def signed_in(session: Session, live_server: LiveServer, new_context: Callable[.
     page.get_by_label("Mật khẩu").fill(PASSWORD)
     page.get_by_role("button", name="Đăng nhập").click()
     page.wait_for_url("**/admin/")
+    # A cold province report of the demo (20,000 responses) takes seconds on a busy machine.
+    page.set_default_timeout(120_000)
     return page
 
 
