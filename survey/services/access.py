@@ -20,7 +20,6 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
@@ -33,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from survey.services.accounts import SessionTimes, session_has_expired
 from survey.services.errors import DomainError, NotFound
+from survey.services.hierarchy import agency_subtree
 from survey.storage import queries
 from survey.storage.models import ROLES, Agency, ServicePoint
 
@@ -102,23 +102,6 @@ class Scope:
 NOTHING = Scope(everything=False, sector=None, agency_ids=frozenset(), can_manage=False)
 
 
-def _subtree(session: Session, root_id: int) -> frozenset[int]:
-    below: dict[int, list[int]] = defaultdict(list)
-    for row in queries.agency_links(session):
-        if row.parent_id is not None:
-            below[row.parent_id].append(row.id)
-        if row.successor_id is not None:
-            below[row.successor_id].append(row.id)  # a retired predecessor's history
-    found = {root_id}
-    pending = [root_id]
-    while pending:
-        for child in below[pending.pop()]:
-            if child not in found:
-                found.add(child)
-                pending.append(child)
-    return frozenset(found)
-
-
 def scope_for(session: Session, user: ScopedUser | None) -> Scope:
     """The scope of a user (a ``User`` or the signed-in user); ``NOTHING`` for unknown roles."""
     if user is None or getattr(user, "role", None) not in ALL_ROLES:
@@ -132,7 +115,7 @@ def scope_for(session: Session, user: ScopedUser | None) -> Scope:
         return Scope(
             everything=False,
             sector=None,
-            agency_ids=_subtree(session, user.scope_agency_id),
+            agency_ids=agency_subtree(session, user.scope_agency_id),
             can_manage=can_manage,
         )
     return NOTHING
