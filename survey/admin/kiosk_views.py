@@ -16,6 +16,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
 from survey.admin.forms import SignOutForm
+from survey.errors import status_of
 from survey.extensions import get_session
 from survey.i18n import current_language
 from survey.services import qr
@@ -169,7 +170,7 @@ def register() -> Response | tuple[str, int]:
         )
     except DomainError as error:
         form.label.errors = [error.message(current_language())]
-        return _render_kiosks(form, error.status_code)
+        return _render_kiosks(form, status_of(error))
     return _show_pairing(pairing, form.label.data.strip())
 
 

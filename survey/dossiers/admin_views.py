@@ -28,6 +28,7 @@ from survey.dossiers.forms import (
     UploadForm,
 )
 from survey.dossiers.views import settings
+from survey.errors import status_of
 from survey.extensions import get_session
 from survey.i18n import current_language
 from survey.services import audit, spreadsheets
@@ -282,7 +283,7 @@ def complaint_list() -> Response | tuple[str, int]:
                 )
             except DomainError as error:
                 form.description.errors = [error.message(current_language())]
-                status = error.status_code if error.status_code != 404 else 422
+                status = 422 if isinstance(error, NotFound) else status_of(error)
             else:
                 return redirect(url_for(".complaint", complaint_id=case.id))
         else:
@@ -326,7 +327,7 @@ def complaint_action(complaint_id: int, action: str) -> Response | tuple[str, in
     except DomainError as error:
         form.text.errors = [error.message(current_language())]
         return _render(
-            "dossiers/complaint.html", error.status_code, case=case, form=form, now=utc_now()
+            "dossiers/complaint.html", status_of(error), case=case, form=form, now=utc_now()
         )
     flash(_("Saved."))
     return redirect(url_for(".complaint", complaint_id=complaint_id))

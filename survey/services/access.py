@@ -66,7 +66,6 @@ class ScopedUser(Protocol):
 
 
 class Forbidden(DomainError):
-    status_code = 403
     message_vi = "Bạn không có quyền xem hay thực hiện thao tác này."
     message_en = "You are not allowed to see this or do this."
 

@@ -138,8 +138,6 @@ class SignInDelayed(DomainError):
     """Too many failed sign-ins for this username from this address (or, under a distributed
     attack, from addresses it never signed in from): the next attempt must wait."""
 
-    status_code = 429
-
     def __init__(self, until: dt.datetime, now: dt.datetime) -> None:
         self.until = until
         self.retry_after = max(1, math.ceil((until - now).total_seconds()))

@@ -67,7 +67,6 @@ MIN_COUNTDOWN_SECONDS = 20  # WCAG 2.2 SC 2.2.1: at least 20 s to ask for more t
 
 
 class KioskNotAuthorised(DomainError):
-    status_code = 401
     message_vi = (
         "Máy tính bảng này chưa được ghép nối hoặc đã bị thu hồi. Vui lòng báo quản trị viên."
     )
@@ -77,13 +76,11 @@ class KioskNotAuthorised(DomainError):
 
 
 class InvalidPairingCode(DomainError):
-    status_code = 404
     message_vi = "Mã ghép nối không đúng, đã dùng hoặc đã hết hạn. Vui lòng xin mã mới."
     message_en = "This pairing code is wrong, used or expired. Please ask for a new one."
 
 
 class AnsweredAtAnotherPoint(DomainError):
-    status_code = 409
     message_vi = (
         "Phiếu này được trả lời khi máy được ghép nối với một điểm phục vụ khác; không thể tính "
         "cho điểm hiện tại."

@@ -68,7 +68,6 @@ class DossierCode:
 
 
 class InvalidDossierCode(DomainError):
-    status_code = 422
     message_vi = f"Mã hồ sơ không đúng định dạng MX1X2.Y1Y2Y3.Z1Z2-YYMMDD-AAXXXX (ví dụ {EXAMPLE})."
     message_en = (
         f"The dossier code is not in the form MX1X2.Y1Y2Y3.Z1Z2-YYMMDD-AAXXXX (e.g. {EXAMPLE})."

@@ -42,7 +42,6 @@ _PURPOSE = b"dossier-rating-link"
 
 
 class InvalidLink(DomainError):
-    status_code = 404
     message_vi = (
         "Đường dẫn đánh giá này không hợp lệ. Hãy kiểm tra đã chép đủ đường dẫn, hoặc quét lại mã "
         "QR trên phiếu hẹn."
@@ -54,7 +53,6 @@ class InvalidLink(DomainError):
 
 
 class LinkExpired(DomainError):
-    status_code = 410
     message_vi = "Đường dẫn đánh giá hồ sơ này đã hết hạn. Cảm ơn Ông/Bà đã quan tâm."
     message_en = "The rating link of this dossier has expired. Thank you for your interest."
 

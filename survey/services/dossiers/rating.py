@@ -39,7 +39,6 @@ DISSATISFIED_AT_MOST = 2
 
 
 class AlreadyRated(DomainError):
-    status_code = 409
     message_vi = "Hồ sơ này đã được đánh giá. Cảm ơn Ông/Bà!"
     message_en = "This dossier has already been rated. Thank you!"
 
