@@ -25,20 +25,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.update(load_settings(app.instance_path, test_config))
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(PROJECT_ROOT / "translations")
 
-    from survey import cli, errors, extensions, i18n, ratelimit, security, templating
+    from survey import auth, cli, errors, extensions, i18n, ratelimit, security, templating
     from survey.admin import account_views, admin_blueprint, setup_views  # noqa: F401 (routes)
     from survey.admin.kiosk_views import kiosk_admin_blueprint
     from survey.dossiers import dossiers_blueprint
     from survey.kiosk import kiosk_blueprint
     from survey.public import public_blueprint
     from survey.reports import reports_blueprint
-    from survey.services import access
 
     extensions.init_database(app)
     extensions.babel.init_app(app, locale_selector=i18n.select_language)
     extensions.csrf.init_app(app)
     extensions.login_manager.init_app(app)
-    access.init_app(app)
+    auth.init_app(app)
     security.init_app(app)
     app.after_request(i18n.remember_language)
     app.register_blueprint(public_blueprint)

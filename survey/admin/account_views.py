@@ -13,7 +13,7 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
-from flask_login import UserMixin, current_user, login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from werkzeug import Response
 from wtforms import IntegerField, PasswordField, SelectField, StringField
@@ -23,20 +23,20 @@ from wtforms.widgets import HiddenInput
 
 from survey.admin import admin_blueprint as bp
 from survey.admin.forms import SignInForm, SignOutForm
-from survey.extensions import get_session, login_manager
-from survey.i18n import current_language
-from survey.services import accounts, audit
-from survey.services.access import (
+from survey.auth import (
+    SignedInUser,
     public_route,
     requires,
     safe_redirect_target,
     start_session_clock,
 )
+from survey.extensions import get_session
+from survey.i18n import current_language
+from survey.services import accounts, audit
 from survey.services.accounts import SignInBackOff, SignInDelayed
 from survey.services.errors import InvalidInput, NotFound
-from survey.storage.models import ROLES, User
+from survey.storage.models import ROLES
 
-login_manager.login_view = "admin.sign_in"
 LARGEST_ID = 2**31 - 1
 
 ROLE_NAMES = {
@@ -55,28 +55,6 @@ PASSWORD_RULE = _l(
     "At least 12 characters, not a common password, not a repetition or a sequence, "
     "without the username. A few unrelated words are easy to remember and hard to guess."
 )
-
-
-class SignedInUser(UserMixin):
-    """What Flask-Login keeps of an official: no database object outlives its request."""
-
-    def __init__(self, user: User) -> None:
-        self.id = user.id
-        self.username = user.username
-        self.role = user.role
-        self.sector = user.sector
-        self.scope_agency_id = user.scope_agency_id
-        self.password_changed_at = user.password_changed_at
-        self.session_epoch = user.session_epoch
-        self.must_change_password = user.must_change_password
-
-
-@login_manager.user_loader
-def load_user(user_id: str) -> SignedInUser | None:
-    if not user_id.isdigit() or int(user_id) > LARGEST_ID:
-        return None
-    user = accounts.find_user(get_session(), int(user_id))
-    return SignedInUser(user) if user is not None and user.active else None
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])

@@ -15,9 +15,9 @@ from wtforms.validators import InputRequired, Length
 
 from survey.admin import admin_blueprint as bp
 from survey.admin.forms import ConfirmForm, SignOutForm
+from survey.auth import can, current_scope, requires
 from survey.extensions import get_session
 from survey.i18n import current_language
-from survey.services.access import can, current_scope, requires
 from survey.services.comments import inbox as inbox_service
 from survey.services.comments import lexicon_admin
 from survey.services.comments.lexicon import LEXICON_TOPICS, lexicon_csv

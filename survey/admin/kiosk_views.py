@@ -16,11 +16,12 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
 from survey.admin.forms import SignOutForm
+from survey.auth import current_scope, requires
 from survey.errors import status_of
 from survey.extensions import get_session
 from survey.i18n import current_language
 from survey.services import qr
-from survey.services.access import current_scope, requires, visible_agency_ids
+from survey.services.access import visible_agency_ids
 from survey.services.errors import DomainError
 from survey.services.integrity import (
     REASON_MAX_LENGTH,

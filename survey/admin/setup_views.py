@@ -28,9 +28,10 @@ from survey.admin.setup_forms import (
     TranslationUploadForm,
     UploadForm,
 )
+from survey.auth import current_scope, requires
 from survey.extensions import csrf, get_session
 from survey.i18n import current_language
-from survey.services.access import current_scope, requires, visible_agency_ids
+from survey.services.access import visible_agency_ids
 from survey.services.errors import DomainError, InvalidInput, NotFound
 from survey.services.importing import ImportRefused, ImportReport
 from survey.services.periods import parse_period

@@ -12,14 +12,11 @@ from werkzeug import Response
 
 from survey.admin import admin_blueprint as bp
 from survey.admin.forms import ConfirmForm, SignOutForm, TargetForm
+from survey.auth import current_scope, requires
 from survey.extensions import get_session
 from survey.i18n import current_language
 from survey.services import qr
-from survey.services.access import (
-    current_scope,
-    requires,
-    visible_agency_ids,
-)
+from survey.services.access import visible_agency_ids
 from survey.services.errors import NotFound
 from survey.services.overview import response_overview
 from survey.services.service_points import retire_service_point

@@ -1,6 +1,6 @@
 """Officials' dossier pages under ``/admin/dossiers``: thin — validate, call a service, render.
 
-Who may do what (survey/services/access.py): every role sees dossiers and the official figures of
+Who may do what (survey/auth.py): every role sees dossiers and the official figures of
 its scope (``view_reports``); managing roles import, print slips and export invitations
 (``manage_service_points``) and handle complaints, clerks and comment reviews
 (``review_responses``: agency managers and above). Routes that name a dossier, complaint, clerk or
@@ -18,6 +18,7 @@ from flask_login import current_user
 from werkzeug import Response
 
 from survey.admin.forms import ConfirmForm
+from survey.auth import current_scope, requires
 from survey.dossiers import dossiers_blueprint as bp
 from survey.dossiers.forms import (
     FindDossierForm,
@@ -32,7 +33,7 @@ from survey.errors import status_of
 from survey.extensions import get_session
 from survey.i18n import current_language
 from survey.services import audit, spreadsheets
-from survey.services.access import current_scope, requires, visible_agency_ids
+from survey.services.access import visible_agency_ids
 from survey.services.dossiers import complaints, reviews
 from survey.services.dossiers.codes import InvalidDossierCode, parse_dossier_code
 from survey.services.dossiers.importing import import_dossiers

@@ -7,12 +7,12 @@ import secrets
 from flask import current_app, redirect, render_template, request, url_for
 from werkzeug import Response
 
+from survey.auth import public_route
 from survey.dossiers import dossiers_blueprint as bp
 from survey.dossiers.forms import HandlingForm
 from survey.extensions import csrf, get_session
 from survey.i18n import current_language
 from survey.public.forms import response_form
-from survey.services.access import public_route
 from survey.services.dossiers import complaints
 from survey.services.dossiers.links import resolve
 from survey.services.dossiers.rating import (

@@ -18,12 +18,12 @@ from flask import current_app, jsonify, render_template, request, url_for
 from werkzeug import Response
 from werkzeug.exceptions import HTTPException
 
+from survey.auth import public_route
 from survey.errors import HTTP_MESSAGES, render_error, status_of
 from survey.extensions import csrf, get_session
 from survey.i18n import current_language
 from survey.kiosk import kiosk_blueprint as bp
 from survey.kiosk.texts import texts_in_both_languages
-from survey.services.access import public_route
 from survey.services.errors import DomainError, InvalidAnswers
 from survey.services.integrity import IntegritySettings
 from survey.services.kiosks import (

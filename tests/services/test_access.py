@@ -11,8 +11,6 @@ from survey.services.access import (
     NOTHING,
     PERMISSIONS,
     Scope,
-    public_route,
-    requires,
     scope_for,
     visible_agency_ids,
 )
@@ -132,20 +130,3 @@ def test_permissions_leave_viewers_read_only_and_users_to_the_province():
     assert managing and all("viewer" not in PERMISSIONS[p] for p in managing)
     assert PERMISSIONS["manage_users"] == PERMISSIONS["view_audit"] == {"province_admin"}
     assert "viewer" in PERMISSIONS["view_reports"]
-
-
-def test_policies_are_recorded_on_the_view_and_unknown_permissions_refused():
-    @requires("manage_kiosks", agency_arg="agency_id")
-    def register(agency_id: int) -> str:
-        return "ok"
-
-    @public_route
-    def index() -> str:
-        return "ok"
-
-    assert register.access_policy.permission == "manage_kiosks"  # type: ignore[attr-defined]
-    assert register.access_policy.agency_arg == "agency_id"  # type: ignore[attr-defined]
-    assert register.__name__ == "register"
-    assert index.access_policy.permission is None  # type: ignore[attr-defined]
-    with pytest.raises(ValueError, match="unknown permission"):
-        requires("be_the_boss")
