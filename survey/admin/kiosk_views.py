@@ -9,13 +9,10 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from werkzeug import Response
-from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length
 
-from survey.admin.forms import SignOutForm
+from survey.admin.forms import ConfirmForm, DecisionForm, RegisterKioskForm, SignOutForm
 from survey.auth import current_scope, requires
 from survey.errors import status_of
 from survey.extensions import get_session
@@ -34,7 +31,6 @@ from survey.services.integrity import (
     scan_for_anomalies,
 )
 from survey.services.kiosks import (
-    LABEL_MAX_LENGTH,
     PairingCode,
     all_kiosks,
     new_pairing_code,
@@ -68,33 +64,6 @@ FLAG_DETAILS = {
     ),
 }
 STATUS_NAMES = {"open": _l("To decide"), "decided": _l("Decided"), "all": _l("All")}
-
-
-class RegisterKioskForm(FlaskForm):
-    service_point = SelectField(_l("Service point"), coerce=int, validators=[InputRequired()])
-    label = StringField(
-        _l("Kiosk name (e.g. where it stands)"),
-        validators=[InputRequired(), Length(max=LABEL_MAX_LENGTH)],
-    )
-
-
-class ConfirmForm(FlaskForm):
-    """A button that posts (CSRF-protected) and nothing else."""
-
-
-class DecisionForm(FlaskForm):
-    decision = RadioField(
-        _l("Decision"),
-        choices=[
-            SelectChoice("include", _l("Keep counting it")),
-            SelectChoice("exclude", _l("Exclude it from indices")),
-        ],
-        validators=[InputRequired()],
-    )
-    reason = TextAreaField(
-        _l("Reason (kept in the log)"),
-        validators=[InputRequired(), Length(min=REASON_MIN_LENGTH, max=REASON_MAX_LENGTH)],
-    )
 
 
 def _point_choices(language: str) -> list[SelectChoice]:
