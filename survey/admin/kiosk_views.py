@@ -32,13 +32,13 @@ from survey.services.integrity import (
 )
 from survey.services.kiosks import (
     PairingCode,
-    all_kiosks,
+    find_kiosk,
+    kiosks_in_scope,
     new_pairing_code,
+    points_for_new_kiosks,
     register_kiosk,
     revoke_kiosk,
 )
-from survey.storage import queries
-from survey.storage.models import utc_now
 
 kiosk_admin_blueprint = Blueprint("kiosk_admin", __name__)
 bp = kiosk_admin_blueprint
@@ -73,8 +73,7 @@ def _point_choices(language: str) -> list[SelectChoice]:
             f"{point.agency.name_vi if language == 'vi' else point.agency.name_en} — "
             f"{point.name_vi if language == 'vi' else point.name_en}",
         )
-        for point in queries.all_service_points(get_session())
-        if point.active and point.agency.valid_to is None and current_scope().allows_point(point)
+        for point in points_for_new_kiosks(get_session(), current_scope())
     ]
 
 
@@ -82,16 +81,12 @@ def _render_kiosks(form: RegisterKioskForm, status: int = 200) -> tuple[str, int
     return (
         render_template(
             "admin/kiosks.html",
-            kiosks=[
-                kiosk
-                for kiosk in all_kiosks(get_session())
-                if current_scope().allows_point(kiosk.service_point)
-            ],
+            kiosks=kiosks_in_scope(get_session(), current_scope()),
             form=form,
             confirm=ConfirmForm(),
             language=current_language(),
             sign_out=SignOutForm(),
-            now=utc_now(),
+            now=dt.datetime.now(dt.UTC),
         ),
         status,
     )
@@ -151,8 +146,7 @@ def pairing_code(kiosk_id: int) -> Response:
         return redirect(url_for(".kiosks"))
     session = get_session()
     pairing = new_pairing_code(session, kiosk_id, user_id=current_user.id)
-    kiosk = queries.kiosk_by_id(session, kiosk_id)
-    return _show_pairing(pairing, kiosk.label if kiosk else "")
+    return _show_pairing(pairing, find_kiosk(session, kiosk_id).label)
 
 
 @bp.post("/kiosks/<int:kiosk_id>/revoke")
@@ -217,7 +211,7 @@ def decide(response_id: int) -> Response:
 def scan() -> Response:
     if ConfirmForm().validate_on_submit():
         settings = IntegritySettings.from_config(current_app.config)
-        end = utc_now()
+        end = dt.datetime.now(dt.UTC)
         result = scan_for_anomalies(
             get_session(), end - dt.timedelta(days=default_scan_days(settings)), end, settings
         )

@@ -48,6 +48,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from survey.services import audit
+from survey.services.access import Scope
 from survey.services.errors import DomainError, InvalidAnswers, InvalidInput, NotFound
 from survey.services.integrity import IntegritySettings, check_response, implausible_time_detail
 from survey.services.questionnaires import open_service_point
@@ -287,8 +288,28 @@ def kiosk_setup(session: Session, kiosk: Kiosk) -> KioskSetup:
     return KioskSetup(kiosk=kiosk, point=point, questionnaire=questionnaire)
 
 
-def all_kiosks(session: Session) -> list[Kiosk]:
-    return list(queries.all_kiosks(session))
+def kiosks_in_scope(session: Session, scope: Scope) -> list[Kiosk]:
+    """Every kiosk of the service points ``scope`` allows, revoked ones included."""
+    return [
+        kiosk for kiosk in queries.all_kiosks(session) if scope.allows_point(kiosk.service_point)
+    ]
+
+
+def find_kiosk(session: Session, kiosk_id: int) -> Kiosk:
+    kiosk = queries.kiosk_by_id(session, kiosk_id)
+    if kiosk is None:
+        raise NotFound()
+    return kiosk
+
+
+def points_for_new_kiosks(session: Session, scope: Scope) -> list[ServicePoint]:
+    """The open service points of agencies in force that ``scope`` allows: where a kiosk may be
+    registered."""
+    return [
+        point
+        for point in queries.all_service_points(session)
+        if point.active and point.agency.valid_to is None and scope.allows_point(point)
+    ]
 
 
 def plausible_device_time(

@@ -69,6 +69,11 @@ def complaint_of(session: Session, link: OpenedLink) -> Complaint | None:
     return queries.latest_complaint_of_dossier(session, link.dossier.id)
 
 
+def is_rated(session: Session, link: OpenedLink) -> bool:
+    """Whether the link's dossier has its rating already."""
+    return queries.dossier_rating(session, link.dossier.id) is not None
+
+
 def rate_dossier(
     session: Session,
     token: str,
