@@ -26,12 +26,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(PROJECT_ROOT / "translations")
 
     from survey import auth, cli, errors, extensions, i18n, ratelimit, security, templating
-    from survey.admin import account_views, admin_blueprint, setup_views  # noqa: F401 (routes)
-    from survey.admin.kiosk_views import kiosk_admin_blueprint
-    from survey.dossiers import dossiers_blueprint
-    from survey.kiosk import kiosk_blueprint
-    from survey.public import public_blueprint
-    from survey.reports import reports_blueprint
 
     extensions.init_database(app)
     extensions.babel.init_app(app, locale_selector=i18n.select_language)
@@ -40,14 +34,35 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     security.init_app(app)
     app.after_request(i18n.remember_language)
-    app.register_blueprint(public_blueprint)
-    app.register_blueprint(admin_blueprint, url_prefix="/admin")
-    app.register_blueprint(reports_blueprint, url_prefix="/reports")
-    app.register_blueprint(kiosk_blueprint, url_prefix="/kiosk")
-    app.register_blueprint(kiosk_admin_blueprint, url_prefix="/admin")
-    app.register_blueprint(dossiers_blueprint)  # /d/<token> and /admin/dossiers/…
+    register_blueprints(app)
     errors.register_error_handlers(app)
     ratelimit.init_app(app)  # after the blueprints: it wraps their views
     templating.register_templating(app)
     cli.register_commands(app)
     return app
+
+
+def register_blueprints(app: Flask) -> None:
+    """Mount every page of the application: each blueprint with its URL prefix and the modules
+    holding its routes. A route module adds its views to its package's blueprint when it is
+    imported; this is the one place that imports them for that."""
+    from survey import admin, dossiers, kiosk, public, reports
+    from survey.admin import account_views, comment_views, kiosk_views, setup_views
+    from survey.admin import views as admin_views
+    from survey.dossiers import admin_views as dossier_admin_views
+    from survey.dossiers import views as dossier_views
+    from survey.kiosk import views as kiosk_device_views
+    from survey.public import views as public_views
+    from survey.reports import views as report_views
+
+    # (blueprint, URL prefix, route modules); the dossiers' routes are /d/… and /admin/dossiers/…
+    mounted = (
+        (public.public_blueprint, None, [public_views]),
+        (admin.admin_blueprint, "/admin", [admin_views, account_views, comment_views, setup_views]),
+        (admin.kiosk_admin_blueprint, "/admin", [kiosk_views]),
+        (reports.reports_blueprint, "/reports", [report_views]),
+        (kiosk.kiosk_blueprint, "/kiosk", [kiosk_device_views]),
+        (dossiers.dossiers_blueprint, None, [dossier_views, dossier_admin_views]),
+    )
+    for blueprint, url_prefix, _route_modules in mounted:
+        app.register_blueprint(blueprint, url_prefix=url_prefix)

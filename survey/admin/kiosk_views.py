@@ -5,13 +5,14 @@ from __future__ import annotations
 import base64
 import datetime as dt
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug import Response
 from wtforms.fields.choices import SelectChoice
 
+from survey.admin import kiosk_admin_blueprint as bp
 from survey.admin.forms import ConfirmForm, DecisionForm, RegisterKioskForm, SignOutForm
 from survey.auth import current_scope, requires
 from survey.errors import status_of
@@ -39,9 +40,6 @@ from survey.services.kiosks import (
     register_kiosk,
     revoke_kiosk,
 )
-
-kiosk_admin_blueprint = Blueprint("kiosk_admin", __name__)
-bp = kiosk_admin_blueprint
 
 FLAG_NAMES = {
     "too_fast": _l("Too soon after the previous answer on this kiosk"),
