@@ -154,15 +154,6 @@ def _why(code: str) -> tuple[str, str]:
     )
 
 
-def dossier_code_problem(text: str) -> tuple[str, str] | None:
-    """(message_vi, message_en) when the code is not valid, else None."""
-    try:
-        parse_dossier_code(text)
-    except InvalidDossierCode as error:
-        return error.message_vi, error.message_en
-    return None
-
-
 def mask_dossier_codes(text: str) -> str:
     """Replace every dossier code (either format, any case) in a free text with a placeholder:
     a code in a comment would tie the anonymous answers to a dossier and its citizen."""
