@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from survey.config import load_settings
+from survey.config import apply_instance_settings, load_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,6 +22,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
     )
     os.makedirs(app.instance_path, exist_ok=True)
+    if test_config is None:  # tests set what they need; a copy's own settings stay out of them
+        apply_instance_settings(app.instance_path)
     app.config.update(load_settings(app.instance_path, test_config))
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(PROJECT_ROOT / "translations")
 
