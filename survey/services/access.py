@@ -136,7 +136,7 @@ def report_allowed(session: Session, scope: Scope, kind: str, key: str) -> bool:
 
 
 # What a URL names, checked against a scope. Something that does not exist is allowed here and
-# left to the view (a 404 either way, so the check tells nothing about other scopes).
+# left to the view, which answers 404.
 
 
 def agency_allowed(session: Session, scope: Scope, agency_id: int) -> bool:
