@@ -21,14 +21,16 @@ from survey.services.accounts import (
     create_user,
     reset_development_admin,
 )
+from survey.services.agencies import service_points_for_posters
 from survey.services.demo import load_demo_province
 from survey.services.errors import DomainError
 from survey.services.exports import export_responses_file
 from survey.services.integrity import IntegritySettings, default_scan_days, scan_for_anomalies
+from survey.services.overview import count_responses
 from survey.services.periods import FIRST_YEAR, LAST_YEAR
 from survey.services.questionnaires import seed_questionnaires
+from survey.services.service_points import open_points_of_sector
 from survey.services.targets import seed_targets
-from survey.storage import queries
 from survey.storage.database import upgrade_database
 from survey.storage.models import SECTORS
 
@@ -68,13 +70,13 @@ def register_commands(app: Flask) -> None:
         session = get_session()
         demo = load_demo_province(session)
         if demo.created:
-            click.echo(f"Demo province loaded: {queries.count_responses(session)} responses.")
+            click.echo(f"Demo province loaded: {count_responses(session)} responses.")
         else:
             click.echo("Demo province already loaded; nothing added.")
         base = current_app.config["PUBLIC_BASE_URL"]
         click.echo("A few service-point URLs (open one on a phone):")
         for sector in ("administrative", "health", "education"):
-            for point in queries.active_service_points_of_sector(session, sector, limit=2):
+            for point in open_points_of_sector(session, sector, limit=2):
                 click.echo(
                     f"  {point.agency.name_vi} — {point.name_vi}: "
                     f"{qr.service_point_url(base, point)}"
@@ -125,14 +127,10 @@ def register_commands(app: Flask) -> None:
     @click.option("--agency", "agency_code", help="Only this agency (its code).")
     def export_qr(out_dir: Path, agency_code: str | None) -> None:
         """Write a PNG and an SVG per service point and an A4 poster PDF per agency."""
-        session = get_session()
-        if agency_code:
-            agency = queries.agency_by_code(session, agency_code)
-            if agency is None:
-                raise click.ClickException(f"No agency has the code '{agency_code}'.")
-            points = queries.service_points_of_agency(session, agency.id)
-        else:
-            points = queries.all_service_points(session)
+        try:
+            points = service_points_for_posters(get_session(), agency_code or None)
+        except DomainError as error:
+            raise click.ClickException(error.message_en) from None
         base = current_app.config["PUBLIC_BASE_URL"]
         out_dir.mkdir(parents=True, exist_ok=True)
         by_agency: dict[str, list] = {}

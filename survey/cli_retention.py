@@ -1,40 +1,18 @@
 """``flask purge-comments``: blank raw comments older than ``COMMENT_RETENTION_DAYS``.
 
 Answers and the response itself stay (the indices do not change); only the free text goes. Run it
-daily from cron or a systemd timer. Each run that blanks something is written to the audit log.
+daily from cron or a systemd timer. Each run that blanks something is written to the audit log
+(survey/services/comments/retention.py).
 """
 
 from __future__ import annotations
-
-import datetime as dt
 
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from survey.extensions import get_session
-from survey.services import audit
-from survey.storage import queries
-from survey.storage.models import utc_now
-
-
-def purge_comments_older_than(days: int, *, dry_run: bool = False) -> int:
-    """Blank the comments of responses submitted more than ``days`` days ago; return how many."""
-    session = get_session()
-    cutoff = utc_now() - dt.timedelta(days=days)
-    if dry_run:
-        return queries.count_comments_before(session, cutoff)
-    purged = queries.clear_comments_before(session, cutoff)
-    if purged:
-        audit.record(
-            session,
-            None,
-            "comments.purged",
-            "responses",
-            {"count": purged, "older_than_days": days, "cutoff": cutoff.isoformat()},
-        )
-    session.commit()
-    return purged
+from survey.services.comments.retention import purge_old_comments
 
 
 @click.command("purge-comments")
@@ -48,7 +26,9 @@ def purge_comments(days: int | None, dry_run: bool) -> None:
         raise click.ClickException(
             "No retention period: set COMMENT_RETENTION_DAYS (e.g. 365) or pass --days."
         )
-    count = purge_comments_older_than(days, dry_run=dry_run)
+    session = get_session()
+    count = purge_old_comments(session, days, dry_run=dry_run)
+    session.commit()
     verb = "Would blank" if dry_run else "Blanked"
     click.echo(f"{verb} {count} comments of responses older than {days} days.")
 

@@ -7,7 +7,12 @@
 ``PUBLIC_BASE_URL``  the absolute origin that QR codes encode, e.g. ``https://hailong.dienbien.gov.vn``.
 ``SURVEY_ENV``       ``production`` (default), ``development`` or ``testing``.
 
-Security (survey/security.py, survey/ratelimit.py, survey/services/access.py):
+Any of these may also be written in ``instance/settings.env`` (``NAME=value`` lines, ``#``
+comments): the values a copy always runs with, for a variable the environment does not set. The
+quick start writes ``SURVEY_ENV=development`` there, so every ``flask --app wsgi …`` command of
+that copy runs in development without exporting anything.
+
+Security (survey/security.py, survey/ratelimit.py, survey/auth.py):
 ``RATELIMIT_STORAGE_URI``  where rate-limit counters live: ``redis://127.0.0.1:6379`` shares them
                            across processes; default ``memory://`` (per process).
 ``RATELIMIT_ENABLED``      ``false`` switches rate limits off (default on, off under testing).
@@ -54,6 +59,7 @@ class ConfigurationError(RuntimeError):
 
 
 DEVELOPMENT_ENVIRONMENTS = {"development", "testing"}
+INSTANCE_SETTINGS_FILE = "settings.env"
 MIN_SECRET_KEY_BYTES = 32
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 — a file name, not a password
 HOW_TO_MAKE_A_KEY = (
@@ -62,6 +68,31 @@ HOW_TO_MAKE_A_KEY = (
     "and keep it secret and the same across restarts and servers."
 )
 _TESTING_SECRET_KEY = secrets.token_hex(32)  # tests: random, shared by the apps of one process
+
+
+def read_instance_settings(instance_path: str) -> dict[str, str]:
+    """The ``NAME=value`` lines of ``instance/settings.env`` (none when there is no such file)."""
+    path = Path(instance_path) / INSTANCE_SETTINGS_FILE
+    if not path.is_file():
+        return {}
+    values: dict[str, str] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, equals, value = line.removeprefix("export ").partition("=")
+        name = name.strip()
+        if not equals or not name.isidentifier():
+            raise ConfigurationError(f"{path}, line {number}: write NAME=value, not {line!r}.")
+        values[name] = value.strip().strip("'\"")
+    return values
+
+
+def apply_instance_settings(instance_path: str) -> None:
+    """Set each variable of ``instance/settings.env`` that the environment does not set (every
+    reader of the environment, here and in the services, then sees it)."""
+    for name, value in read_instance_settings(instance_path).items():
+        os.environ.setdefault(name, value)
 
 
 def load_settings(instance_path: str, test_config: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -124,7 +155,7 @@ def load_settings(instance_path: str, test_config: dict[str, Any] | None = None)
         "REPORTS_DATABASE_URL": os.environ.get("REPORTS_DATABASE_URL") or None,
         "REPORT_CACHE_TTL_SECONDS": _int_env("REPORT_CACHE_TTL_SECONDS", 3600),
         "REPORT_CACHE_MEMORY_MB": _int_env("REPORT_CACHE_MEMORY_MB", 64),
-        # Routes without @requires/@public_route answer 403 (survey/services/access.py).
+        # Routes without @requires/@public_route answer 403 (survey/auth.py).
         "ACCESS_DEFAULT_DENY": True,
         "PUBLIC_REPORTS_ENABLED": _bool_env(
             "PUBLIC_REPORTS_ENABLED", environment in DEVELOPMENT_ENVIRONMENTS

@@ -10,9 +10,53 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from survey.i18n import current_language
-from survey.services.errors import DomainError
+from survey.services.access import Forbidden
+from survey.services.accounts import SignInDelayed
+from survey.services.dossiers.codes import InvalidDossierCode
+from survey.services.dossiers.complaints import ComplaintClosed
+from survey.services.dossiers.links import InvalidLink, LinkExpired
+from survey.services.dossiers.rating import AlreadyRated
+from survey.services.errors import (
+    DomainError,
+    InvalidAnswers,
+    InvalidInput,
+    NoQuestionnaire,
+    NotFound,
+    UnknownServicePoint,
+)
+from survey.services.importing import ImportRefused
+from survey.services.integrity import DecisionNotAllowed
+from survey.services.kiosks import AnsweredAtAnotherPoint, InvalidPairingCode, KioskNotAuthorised
+from survey.services.responses import IdempotencyConflict
+from survey.services.setup.drafts import NotADraft
+from survey.services.setup.questionnaires import UnknownQuestionnaire
 
 log = logging.getLogger(__name__)
+
+# The HTTP status of each domain error; a subclass not listed answers as its nearest listed
+# ancestor (``OutOfScope`` as ``Forbidden``), and any other domain error 400.
+DOMAIN_ERROR_STATUS: dict[type[DomainError], int] = {
+    InvalidInput: 400,
+    KioskNotAuthorised: 401,
+    Forbidden: 403,
+    DecisionNotAllowed: 403,
+    NotFound: 404,
+    UnknownServicePoint: 404,
+    NoQuestionnaire: 404,
+    UnknownQuestionnaire: 404,
+    InvalidPairingCode: 404,
+    InvalidLink: 404,
+    AlreadyRated: 409,
+    ComplaintClosed: 409,
+    AnsweredAtAnotherPoint: 409,
+    IdempotencyConflict: 409,
+    NotADraft: 409,
+    LinkExpired: 410,
+    InvalidAnswers: 422,
+    InvalidDossierCode: 422,
+    ImportRefused: 422,
+    SignInDelayed: 429,
+}
 
 HTTP_MESSAGES = {
     400: (
@@ -34,6 +78,15 @@ HTTP_MESSAGES = {
 }
 
 
+def status_of(error: DomainError) -> int:
+    """The HTTP status a domain error answers with (``DOMAIN_ERROR_STATUS``)."""
+    for cls in type(error).__mro__:
+        status = DOMAIN_ERROR_STATUS.get(cls)
+        if status is not None:
+            return status
+    return 400
+
+
 def render_error(status: int, message_vi: str, message_en: str) -> tuple[str, int]:
     return (
         render_template(
@@ -50,7 +103,7 @@ def render_error(status: int, message_vi: str, message_en: str) -> tuple[str, in
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError) -> tuple[str, int]:
-        return render_error(error.status_code, error.message_vi, error.message_en)
+        return render_error(status_of(error), error.message_vi, error.message_en)
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)

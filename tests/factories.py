@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from survey.services.qr import new_public_code
@@ -110,3 +112,8 @@ def small_province(session: Session) -> SmallProvince:
 
 def volume(session: Session, service_point: ServicePoint, month: dt.date, citizens: int) -> None:
     session.add(ServiceVolume(service_point=service_point, month=month, volume=citizens))
+
+
+def count_rows(session: Session, model: type[Any]) -> int:
+    """How many rows a model's table holds."""
+    return int(session.scalar(select(func.count()).select_from(model)) or 0)

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import os
 import stat
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from survey import create_app
-from survey.config import ConfigurationError, load_settings
+from survey.config import (
+    ConfigurationError,
+    apply_instance_settings,
+    load_settings,
+    read_instance_settings,
+)
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def test_production_refuses_a_missing_secret(monkeypatch: pytest.MonkeyPatch, tmp_path):
@@ -105,3 +116,55 @@ def test_report_settings_are_read(monkeypatch: pytest.MonkeyPatch, tmp_path):
     monkeypatch.setenv("REPORT_CACHE_MEMORY_MB", "a lot")
     with pytest.raises(ConfigurationError, match="REPORT_CACHE_MEMORY_MB"):
         load_settings(str(tmp_path))
+
+
+def test_instance_settings_fill_in_what_the_environment_does_not_set(
+    monkeypatch: pytest.MonkeyPatch, tmp_path
+):
+    (tmp_path / "settings.env").write_text(
+        "# this copy\n\nSURVEY_ENV=development\nexport PUBLIC_BASE_URL='https://a.example'\n"
+        "DATABASE_URL = sqlite:///x.db\n",
+        encoding="utf-8",
+    )
+    assert read_instance_settings(str(tmp_path)) == {
+        "SURVEY_ENV": "development",
+        "PUBLIC_BASE_URL": "https://a.example",
+        "DATABASE_URL": "sqlite:///x.db",
+    }
+    monkeypatch.setattr(os, "environ", {"DATABASE_URL": "postgresql://db/survey"})
+    apply_instance_settings(str(tmp_path))
+    assert os.environ == {
+        "SURVEY_ENV": "development",
+        "PUBLIC_BASE_URL": "https://a.example",
+        "DATABASE_URL": "postgresql://db/survey",  # the environment wins
+    }
+    assert load_settings(str(tmp_path))["SURVEY_ENV"] == "development"
+    assert read_instance_settings(str(tmp_path / "none")) == {}
+
+
+def test_a_malformed_instance_settings_line_is_named(tmp_path):
+    (tmp_path / "settings.env").write_text("SURVEY_ENV development\n", encoding="utf-8")
+    with pytest.raises(ConfigurationError, match=r"settings.env, line 1: write NAME=value"):
+        read_instance_settings(str(tmp_path))
+
+
+def test_a_command_without_its_settings_says_so_in_one_line(tmp_path):
+    environment = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path),
+        "SURVEY_ENV": "production",  # as a production shell without SECRET_KEY
+        "DATABASE_URL": f"sqlite:///{tmp_path}/survey.sqlite3",
+    }
+    flask = Path(sys.executable).with_name("flask")
+    done = subprocess.run(
+        [str(flask), "--app", "wsgi", "export-responses", str(tmp_path / "out.csv")],
+        cwd=REPO,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert done.stderr.startswith("Configuration error: SECRET_KEY is not set.")
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1

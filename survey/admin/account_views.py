@@ -11,72 +11,36 @@ from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
-from flask_login import UserMixin, current_user, login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from werkzeug import Response
-from wtforms import IntegerField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional
-from wtforms.widgets import HiddenInput
 
 from survey.admin import admin_blueprint as bp
-from survey.admin.forms import SignInForm, SignOutForm
-from survey.extensions import get_session, login_manager
-from survey.i18n import current_language
-from survey.services import accounts, audit
-from survey.services.access import (
+from survey.admin.forms import (
+    LARGEST_ID,
+    ROLE_NAMES,
+    PasswordChangeForm,
+    PasswordResetForm,
+    RoleForm,
+    SignInForm,
+    SignOutForm,
+    UserActionForm,
+    UserForm,
+)
+from survey.auth import (
+    SignedInUser,
     public_route,
     requires,
     safe_redirect_target,
     start_session_clock,
 )
+from survey.extensions import get_session
+from survey.i18n import current_language
+from survey.services import accounts, audit
 from survey.services.accounts import SignInBackOff, SignInDelayed
 from survey.services.errors import InvalidInput, NotFound
-from survey.storage.models import ROLES, User
-
-login_manager.login_view = "admin.sign_in"
-LARGEST_ID = 2**31 - 1
-
-ROLE_NAMES = {
-    "province_admin": _l("Province administrator"),
-    "sector_admin": _l("Sector administrator"),
-    "agency_manager": _l("Agency manager"),
-    "viewer": _l("Viewer (read-only)"),
-}
-SECTOR_CHOICES = [
-    SelectChoice("", _l("— none —")),
-    SelectChoice("administrative", _l("Administrative services")),
-    SelectChoice("health", _l("Public health")),
-    SelectChoice("education", _l("Public education")),
-]
-PASSWORD_RULE = _l(
-    "At least 12 characters, not a common password, not a repetition or a sequence, "
-    "without the username. A few unrelated words are easy to remember and hard to guess."
-)
-
-
-class SignedInUser(UserMixin):
-    """What Flask-Login keeps of an official: no database object outlives its request."""
-
-    def __init__(self, user: User) -> None:
-        self.id = user.id
-        self.username = user.username
-        self.role = user.role
-        self.sector = user.sector
-        self.scope_agency_id = user.scope_agency_id
-        self.password_changed_at = user.password_changed_at
-        self.session_epoch = user.session_epoch
-        self.must_change_password = user.must_change_password
-
-
-@login_manager.user_loader
-def load_user(user_id: str) -> SignedInUser | None:
-    if not user_id.isdigit() or int(user_id) > LARGEST_ID:
-        return None
-    user = accounts.find_user(get_session(), int(user_id))
-    return SignedInUser(user) if user is not None and user.active else None
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -125,78 +89,6 @@ def sign_out() -> Response:
         logout_user()
         session.clear()
     return redirect(url_for("public.index"))
-
-
-class PasswordChangeForm(FlaskForm):
-    current_password = PasswordField(
-        _l("Current password"), validators=[InputRequired(), Length(max=200)]
-    )
-    new_password = PasswordField(
-        _l("New password"),
-        description=PASSWORD_RULE,
-        validators=[InputRequired(), Length(max=200)],
-    )
-    confirm = PasswordField(
-        _l("New password again"),
-        validators=[
-            InputRequired(),
-            EqualTo("new_password", message=_l("The two new passwords differ.")),
-        ],
-    )
-
-
-class UserForm(FlaskForm):
-    username = StringField(
-        _l("Username"),
-        description=_l("3 to 40 characters: letters without accents, digits, . _ -"),
-        validators=[InputRequired(), Length(max=80)],
-    )
-    password = PasswordField(
-        _l("First password"),
-        description=PASSWORD_RULE,
-        validators=[InputRequired(), Length(max=200)],
-    )
-    role = SelectField(
-        _l("Role"),
-        choices=[SelectChoice(role, ROLE_NAMES[role]) for role in ROLES],
-        validators=[InputRequired()],
-    )
-    sector = SelectField(
-        _l("Sector (sector administrators, sector viewers)"), choices=SECTOR_CHOICES
-    )
-    scope_agency_id = SelectField(
-        _l("Agency and its sub-units (agency managers, viewers)"), choices=[]
-    )
-
-
-class UserActionForm(FlaskForm):
-    """A button acting on one account: the account's id and the CSRF token."""
-
-    user_id = IntegerField(
-        widget=HiddenInput(), validators=[InputRequired(), NumberRange(min=1, max=LARGEST_ID)]
-    )
-
-
-class PasswordResetForm(UserActionForm):
-    new_password = PasswordField(
-        _l("Temporary password (leave empty and one is made for you)"),
-        description=PASSWORD_RULE,
-        validators=[Optional(), Length(max=200)],
-    )
-
-
-class RoleForm(UserActionForm):
-    role = SelectField(
-        _l("Role"),
-        choices=[SelectChoice(role, ROLE_NAMES[role]) for role in ROLES],
-        validators=[InputRequired()],
-    )
-    sector = SelectField(
-        _l("Sector (sector administrators, sector viewers)"), choices=SECTOR_CHOICES
-    )
-    scope_agency_id = SelectField(
-        _l("Agency and its sub-units (agency managers, viewers)"), choices=[]
-    )
 
 
 def _agency_choices() -> list[SelectChoice]:

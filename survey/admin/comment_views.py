@@ -6,18 +6,14 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
 from werkzeug import Response
-from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length
 
 from survey.admin import admin_blueprint as bp
-from survey.admin.forms import ConfirmForm, SignOutForm
+from survey.admin.forms import POLARITY_NAMES, ConfirmForm, LexiconFileForm, SignOutForm, TermForm
+from survey.auth import can, current_scope, requires
 from survey.extensions import get_session
 from survey.i18n import current_language
-from survey.services.access import can, current_scope, requires
 from survey.services.comments import inbox as inbox_service
 from survey.services.comments import lexicon_admin
 from survey.services.comments.lexicon import LEXICON_TOPICS, lexicon_csv
@@ -28,31 +24,11 @@ from survey.services.importing import ImportRefused
 from survey.services.reports import period_choices
 from survey.storage.models import CHANNELS
 
-POLARITY_NAMES = {
-    "-": _l("Complaint"),
-    "+": _l("Praise"),
-    "=": _l("Aspect (judged by its clause)"),
-    "0": _l("Ignore (hides shorter terms)"),
-}
 HELPER_TOPIC_NAMES = {
     "general": _l("General evaluation (judges the aspects of its clause)"),
     "wish": _l("Wish or suggestion marker"),
 }
 SOURCE_NAMES = {"shipped": _l("shipped"), "added": _l("added"), "changed": _l("changed")}
-
-
-class TermForm(FlaskForm):
-    topic = SelectField(_l("Topic"), validators=[InputRequired()])
-    term = StringField(_l("Term"), validators=[InputRequired(), Length(max=80)])
-    polarity = SelectField(
-        _l("Kind"),
-        choices=[SelectChoice(code, name) for code, name in POLARITY_NAMES.items()],
-        validators=[InputRequired()],
-    )
-
-
-class LexiconFileForm(FlaskForm):
-    file = FileField(_l("Lexicon file (CSV or XLSX)"), validators=[FileRequired()])
 
 
 def _topic_choices() -> list[SelectChoice]:

@@ -5,21 +5,21 @@ from __future__ import annotations
 import base64
 import datetime as dt
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from werkzeug import Response
-from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length
 
-from survey.admin.forms import SignOutForm
+from survey.admin import kiosk_admin_blueprint as bp
+from survey.admin.forms import ConfirmForm, DecisionForm, RegisterKioskForm, SignOutForm
+from survey.auth import current_scope, requires
+from survey.errors import status_of
 from survey.extensions import get_session
 from survey.i18n import current_language
 from survey.services import qr
-from survey.services.access import current_scope, requires, visible_agency_ids
+from survey.services.access import visible_agency_ids
 from survey.services.errors import DomainError
 from survey.services.integrity import (
     REASON_MAX_LENGTH,
@@ -32,18 +32,14 @@ from survey.services.integrity import (
     scan_for_anomalies,
 )
 from survey.services.kiosks import (
-    LABEL_MAX_LENGTH,
     PairingCode,
-    all_kiosks,
+    find_kiosk,
+    kiosks_in_scope,
     new_pairing_code,
+    points_for_new_kiosks,
     register_kiosk,
     revoke_kiosk,
 )
-from survey.storage import queries
-from survey.storage.models import utc_now
-
-kiosk_admin_blueprint = Blueprint("kiosk_admin", __name__)
-bp = kiosk_admin_blueprint
 
 FLAG_NAMES = {
     "too_fast": _l("Too soon after the previous answer on this kiosk"),
@@ -68,33 +64,6 @@ FLAG_DETAILS = {
 STATUS_NAMES = {"open": _l("To decide"), "decided": _l("Decided"), "all": _l("All")}
 
 
-class RegisterKioskForm(FlaskForm):
-    service_point = SelectField(_l("Service point"), coerce=int, validators=[InputRequired()])
-    label = StringField(
-        _l("Kiosk name (e.g. where it stands)"),
-        validators=[InputRequired(), Length(max=LABEL_MAX_LENGTH)],
-    )
-
-
-class ConfirmForm(FlaskForm):
-    """A button that posts (CSRF-protected) and nothing else."""
-
-
-class DecisionForm(FlaskForm):
-    decision = RadioField(
-        _l("Decision"),
-        choices=[
-            SelectChoice("include", _l("Keep counting it")),
-            SelectChoice("exclude", _l("Exclude it from indices")),
-        ],
-        validators=[InputRequired()],
-    )
-    reason = TextAreaField(
-        _l("Reason (kept in the log)"),
-        validators=[InputRequired(), Length(min=REASON_MIN_LENGTH, max=REASON_MAX_LENGTH)],
-    )
-
-
 def _point_choices(language: str) -> list[SelectChoice]:
     return [
         SelectChoice(
@@ -102,8 +71,7 @@ def _point_choices(language: str) -> list[SelectChoice]:
             f"{point.agency.name_vi if language == 'vi' else point.agency.name_en} — "
             f"{point.name_vi if language == 'vi' else point.name_en}",
         )
-        for point in queries.all_service_points(get_session())
-        if point.active and point.agency.valid_to is None and current_scope().allows_point(point)
+        for point in points_for_new_kiosks(get_session(), current_scope())
     ]
 
 
@@ -111,16 +79,12 @@ def _render_kiosks(form: RegisterKioskForm, status: int = 200) -> tuple[str, int
     return (
         render_template(
             "admin/kiosks.html",
-            kiosks=[
-                kiosk
-                for kiosk in all_kiosks(get_session())
-                if current_scope().allows_point(kiosk.service_point)
-            ],
+            kiosks=kiosks_in_scope(get_session(), current_scope()),
             form=form,
             confirm=ConfirmForm(),
             language=current_language(),
             sign_out=SignOutForm(),
-            now=utc_now(),
+            now=dt.datetime.now(dt.UTC),
         ),
         status,
     )
@@ -169,7 +133,7 @@ def register() -> Response | tuple[str, int]:
         )
     except DomainError as error:
         form.label.errors = [error.message(current_language())]
-        return _render_kiosks(form, error.status_code)
+        return _render_kiosks(form, status_of(error))
     return _show_pairing(pairing, form.label.data.strip())
 
 
@@ -180,8 +144,7 @@ def pairing_code(kiosk_id: int) -> Response:
         return redirect(url_for(".kiosks"))
     session = get_session()
     pairing = new_pairing_code(session, kiosk_id, user_id=current_user.id)
-    kiosk = queries.kiosk_by_id(session, kiosk_id)
-    return _show_pairing(pairing, kiosk.label if kiosk else "")
+    return _show_pairing(pairing, find_kiosk(session, kiosk_id).label)
 
 
 @bp.post("/kiosks/<int:kiosk_id>/revoke")
@@ -246,7 +209,7 @@ def decide(response_id: int) -> Response:
 def scan() -> Response:
     if ConfirmForm().validate_on_submit():
         settings = IntegritySettings.from_config(current_app.config)
-        end = utc_now()
+        end = dt.datetime.now(dt.UTC)
         result = scan_for_anomalies(
             get_session(), end - dt.timedelta(days=default_scan_days(settings)), end, settings
         )

@@ -28,12 +28,15 @@ from survey.admin.setup_forms import (
     TranslationUploadForm,
     UploadForm,
 )
+from survey.auth import current_scope, requires
 from survey.extensions import csrf, get_session
 from survey.i18n import current_language
-from survey.services.access import current_scope, requires, visible_agency_ids
+from survey.services.access import visible_agency_ids
+from survey.services.agencies import find_agency, service_points_of
 from survey.services.errors import DomainError, InvalidInput, NotFound
 from survey.services.importing import ImportRefused, ImportReport
 from survey.services.periods import parse_period
+from survey.services.service_points import find_service_point
 from survey.services.setup import drafts, paper, units
 from survey.services.setup.official import province_choices, setup_province
 from survey.services.setup.organisation import import_organisation
@@ -47,7 +50,6 @@ from survey.services.setup.volumes import (
     volume_coverage,
 )
 from survey.services.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE
-from survey.storage import queries
 
 UPLOAD_LIMIT = 60 * 1024 * 1024  # the importers refuse above 50 MB with a clear message
 GRID_PARTS = 20_000  # cells of the volume grid in one form
@@ -209,9 +211,7 @@ def setup_agencies() -> BaseResponse | tuple[str, int]:
 @requires("manage_service_points", agency_arg="agency_id")
 def setup_agency(agency_id: int) -> BaseResponse | tuple[str, int]:
     session = get_session()
-    agency = queries.agency_by_id(session, agency_id)
-    if agency is None:
-        raise NotFound()
+    agency = find_agency(session, agency_id)
     visible = visible_agency_ids(session, current_scope())
     form = _agency_form(AgencyEditForm(data=_form_data(agency)), visible)
     status = 200
@@ -239,7 +239,7 @@ def setup_agency(agency_id: int) -> BaseResponse | tuple[str, int]:
         agency=agency,
         form=form,
         retire=retire,
-        points=queries.service_points_of_agency(session, agency_id),
+        points=service_points_of(session, agency_id),
         add_point=ServicePointForm(prefix="point"),
         close=ClosePointForm(),
         confirm=ConfirmForm(),
@@ -312,7 +312,7 @@ def setup_add_point(agency_id: int) -> BaseResponse:
 @bp.post("/setup/points/<code>")
 @requires("manage_service_points", point_arg="code")
 def setup_rename_point(code: str) -> BaseResponse:
-    point = _point(code)
+    point = find_service_point(get_session(), code)
     form = ServicePointForm()
     if form.validate_on_submit():
         try:
@@ -336,7 +336,7 @@ def setup_rename_point(code: str) -> BaseResponse:
 @bp.post("/setup/points/<code>/close")
 @requires("manage_service_points", point_arg="code")
 def setup_close_point(code: str) -> BaseResponse:
-    point = _point(code)
+    point = find_service_point(get_session(), code)
     form = ClosePointForm()
     if form.validate_on_submit():
         try:
@@ -353,18 +353,11 @@ def setup_close_point(code: str) -> BaseResponse:
 @bp.post("/setup/points/<code>/reopen")
 @requires("manage_service_points", point_arg="code")
 def setup_reopen_point(code: str) -> BaseResponse:
-    point = _point(code)
+    point = find_service_point(get_session(), code)
     if ConfirmForm().validate_on_submit():
         units.reopen_service_point(get_session(), current_user, current_scope(), code)
         flash(_("The service point was reopened."))
     return redirect(url_for(".setup_agency", agency_id=point.agency_id))
-
-
-def _point(code: str) -> Any:
-    point = queries.service_point_by_code(get_session(), code)
-    if point is None:
-        raise NotFound()
-    return point
 
 
 # --- volumes ---------------------------------------------------------------------------------

@@ -12,19 +12,16 @@ from werkzeug import Response
 
 from survey.admin import admin_blueprint as bp
 from survey.admin.forms import ConfirmForm, SignOutForm, TargetForm
+from survey.auth import current_scope, requires
 from survey.extensions import get_session
 from survey.i18n import current_language
 from survey.services import qr
-from survey.services.access import (
-    current_scope,
-    requires,
-    visible_agency_ids,
-)
+from survey.services.access import visible_agency_ids
+from survey.services.agencies import agencies_with_point_counts, find_agency, service_points_of
 from survey.services.errors import NotFound
 from survey.services.overview import response_overview
-from survey.services.service_points import retire_service_point
-from survey.services.targets import add_target, delete_target
-from survey.storage import queries
+from survey.services.service_points import find_service_point, retire_service_point
+from survey.services.targets import add_target, delete_target, targets_in_scope
 
 
 @bp.get("/")
@@ -44,7 +41,7 @@ def dashboard() -> str:
 @requires("view_reports")
 def agencies() -> str:
     session = get_session()
-    rows = queries.agencies_with_point_counts(session, visible_agency_ids(session, current_scope()))
+    rows = agencies_with_point_counts(session, visible_agency_ids(session, current_scope()))
     return render_template(
         "admin/agencies.html", rows=rows, language=current_language(), sign_out=SignOutForm()
     )
@@ -54,10 +51,8 @@ def agencies() -> str:
 @requires("view_reports", agency_arg="agency_id")
 def agency(agency_id: int) -> str:
     session = get_session()
-    found = queries.agency_by_id(session, agency_id)
-    if found is None:
-        raise NotFound()
-    points = queries.service_points_of_agency(session, agency_id)
+    found = find_agency(session, agency_id)
+    points = service_points_of(session, agency_id)
     base = current_app.config["PUBLIC_BASE_URL"]
     urls = {point.id: qr.service_point_url(base, point) for point in points}
     return render_template(
@@ -74,8 +69,7 @@ def agency(agency_id: int) -> str:
 @bp.get("/agencies/<int:agency_id>/posters.pdf")
 @requires("view_reports", agency_arg="agency_id")
 def agency_posters(agency_id: int) -> Response:
-    session = get_session()
-    points = queries.service_points_of_agency(session, agency_id)
+    points = service_points_of(get_session(), agency_id)
     if not points:
         raise NotFound("Cơ quan này chưa có điểm phục vụ.", "This agency has no service points.")
     pdf = qr.poster_sheet_pdf(current_app.config["PUBLIC_BASE_URL"], points)
@@ -89,9 +83,9 @@ def agency_posters(agency_id: int) -> Response:
 @bp.get("/service-points/<code>/qr.<fmt>")
 @requires("view_reports", point_arg="code")
 def service_point_qr(code: str, fmt: str) -> Response:
-    point = queries.service_point_by_code(get_session(), code)
-    if point is None or fmt not in ("png", "svg"):
+    if fmt not in ("png", "svg"):
         raise NotFound()
+    point = find_service_point(get_session(), code)
     url = qr.service_point_url(current_app.config["PUBLIC_BASE_URL"], point)
     if fmt == "png":
         return Response(qr.qr_png(url), mimetype="image/png")
@@ -121,12 +115,10 @@ def targets() -> Response | tuple[str, int]:
         return redirect(url_for(".targets"))
     if request.method == "POST":
         status = 422
-    scope = current_scope()
-    rows = [t for t in queries.all_targets(session) if scope.sector in (None, t.sector)]
     return render_template(
         "admin/targets.html",
         form=form,
-        targets=rows,
+        targets=targets_in_scope(session, current_scope()),
         confirm=ConfirmForm(),
         language=current_language(),
     ), status
@@ -144,10 +136,7 @@ def delete_target_view(target_id: int) -> Response:
 @bp.post("/service-points/<code>/retire")
 @requires("manage_service_points", point_arg="code")
 def retire_point(code: str) -> Response:
-    point = queries.service_point_by_code(get_session(), code)
-    if point is None:
-        raise NotFound()
-    agency_id = point.agency_id
+    agency_id = find_service_point(get_session(), code).agency_id
     if ConfirmForm().validate_on_submit():
         retire_service_point(get_session(), current_user, code)
         flash(_("The service point was closed; its answers stay in the reports."))

@@ -1,6 +1,6 @@
 """Officials' dossier pages under ``/admin/dossiers``: thin — validate, call a service, render.
 
-Who may do what (survey/services/access.py): every role sees dossiers and the official figures of
+Who may do what (survey/auth.py): every role sees dossiers and the official figures of
 its scope (``view_reports``); managing roles import, print slips and export invitations
 (``manage_service_points``) and handle complaints, clerks and comment reviews
 (``review_responses``: agency managers and above). Routes that name a dossier, complaint, clerk or
@@ -18,6 +18,7 @@ from flask_login import current_user
 from werkzeug import Response
 
 from survey.admin.forms import ConfirmForm
+from survey.auth import current_scope, requires
 from survey.dossiers import dossiers_blueprint as bp
 from survey.dossiers.forms import (
     FindDossierForm,
@@ -28,15 +29,18 @@ from survey.dossiers.forms import (
     UploadForm,
 )
 from survey.dossiers.views import settings
+from survey.errors import status_of
 from survey.extensions import get_session
 from survey.i18n import current_language
 from survey.services import audit, spreadsheets
-from survey.services.access import current_scope, requires, visible_agency_ids
+from survey.services.access import visible_agency_ids
+from survey.services.agencies import agencies_by_code
 from survey.services.dossiers import complaints, reviews
-from survey.services.dossiers.codes import InvalidDossierCode, parse_dossier_code
+from survey.services.dossiers.codes import InvalidDossierCode
 from survey.services.dossiers.importing import import_dossiers
-from survey.services.dossiers.links import expires_at, pending_invitations
+from survey.services.dossiers.links import invitation_counts, pending_invitations
 from survey.services.dossiers.official import official_scores
+from survey.services.dossiers.records import dossier_in_scope, dossier_page, find_dossier
 from survey.services.dossiers.slips import FORMATS, make_slip, slip_file
 from survey.services.dossiers.staff import (
     clerk_results,
@@ -45,10 +49,7 @@ from survey.services.dossiers.staff import (
     update_staff,
 )
 from survey.services.errors import DomainError, NotFound
-from survey.services.exports import local_day_start
 from survey.services.importing import ImportRefused
-from survey.storage import queries
-from survey.storage.models import Dossier, utc_now
 
 UPLOAD_MAX_BYTES = 64 * 1024 * 1024  # a month of a large province; the command line has no limit
 VIETNAM_TIME = dt.timezone(dt.timedelta(hours=7))
@@ -58,11 +59,8 @@ def _scope_ids() -> frozenset[int] | None:
     return visible_agency_ids(get_session(), current_scope())
 
 
-def _dossier_in_scope(dossier_id: int) -> Dossier:
-    dossier = queries.dossier_by_id(get_session(), dossier_id)
-    if dossier is None or not current_scope().allows_point(dossier.service_point):
-        raise NotFound()
-    return dossier
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
 
 def _period() -> tuple[PeriodForm, dt.date, dt.date]:
@@ -89,12 +87,11 @@ def index() -> Response | tuple[str, int]:
     form = FindDossierForm(request.args)
     if request.args.get("code") and form.validate():
         try:
-            code = parse_dossier_code(form.code.data).code
+            dossier = find_dossier(get_session(), form.code.data, current_scope())
         except InvalidDossierCode as error:
             form.code.errors = [error.message(current_language())]
         else:
-            dossier = queries.dossier_by_code(get_session(), code)
-            if dossier is not None and current_scope().allows_point(dossier.service_point):
+            if dossier is not None:
                 return redirect(url_for(".dossier", dossier_id=dossier.id))
             form.code.errors = [_("No dossier with this code is within your scope.")]
     return _render("dossiers/index.html", find=form, upload=UploadForm())
@@ -129,15 +126,14 @@ def import_file() -> tuple[str, int]:
 @bp.get("/admin/dossiers/<int:dossier_id>")
 @requires("view_reports")
 def dossier(dossier_id: int) -> tuple[str, int]:
-    found = _dossier_in_scope(dossier_id)
-    session = get_session()
+    page = dossier_page(get_session(), dossier_id, current_scope(), settings())
     return _render(
         "dossiers/dossier.html",
-        dossier=found,
-        invitation=queries.invitation_of_dossier(session, found.id),
-        rating=queries.dossier_rating(session, found.id),
-        case=queries.latest_complaint_of_dossier(session, found.id),
-        expires=expires_at(found, settings()),
+        dossier=page.dossier,
+        invitation=page.invitation,
+        rating=page.rating,
+        case=page.complaint,
+        expires=page.link_expires_at,
         formats=FORMATS,
     )
 
@@ -147,7 +143,7 @@ def dossier(dossier_id: int) -> tuple[str, int]:
 def slip(dossier_id: int, fmt: str) -> Response:
     if fmt not in FORMATS:
         raise NotFound()
-    found = _dossier_in_scope(dossier_id)
+    found = dossier_in_scope(get_session(), dossier_id, current_scope())
     config = settings()
     made = make_slip(
         get_session(), found, config, current_app.config["PUBLIC_BASE_URL"], actor=current_user
@@ -219,12 +215,7 @@ def official() -> tuple[str, int]:
         min_n=current_app.config["MIN_RESPONSES_FOR_INDEX"],
         with_grade=config.criteria_grade,
     )
-    counts = {
-        row[0]: row[1:]
-        for row in queries.invitation_counts(
-            session, local_day_start(first), local_day_start(last + dt.timedelta(days=1))
-        )
-    }
+    counts = invitation_counts(session, first, last)
     return _render("dossiers/official.html", form=form, scores=scores, counts=counts, config=config)
 
 
@@ -282,7 +273,7 @@ def complaint_list() -> Response | tuple[str, int]:
                 )
             except DomainError as error:
                 form.description.errors = [error.message(current_language())]
-                status = error.status_code if error.status_code != 404 else 422
+                status = 422 if isinstance(error, NotFound) else status_of(error)
             else:
                 return redirect(url_for(".complaint", complaint_id=case.id))
         else:
@@ -294,10 +285,8 @@ def complaint_list() -> Response | tuple[str, int]:
         cases=complaints.cases(session, ids, state=state),
         state=state,
         form=form,
-        agencies=queries.agencies_by_code(session)
-        if ids is None
-        else [a for a in queries.agencies_by_code(session) if a.id in ids],
-        now=utc_now(),
+        agencies=agencies_by_code(session, ids),
+        now=_now(),
     )
 
 
@@ -305,7 +294,7 @@ def complaint_list() -> Response | tuple[str, int]:
 @requires("review_responses")
 def complaint(complaint_id: int) -> tuple[str, int]:
     case = complaints.case_in_scope(get_session(), complaint_id, current_scope())
-    return _render("dossiers/complaint.html", case=case, form=NoteForm(), now=utc_now())
+    return _render("dossiers/complaint.html", case=case, form=NoteForm(), now=_now())
 
 
 @bp.post("/admin/dossiers/complaints/<int:complaint_id>/<action>")
@@ -317,7 +306,7 @@ def complaint_action(complaint_id: int, action: str) -> Response | tuple[str, in
     case = complaints.case_in_scope(session, complaint_id, current_scope())
     form = NoteForm()
     if not form.validate_on_submit():
-        return _render("dossiers/complaint.html", 400, case=case, form=form, now=utc_now())
+        return _render("dossiers/complaint.html", 400, case=case, form=form, now=_now())
     try:
         if action == "note":
             complaints.add_note(session, case, form.text.data, current_user)
@@ -326,7 +315,7 @@ def complaint_action(complaint_id: int, action: str) -> Response | tuple[str, in
     except DomainError as error:
         form.text.errors = [error.message(current_language())]
         return _render(
-            "dossiers/complaint.html", error.status_code, case=case, form=form, now=utc_now()
+            "dossiers/complaint.html", status_of(error), case=case, form=form, now=_now()
         )
     flash(_("Saved."))
     return redirect(url_for(".complaint", complaint_id=complaint_id))

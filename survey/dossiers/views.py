@@ -7,30 +7,30 @@ import secrets
 from flask import current_app, redirect, render_template, request, url_for
 from werkzeug import Response
 
+from survey.auth import public_route
 from survey.dossiers import dossiers_blueprint as bp
 from survey.dossiers.forms import HandlingForm
 from survey.extensions import csrf, get_session
 from survey.i18n import current_language
 from survey.public.forms import response_form
-from survey.services.access import public_route
 from survey.services.dossiers import complaints
-from survey.services.dossiers.links import resolve
+from survey.services.dossiers.links import OpenedLink, resolve
 from survey.services.dossiers.rating import (
     AlreadyRated,
     complaint_of,
+    is_rated,
     questionnaire_for,
     rate_dossier,
 )
 from survey.services.dossiers.settings import DossierSettings
 from survey.services.errors import InvalidAnswers
-from survey.storage import queries
 
 
 def settings() -> DossierSettings:
     return DossierSettings.from_config(current_app.config)
 
 
-def _rated_page(token: str, link, message: str | None, status: int) -> tuple[str, int]:  # type: ignore[no-untyped-def]
+def _rated_page(token: str, link: OpenedLink, message: str | None, status: int) -> tuple[str, int]:
     session = get_session()
     case = complaint_of(session, link)
     form = (
@@ -58,7 +58,7 @@ def rate(token: str) -> Response | tuple[str, int]:
     session = get_session()
     config = settings()
     link = resolve(session, token, config, count_open=request.method == "GET")
-    if request.method == "GET" and queries.dossier_rating(session, link.dossier.id) is not None:
+    if request.method == "GET" and is_rated(session, link):
         return _rated_page(token, link, None, 200)
     questionnaire = questionnaire_for(session, link)
     form = response_form(questionnaire, language)

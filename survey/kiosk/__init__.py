@@ -43,5 +43,3 @@ Settings (``app.config``)
 from flask import Blueprint
 
 kiosk_blueprint = Blueprint("kiosk", __name__)
-
-from survey.kiosk import views  # noqa: E402,F401  (routes register on import)

@@ -18,12 +18,12 @@ from flask import current_app, jsonify, render_template, request, url_for
 from werkzeug import Response
 from werkzeug.exceptions import HTTPException
 
-from survey.errors import HTTP_MESSAGES, render_error
+from survey.auth import public_route
+from survey.errors import HTTP_MESSAGES, render_error, status_of
 from survey.extensions import csrf, get_session
 from survey.i18n import current_language
 from survey.kiosk import kiosk_blueprint as bp
 from survey.kiosk.texts import texts_in_both_languages
-from survey.services.access import public_route
 from survey.services.errors import DomainError, InvalidAnswers
 from survey.services.integrity import IntegritySettings
 from survey.services.kiosks import (
@@ -63,10 +63,11 @@ def _json_error(status: int, code: str, message_vi: str, message_en: str) -> Res
 
 @bp.errorhandler(DomainError)
 def _domain_error(error: DomainError) -> Response | tuple[str, int]:
+    status = status_of(error)
     if not _is_api():
-        return render_error(error.status_code, error.message_vi, error.message_en)
+        return render_error(status, error.message_vi, error.message_en)
     code = type(error).__name__
-    return _json_error(error.status_code, code, error.message_vi, error.message_en)
+    return _json_error(status, code, error.message_vi, error.message_en)
 
 
 @bp.errorhandler(HTTPException)

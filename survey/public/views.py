@@ -9,13 +9,13 @@ from flask_babel import gettext as _
 from flask_limiter import RateLimitExceeded
 from werkzeug import Response
 
+from survey.auth import public_route
 from survey.errors import HTTP_MESSAGES, render_error
 from survey.extensions import csrf, get_session
 from survey.i18n import current_language
 from survey.public import public_blueprint as bp
 from survey.public.forms import response_form
 from survey.public.recent import recent_submission, remember_submission
-from survey.services.access import public_route
 from survey.services.errors import DomainError, InvalidAnswers
 from survey.services.integrity import IntegritySettings
 from survey.services.questionnaires import citizen_texts, open_service_point

@@ -3,5 +3,3 @@
 from flask import Blueprint
 
 publication_blueprint = Blueprint("publication", __name__)
-
-from survey.publication import views  # noqa: E402,F401  (routes register on import)

@@ -11,10 +11,10 @@ from __future__ import annotations
 from flask import Response, current_app, make_response, render_template, request, url_for
 from flask_babel import force_locale
 
+from survey.auth import public_route
 from survey.extensions import get_session
 from survey.publication import publication_blueprint as bp
 from survey.publication.pages import render_page
-from survey.services.access import public_route
 from survey.services.errors import NotFound
 from survey.services.publication import quarterly
 from survey.services.publication.quarterly import PublicationSettings

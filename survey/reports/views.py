@@ -7,11 +7,12 @@ import datetime as dt
 from flask import Response, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from survey.auth import current_scope, requires
 from survey.extensions import get_report_session, get_session
 from survey.i18n import current_language
 from survey.reports import reports_blueprint as bp
 from survey.services import report_exports, report_pdf
-from survey.services.access import current_scope, report_allowed, requires, visible_agency_ids
+from survey.services.access import report_allowed, visible_agency_ids
 from survey.services.alerts import alerts_for_report
 from survey.services.errors import InvalidInput, NotFound
 from survey.services.periods import Period, custom_period, ensure_supported, parse_period
@@ -117,7 +118,7 @@ def scope(kind: str, key: str) -> str:
         crumbs=[
             (crumb_kind, crumb_key)
             for crumb_kind, crumb_key in REPORT_CRUMBS
-            if report_allowed(current_scope(), crumb_kind, crumb_key)
+            if report_allowed(get_session(), current_scope(), crumb_kind, crumb_key)
         ],
     )
 

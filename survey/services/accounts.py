@@ -14,7 +14,7 @@ names, plus repetitions, sequences, keyboard patterns and dates), with a few loc
 
 Sessions: every session carries the user's ``session_epoch`` from sign-in; sign-out, a password
 change or reset, disabling and a role change move it on, which ends every other session of that
-user on its next request (survey/services/access.py).
+user on its next request (survey/auth.py).
 
 Sign-in back-off (``SignInBackOff``), instead of locking the account, which let anyone lock anyone
 out: failures are counted per (username, client address). From the ``free_failures``-th on, that
@@ -137,8 +137,6 @@ class UnknownAccount(NotFound):
 class SignInDelayed(DomainError):
     """Too many failed sign-ins for this username from this address (or, under a distributed
     attack, from addresses it never signed in from): the next attempt must wait."""
-
-    status_code = 429
 
     def __init__(self, until: dt.datetime, now: dt.datetime) -> None:
         self.until = until

@@ -1,10 +1,10 @@
-"""Domain errors: each carries an HTTP status and a message in Vietnamese and English."""
+"""Domain errors: each carries a message in Vietnamese and English, and nothing of HTTP (the web
+layer maps each class to its status: ``survey/errors.py``)."""
 
 from __future__ import annotations
 
 
 class DomainError(Exception):
-    status_code = 400
     message_vi = "Yêu cầu không hợp lệ."
     message_en = "The request is not valid."
 
@@ -20,7 +20,6 @@ class DomainError(Exception):
 
 
 class UnknownServicePoint(DomainError):
-    status_code = 404
     message_vi = (
         "Không tìm thấy điểm khảo sát này. Mã QR có thể đã cũ hoặc điểm phục vụ đã ngừng hoạt động."
     )
@@ -30,22 +29,19 @@ class UnknownServicePoint(DomainError):
 
 
 class NoQuestionnaire(DomainError):
-    status_code = 404
     message_vi = "Chưa có phiếu khảo sát cho lĩnh vực này."
     message_en = "There is no questionnaire for this sector yet."
 
 
 class InvalidAnswers(DomainError):
-    status_code = 422
     message_vi = "Câu trả lời không hợp lệ."
     message_en = "The answers are not valid."
 
 
 class NotFound(DomainError):
-    status_code = 404
     message_vi = "Không tìm thấy nội dung yêu cầu."
     message_en = "Not found."
 
 
 class InvalidInput(DomainError):
-    status_code = 400
+    """Input a person can correct; the message says what is wrong."""

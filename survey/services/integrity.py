@@ -59,7 +59,6 @@ REASON_MAX_LENGTH = 1000
 
 
 class DecisionNotAllowed(DomainError):
-    status_code = 403
     message_vi = (
         "Chỉ quản trị viên cấp tỉnh hoặc quản trị viên lĩnh vực của cơ quan này mới được loại một "
         "phiếu bị gắn cờ khỏi chỉ số hay tính lại phiếu đó; quản lý cơ quan chỉ được xem các cờ."

@@ -48,6 +48,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from survey.services import audit
+from survey.services.access import Scope
 from survey.services.errors import DomainError, InvalidAnswers, InvalidInput, NotFound
 from survey.services.integrity import IntegritySettings, check_response, implausible_time_detail
 from survey.services.questionnaires import open_service_point
@@ -67,7 +68,6 @@ MIN_COUNTDOWN_SECONDS = 20  # WCAG 2.2 SC 2.2.1: at least 20 s to ask for more t
 
 
 class KioskNotAuthorised(DomainError):
-    status_code = 401
     message_vi = (
         "Máy tính bảng này chưa được ghép nối hoặc đã bị thu hồi. Vui lòng báo quản trị viên."
     )
@@ -77,13 +77,11 @@ class KioskNotAuthorised(DomainError):
 
 
 class InvalidPairingCode(DomainError):
-    status_code = 404
     message_vi = "Mã ghép nối không đúng, đã dùng hoặc đã hết hạn. Vui lòng xin mã mới."
     message_en = "This pairing code is wrong, used or expired. Please ask for a new one."
 
 
 class AnsweredAtAnotherPoint(DomainError):
-    status_code = 409
     message_vi = (
         "Phiếu này được trả lời khi máy được ghép nối với một điểm phục vụ khác; không thể tính "
         "cho điểm hiện tại."
@@ -290,8 +288,28 @@ def kiosk_setup(session: Session, kiosk: Kiosk) -> KioskSetup:
     return KioskSetup(kiosk=kiosk, point=point, questionnaire=questionnaire)
 
 
-def all_kiosks(session: Session) -> list[Kiosk]:
-    return list(queries.all_kiosks(session))
+def kiosks_in_scope(session: Session, scope: Scope) -> list[Kiosk]:
+    """Every kiosk of the service points ``scope`` allows, revoked ones included."""
+    return [
+        kiosk for kiosk in queries.all_kiosks(session) if scope.allows_point(kiosk.service_point)
+    ]
+
+
+def find_kiosk(session: Session, kiosk_id: int) -> Kiosk:
+    kiosk = queries.kiosk_by_id(session, kiosk_id)
+    if kiosk is None:
+        raise NotFound()
+    return kiosk
+
+
+def points_for_new_kiosks(session: Session, scope: Scope) -> list[ServicePoint]:
+    """The open service points of agencies in force that ``scope`` allows: where a kiosk may be
+    registered."""
+    return [
+        point
+        for point in queries.all_service_points(session)
+        if point.active and point.agency.valid_to is None and scope.allows_point(point)
+    ]
 
 
 def plausible_device_time(

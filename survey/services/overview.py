@@ -58,3 +58,8 @@ def response_overview(
         by_agency=agencies,
         latest=queries.latest_responses(session, latest_limit, agency_ids=agency_ids),
     )
+
+
+def count_responses(session: Session) -> int:
+    """Every stored response, flagged or not."""
+    return queries.count_responses(session)

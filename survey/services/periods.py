@@ -139,13 +139,3 @@ def _parse(text: str) -> Period | None:
         first, last = (dt.date.fromisoformat(match.group(i)) for i in (1, 2))
         return custom_period(first, last)
     return None
-
-
-def quarters_in(period: Period) -> list[str]:
-    """Quarter labels (as in the export's ``period`` column, e.g. ``2025Q3``) the period touches."""
-    labels = []
-    year, quarter = period.first.year, (period.first.month - 1) // 3 + 1
-    while dt.date(year, 3 * quarter - 2, 1) <= period.last:
-        labels.append(f"{year}Q{quarter}")
-        year, quarter = (year + 1, 1) if quarter == 4 else (year, quarter + 1)
-    return labels

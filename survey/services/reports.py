@@ -46,6 +46,7 @@ from survey.formatting import number, percent
 from survey.services.caching import SharedCache, key_digest
 from survey.services.errors import InvalidInput, NotFound
 from survey.services.exports import VIETNAM_TIME, local_day_start, responses_table
+from survey.services.hierarchy import subtree_ids
 from survey.services.periods import Period, parse_period, year_before
 from survey.storage import fingerprints, queries
 from survey.storage.models import CHANNELS, SECTORS, Agency, Questionnaire, Target
@@ -453,22 +454,9 @@ class Hierarchy:
 
     def subtree_codes(self, root: Agency) -> set[str]:
         """The agency, its sub-units at any depth, and the agencies merged into any of them."""
-        children: dict[int | None, list[Agency]] = {}
-        predecessors: dict[int, list[Agency]] = {}
-        for agency in self.agencies.values():
-            children.setdefault(agency.parent_id, []).append(agency)
-            if agency.successor_id is not None:
-                predecessors.setdefault(agency.successor_id, []).append(agency)
-        codes: set[str] = set()
-        stack = [root]
-        while stack:
-            agency = stack.pop()
-            if agency.code in codes:
-                continue
-            codes.add(agency.code)
-            stack.extend(children.get(agency.id, []))
-            stack.extend(predecessors.get(agency.id, []))
-        return codes
+        links = ((a.id, a.parent_id, a.successor_id) for a in self.agencies.values())
+        ids = subtree_ids(links, root.id)
+        return {root.code} | {self.agencies[i].code for i in ids if i in self.agencies}
 
     def province(self) -> Agency | None:
         roots = [a for a in self.agencies.values() if a.parent_id is None]

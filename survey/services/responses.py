@@ -56,7 +56,6 @@ _UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 class IdempotencyConflict(DomainError):
     """The key names a response of another origin; deliberately says nothing about it."""
 
-    status_code = 409
     message_vi = "Mã của phiếu này đã được dùng cho một phiếu khác; phiếu không được lưu."
     message_en = "This answer's id was already used for another answer; it was not stored."
 

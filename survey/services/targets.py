@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from survey.services import audit
-from survey.services.access import OutOfScope
+from survey.services.access import OutOfScope, Scope
 from survey.services.errors import InvalidInput, NotFound
 from survey.storage import queries
 from survey.storage.models import Target
@@ -202,6 +202,11 @@ def seed_targets(session: Session) -> int:
         added += 1
     session.flush()
     return added
+
+
+def targets_in_scope(session: Session, scope: Scope) -> list[Target]:
+    """The targets a scope may see and manage: every one, or only its sector's."""
+    return [t for t in queries.all_targets(session) if scope.sector in (None, t.sector)]
 
 
 def add_target(

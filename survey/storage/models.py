@@ -352,7 +352,7 @@ class User(Base):
 
     ``session_epoch`` is copied into each signed-in session and moves on at sign-out, password
     change or reset, disabling and role changes: every session holding an older number ends on
-    its next request (survey/services/access.py).
+    its next request (survey/auth.py).
     ``must_change_password``: set by a password reset, cleared when the user picks their own.
     """
 

@@ -1719,10 +1719,6 @@ def dossier_monthly_counts(session: Session) -> Sequence[Any]:
     ).all()
 
 
-def count_dossiers(session: Session) -> int:
-    return int(session.scalar(select(func.count()).select_from(Dossier)) or 0)
-
-
 def dossier_by_code(session: Session, code: str) -> Dossier | None:
     return session.scalar(
         select(Dossier)

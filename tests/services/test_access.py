@@ -11,8 +11,10 @@ from survey.services.access import (
     NOTHING,
     PERMISSIONS,
     Scope,
-    public_route,
-    requires,
+    agency_allowed,
+    point_allowed,
+    report_allowed,
+    role_may,
     scope_for,
     visible_agency_ids,
 )
@@ -134,18 +136,18 @@ def test_permissions_leave_viewers_read_only_and_users_to_the_province():
     assert "viewer" in PERMISSIONS["view_reports"]
 
 
-def test_policies_are_recorded_on_the_view_and_unknown_permissions_refused():
-    @requires("manage_kiosks", agency_arg="agency_id")
-    def register(agency_id: int) -> str:
-        return "ok"
-
-    @public_route
-    def index() -> str:
-        return "ok"
-
-    assert register.access_policy.permission == "manage_kiosks"  # type: ignore[attr-defined]
-    assert register.access_policy.agency_arg == "agency_id"  # type: ignore[attr-defined]
-    assert register.__name__ == "register"
-    assert index.access_policy.permission is None  # type: ignore[attr-defined]
-    with pytest.raises(ValueError, match="unknown permission"):
-        requires("be_the_boss")
+def test_what_a_url_names_is_checked_against_the_scope(session: Session, seeded: SmallProvince):
+    health = Scope(everything=False, sector="health", agency_ids=None, can_manage=True)
+    assert agency_allowed(session, health, seeded.hospital.id)
+    assert not agency_allowed(session, health, seeded.department.id)
+    assert agency_allowed(session, health, 10**6)  # unknown: the view answers 404
+    assert point_allowed(session, health, seeded.counter.public_code)
+    assert point_allowed(session, health, seeded.counter.id)
+    assert not point_allowed(session, health, seeded.desk.public_code)
+    assert not point_allowed(session, health, seeded.desk.id)
+    assert report_allowed(session, health, "sector", "health")
+    assert not report_allowed(session, health, "sector", "education")
+    assert not report_allowed(session, health, "province", "all")
+    assert report_allowed(session, health, "agency", "P-BV")
+    assert not report_allowed(session, health, "agency", "P-TP")
+    assert not role_may("viewer", "manage_kiosks") and role_may("agency_manager", "manage_kiosks")

@@ -10,7 +10,6 @@ from survey.services.dossiers.codes import (
     FORMAT_LEGACY,
     FORMAT_NATIONAL,
     InvalidDossierCode,
-    dossier_code_problem,
     mask_dossier_codes,
     parse_dossier_code,
 )
@@ -73,11 +72,6 @@ def test_malformed_codes_are_refused_with_a_reason(text, reason):
         parse_dossier_code(text)
     assert reason in refused.value.message_en
     assert refused.value.message_vi  # and in Vietnamese
-    assert dossier_code_problem(text) is not None
-
-
-def test_a_valid_code_has_no_problem():
-    assert dossier_code_problem("H40.123.45-260126-010042") is None
 
 
 def test_codes_in_a_comment_are_masked_in_either_format_and_any_case():

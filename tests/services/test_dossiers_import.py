@@ -14,7 +14,7 @@ from survey.services.dossiers.importing import import_dossiers, normalise_status
 from survey.services.importing import ImportRefused
 from survey.storage import queries
 from survey.storage.models import AuditEvent, Dossier, Staff
-from tests.factories import SmallProvince
+from tests.factories import SmallProvince, count_rows
 
 HEADER = "dossier_code,service_point_code,procedure,received_at,due_at,returned_at,status,clerk_id"
 VN = dt.timezone(dt.timedelta(hours=7))
@@ -90,7 +90,7 @@ def test_the_same_file_twice_changes_nothing(session: Session, seeded: SmallProv
     import_dossiers(session, body)
     again = import_dossiers(session, body)
     assert again.added == {"dossier": 0} and again.unchanged == {"dossier": 1}
-    assert queries.count_dossiers(session) == 1
+    assert count_rows(session, Dossier) == 1
     assert len(session.scalars(select(Staff)).all()) == 1
 
 
@@ -140,7 +140,7 @@ def test_a_code_twice_in_one_file_must_have_the_same_content(
 ):
     desk = seeded.desk.public_code
     same = import_dossiers(session, csv(row(desk), row(desk)))
-    assert same.added == {"dossier": 1, "staff": 1} and queries.count_dossiers(session) == 1
+    assert same.added == {"dossier": 1, "staff": 1} and count_rows(session, Dossier) == 1
     with pytest.raises(ImportRefused) as refused:
         import_dossiers(
             session,
@@ -153,7 +153,7 @@ def test_a_code_twice_in_one_file_must_have_the_same_content(
         'row 3, column dossier_code, value "H40.123.45-260126-010007": This dossier code is '
         "already on row 2 with different content; list each dossier once."
     ]
-    assert queries.count_dossiers(session) == 1
+    assert count_rows(session, Dossier) == 1
 
 
 @pytest.mark.parametrize(
@@ -197,7 +197,7 @@ def test_bad_rows_refuse_the_file_with_row_column_and_reason(
         found
     )
     assert all(p.message_vi for p in refused.value.report.problems)
-    assert queries.count_dossiers(session) == 0  # the good row is not stored either
+    assert count_rows(session, Dossier) == 0  # the good row is not stored either
     assert session.scalars(select(Staff)).all() == []
 
 

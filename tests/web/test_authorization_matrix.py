@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from werkzeug.routing import Rule
 
 from survey import create_app
-from survey.services.access import LAST_SEEN_AT, SIGNED_IN_AT, RoutePolicy, policy_of
+from survey.auth import LAST_SEEN_AT, SIGNED_IN_AT, RoutePolicy, policy_of, public_route, requires
 from survey.storage import queries
 from survey.storage.models import Kiosk, Response, Target, User, utc_now
 from tests.factories import SmallProvince
@@ -237,8 +237,6 @@ def _expect_allowed(policy: RoutePolicy, answer: Any, where: str) -> None:
 def _expect_refused(policy: RoutePolicy, answer: Any, role: str, url: str, where: str) -> None:
     if role != "anonymous":
         assert answer.status_code == 403, where
-    elif policy.json or url.startswith("/api/"):
-        assert answer.status_code == 401 and answer.is_json, where
     else:
         assert _is_sign_in_redirect(answer), where
 
@@ -250,7 +248,7 @@ def test_every_route_declares_a_policy(app: Flask):
         if rule.endpoint not in FLASK_BUILT_INS
         and policy_of(app.view_functions[rule.endpoint]) is None
     ]
-    assert missing == [], "add @requires(...) or @public_route (survey/services/access.py)"
+    assert missing == [], "add @requires(...) or @public_route (survey/auth.py)"
 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda rule: f"{rule.endpoint}:{rule.rule}")
@@ -276,3 +274,20 @@ def test_route_answers_each_role_by_its_policy(app: Flask, world: World, rule: R
         assert answer.status_code in (403, 404), f"{role} out of scope {outside}"
     answer = _request(app, rule, outside, world.users["province_admin"])
     _expect_allowed(policy, answer, f"province_admin {outside} → {answer.status_code}")
+
+
+def test_policies_are_recorded_on_the_view_and_unknown_permissions_refused():
+    @requires("manage_kiosks", agency_arg="agency_id")
+    def register(agency_id: int) -> str:
+        return "ok"
+
+    @public_route
+    def index() -> str:
+        return "ok"
+
+    assert register.access_policy.permission == "manage_kiosks"  # type: ignore[attr-defined]
+    assert register.access_policy.agency_arg == "agency_id"  # type: ignore[attr-defined]
+    assert register.__name__ == "register"
+    assert index.access_policy.permission is None  # type: ignore[attr-defined]
+    with pytest.raises(ValueError, match="unknown permission"):
+        requires("be_the_boss")

@@ -7,8 +7,8 @@ from pathlib import Path
 from flask.testing import FlaskCliRunner
 from sqlalchemy.orm import Session
 
-from survey.storage import queries
-from tests.factories import SmallProvince
+from survey.storage.models import Dossier
+from tests.factories import SmallProvince, count_rows
 from tests.services.test_dossiers_import import csv, row
 
 
@@ -25,7 +25,7 @@ def test_import_dossiers_reports_counts_and_is_idempotent(
     assert "Added: 2 dossier, 1 staff" in first.output
     again = runner.invoke(args=["import-dossiers", str(path)])
     assert again.exit_code == 0 and "unchanged: 2 dossier" in again.output
-    assert queries.count_dossiers(session) == 2
+    assert count_rows(session, Dossier) == 2
 
 
 def test_import_dossiers_refusal_lists_rows_and_exits_non_zero(
@@ -39,7 +39,7 @@ def test_import_dossiers_refusal_lists_rows_and_exits_non_zero(
     assert "row 2, column dossier_code" in result.output
     assert "row 3, column service_point_code" in result.output
     assert "Traceback" not in result.output
-    assert queries.count_dossiers(session) == 0
+    assert count_rows(session, Dossier) == 0
     missing = runner.invoke(args=["import-dossiers", str(tmp_path / "nope.csv")])
     assert missing.exit_code == 1 and "There is no file" in missing.output
 

@@ -20,7 +20,7 @@ from survey.services.dossiers.settings import DossierSettings
 from survey.storage import queries
 from survey.storage.models import Complaint, Dossier, DossierRating, Response, Staff
 from tests.conftest import form_fields
-from tests.factories import SmallProvince
+from tests.factories import SmallProvince, count_rows
 from tests.qr_decode import decode_png
 from tests.services.test_dossiers_import import csv, row
 from tests.services.test_dossiers_official import dossier
@@ -174,7 +174,7 @@ def test_import_page_reports_rows_and_refuses_out_of_scope_points(
     text = refused.get_data(as_text=True)
     assert refused.status_code == 422 and "nothing was stored" in text
     assert "No service point within your scope" in text and "three parts" in text
-    assert queries.count_dossiers(session) == 1
+    assert count_rows(session, Dossier) == 1
     empty = client.post("/admin/dossiers/import", data=fields, content_type="multipart/form-data")
     assert empty.status_code == 400
 

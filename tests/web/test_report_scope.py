@@ -21,7 +21,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from survey.services.access import policy_of
+from survey.auth import policy_of
 from survey.services.accounts import create_user
 from survey.services.questionnaires import open_service_point
 from survey.services.responses import submit_response

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from survey import create_app
-from survey.services.access import LAST_SEEN_AT, SIGNED_IN_AT, public_route
+from survey.auth import LAST_SEEN_AT, SIGNED_IN_AT, public_route
 from survey.services.accounts import authenticate, create_user
 from survey.storage.models import AuditEvent, Response, utc_now
 from tests.factories import SmallProvince

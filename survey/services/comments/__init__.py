@@ -6,6 +6,7 @@
 * ``tagging`` — tagging stored comments in batches, never in the citizen's request.
 * ``inbox`` — the officials' inbox: filters, read marks, topic counts and trend, exports.
 * ``lexicon_admin`` — the province's changes to the lexicon (admin page, CSV import), audited.
+* ``retention`` — blanking comments older than ``COMMENT_RETENTION_DAYS`` (``purge-comments``).
 
 Comments are tagged **lazily**: the citizen's POST stores the comment and nothing else (it is
 benchmarked). ``flask --app wsgi tag-comments`` (for cron) tags every comment not yet tagged by the

@@ -35,9 +35,9 @@ from survey.services.comments.tagging import current_tagger, tag_comments
 from survey.services.comments.topics import BY_CODE, TOPIC_CODES, TOPICS
 from survey.services.errors import InvalidInput
 from survey.services.exports import VIETNAM_TIME, local_day_start
+from survey.services.hierarchy import agency_subtree
 from survey.services.periods import Period, ensure_supported, parse_period
 from survey.services.report_exports import ExportFile, export_file
-from survey.services.reports import load_hierarchy
 from survey.storage import queries
 from survey.storage.models import CHANNELS, SECTORS, utc_now
 
@@ -189,8 +189,7 @@ def _agency_ids(session: Session, scope: Scope, filters: InboxFilters) -> frozen
     agency = queries.agency_by_id(session, filters.agency_id)
     if agency is None or (visible is not None and agency.id not in visible):
         raise OutOfScope()
-    hierarchy = load_hierarchy(session)
-    subtree = frozenset(hierarchy.by_code[code].id for code in hierarchy.subtree_codes(agency))
+    subtree = agency_subtree(session, agency.id)
     return subtree if visible is None else subtree & visible
 
 

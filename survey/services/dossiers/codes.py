@@ -68,7 +68,6 @@ class DossierCode:
 
 
 class InvalidDossierCode(DomainError):
-    status_code = 422
     message_vi = f"Mã hồ sơ không đúng định dạng MX1X2.Y1Y2Y3.Z1Z2-YYMMDD-AAXXXX (ví dụ {EXAMPLE})."
     message_en = (
         f"The dossier code is not in the form MX1X2.Y1Y2Y3.Z1Z2-YYMMDD-AAXXXX (e.g. {EXAMPLE})."
@@ -153,15 +152,6 @@ def _why(code: str) -> tuple[str, str]:
         f'The last part "{tail}" must be 2 digits for the system and a sequence of at least 4 '
         "digits (AAXXXX).",
     )
-
-
-def dossier_code_problem(text: str) -> tuple[str, str] | None:
-    """(message_vi, message_en) when the code is not valid, else None."""
-    try:
-        parse_dossier_code(text)
-    except InvalidDossierCode as error:
-        return error.message_vi, error.message_en
-    return None
 
 
 def mask_dossier_codes(text: str) -> str:

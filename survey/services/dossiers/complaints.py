@@ -34,7 +34,6 @@ TEXT_MAX = 2000
 
 
 class ComplaintClosed(DomainError):
-    status_code = 409
     message_vi = "Phản ánh này đã được đóng."
     message_en = "This complaint is already closed."
 

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from survey.services import audit
 from survey.services.dossiers.settings import DossierSettings
 from survey.services.errors import DomainError
+from survey.services.exports import local_day_start
 from survey.storage import queries
 from survey.storage.models import Dossier, DossierInvitation, utc_now
 
@@ -42,7 +43,6 @@ _PURPOSE = b"dossier-rating-link"
 
 
 class InvalidLink(DomainError):
-    status_code = 404
     message_vi = (
         "Đường dẫn đánh giá này không hợp lệ. Hãy kiểm tra đã chép đủ đường dẫn, hoặc quét lại mã "
         "QR trên phiếu hẹn."
@@ -54,7 +54,6 @@ class InvalidLink(DomainError):
 
 
 class LinkExpired(DomainError):
-    status_code = 410
     message_vi = "Đường dẫn đánh giá hồ sơ này đã hết hạn. Cảm ơn Ông/Bà đã quan tâm."
     message_en = "The rating link of this dossier has expired. Thank you for your interest."
 
@@ -139,6 +138,20 @@ def resolve(
 def mark_slip_printed(session: Session, invitation: DossierInvitation) -> None:
     if invitation.slip_printed_at is None:
         invitation.slip_printed_at = utc_now()
+
+
+def invitation_counts(
+    session: Session, first: dt.date, last: dt.date
+) -> dict[str, tuple[int, int, int, int, int]]:
+    """Per agency code, for dossiers received from ``first`` to ``last`` (Vietnam days): links
+    made, slips printed, links sent, links opened, ratings."""
+    rows = queries.invitation_counts(
+        session, local_day_start(first), local_day_start(last + dt.timedelta(days=1))
+    )
+    return {
+        code: (int(made), int(printed or 0), int(sent or 0), int(opened or 0), int(rated or 0))
+        for code, made, printed, sent, opened, rated in rows
+    }
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -39,7 +39,6 @@ DISSATISFIED_AT_MOST = 2
 
 
 class AlreadyRated(DomainError):
-    status_code = 409
     message_vi = "Hồ sơ này đã được đánh giá. Cảm ơn Ông/Bà!"
     message_en = "This dossier has already been rated. Thank you!"
 
@@ -68,6 +67,11 @@ def overall_code(questionnaire: Questionnaire) -> str:
 def complaint_of(session: Session, link: OpenedLink) -> Complaint | None:
     """The latest complaint case about the link's dossier, if any."""
     return queries.latest_complaint_of_dossier(session, link.dossier.id)
+
+
+def is_rated(session: Session, link: OpenedLink) -> bool:
+    """Whether the link's dossier has its rating already."""
+    return queries.dossier_rating(session, link.dossier.id) is not None
 
 
 def rate_dossier(

@@ -16,7 +16,6 @@ league table of point estimates would rank chance. Who may see them is the route
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -243,7 +242,3 @@ def import_staff(
         session.rollback()
         raise
     return report
-
-
-def staff_list(session: Session, visible_agency_ids: frozenset[int] | None) -> Sequence[Staff]:
-    return queries.staff_in(session, visible_agency_ids)

@@ -140,7 +140,6 @@ class ImportReport:
 class ImportRefused(DomainError):
     """The file was refused as a whole: nothing of it is stored. ``report.problems`` say why."""
 
-    status_code = 422
     message_vi = "Tệp không được nhập: chưa có gì được lưu. Hãy sửa các lỗi dưới đây rồi nhập lại."
     message_en = "The file was not imported: nothing was stored. Fix the problems below and retry."
 

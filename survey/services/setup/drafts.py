@@ -45,7 +45,6 @@ TRANSLATION_COLUMNS = ("key", "vietnamese", "english", "translation")
 
 
 class NotADraft(InvalidInput):
-    status_code = 409
     message_vi = "Phiên bản này đã ban hành nên không sửa được; hãy tạo phiên bản mới từ nó."
     message_en = "This version is published and cannot change; make a new version from it."
 

@@ -12,7 +12,6 @@ from survey.storage.models import Questionnaire
 
 
 class UnknownQuestionnaire(DomainError):
-    status_code = 404
     message_vi = "Không có phiếu khảo sát với mã và phiên bản này (dạng MÃ:PHIÊN_BẢN)."
     message_en = "No questionnaire has this code and version (written CODE:VERSION)."
 
