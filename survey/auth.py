@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, flash, g, redirect, request, session, url_for
+from flask import Flask, current_app, flash, g, redirect, request, url_for
+from flask import session as cookie
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin, current_user, logout_user
 
@@ -211,14 +212,14 @@ def start_session_clock(session_epoch: int = 0) -> None:
     user's ``session_epoch`` (the session ends once the user's moves on: sign-out elsewhere,
     password change or reset, disabling, role change)."""
     now = time.time()
-    session[SIGNED_IN_AT] = now
-    session[LAST_SEEN_AT] = now
-    session[SESSION_EPOCH] = session_epoch
-    session.permanent = True
+    cookie[SIGNED_IN_AT] = now
+    cookie[LAST_SEEN_AT] = now
+    cookie[SESSION_EPOCH] = session_epoch
+    cookie.permanent = True
 
 
 def _session_times() -> SessionTimes | None:
-    started, seen = session.get(SIGNED_IN_AT), session.get(LAST_SEEN_AT)
+    started, seen = cookie.get(SIGNED_IN_AT), cookie.get(LAST_SEEN_AT)
     if not isinstance(started, int | float) or not isinstance(seen, int | float):
         return None
     return SessionTimes(float(started), float(seen))
@@ -227,11 +228,11 @@ def _session_times() -> SessionTimes | None:
 def _session_was_revoked() -> bool:
     """A session signed in before the user's sessions were revoked. A session without the
     number counts as 0, the number of a user whose sessions were never revoked."""
-    return session.get(SESSION_EPOCH, 0) != getattr(current_user, "session_epoch", 0)
+    return cookie.get(SESSION_EPOCH, 0) != getattr(current_user, "session_epoch", 0)
 
 
 def _end_expired_sessions() -> None:
-    if "_user_id" not in session or not current_user.is_authenticated:
+    if "_user_id" not in cookie or not current_user.is_authenticated:
         return
     now = time.time()
     config = current_app.config
@@ -244,12 +245,12 @@ def _end_expired_sessions() -> None:
         password_changed_at=getattr(current_user, "password_changed_at", None),
     ):
         logout_user()
-        session.clear()
+        cookie.clear()
         g.pop("survey_scope", None)
         flash(str(_l("Your session has ended. Please sign in again.")))
         return
     if times is not None and now - times.last_seen_at > 30:
-        session[LAST_SEEN_AT] = now
+        cookie[LAST_SEEN_AT] = now
 
 
 PASSWORD_CHANGE_ENDPOINTS = frozenset({"admin.change_password", "admin.sign_out", "static"})

@@ -9,7 +9,8 @@ field, calls one service of survey/services/accounts.py and is audited there.
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import session as cookie
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
@@ -61,7 +62,7 @@ def sign_in() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
             page = render_template("admin/sign_in.html", form=form, language=current_language())
             return page, 429, {"Retry-After": str(delayed.retry_after)}
         if user is not None:
-            session.clear()
+            cookie.clear()
             login_user(SignedInUser(user))
             start_session_clock(user.session_epoch)
             if user.must_change_password:
@@ -87,7 +88,7 @@ def sign_out() -> Response:
     if SignOutForm().validate_on_submit():
         accounts.sign_out(get_session(), current_user.id)
         logout_user()
-        session.clear()
+        cookie.clear()
     return redirect(url_for("public.index"))
 
 

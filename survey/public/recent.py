@@ -19,7 +19,8 @@ import hmac
 import secrets
 import time
 
-from flask import current_app, session
+from flask import current_app
+from flask import session as cookie
 
 from survey.services.responses import IDEMPOTENCY_KEY_PATTERN
 
@@ -31,15 +32,15 @@ PAD = hashlib.sha512  # 64 bytes of pad: submission ids are at most 64 character
 
 
 def remember_submission(code: str, submission_id: str) -> None:
-    recent = {k: v for k, v in session.get(SESSION_KEY, {}).items() if _fresh(v)}
+    recent = {k: v for k, v in cookie.get(SESSION_KEY, {}).items() if _fresh(v)}
     recent[code] = [_seal(submission_id), int(time.time())]
-    session[SESSION_KEY] = dict(sorted(recent.items(), key=lambda kv: kv[1][1])[-KEEP:])
-    session.pop("sent", None)  # the readable entries of earlier versions
+    cookie[SESSION_KEY] = dict(sorted(recent.items(), key=lambda kv: kv[1][1])[-KEEP:])
+    cookie.pop("sent", None)  # the readable entries of earlier versions
 
 
 def recent_submission(code: str) -> str | None:
     """The submission id sent from this browser for this point in the last half hour, if any."""
-    entry = session.get(SESSION_KEY, {}).get(code)
+    entry = cookie.get(SESSION_KEY, {}).get(code)
     return _unseal(entry[0]) if entry and _fresh(entry) else None
 
 
