@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from html import escape
 
@@ -21,7 +23,13 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
 plt.rcParams.update(
-    {"svg.fonttype": "none", "font.family": "DejaVu Sans", "font.size": 9, "svg.hashsalt": "survey"}
+    {
+        "svg.fonttype": "none",
+        "font.family": "DejaVu Sans",
+        "font.size": 9,
+        "svg.hashsalt": "survey",
+        "figure.figsize": (7.2, 4.8),  # the width of every chart (a printed report narrows it)
+    }
 )
 
 BLUE, ORANGE, GREEN, GREY, VERMILION = "#0072B2", "#E69F00", "#009E73", "#555555", "#D55E00"
@@ -36,6 +44,33 @@ VERDICT_STYLE = {  # colour, marker
 }
 # Five answers, very unhappy → very happy: a diverging scale with distinct lightness in greyscale.
 ANSWER_COLOURS = ("#b2182b", "#ef8a62", "#e0e0e0", "#67a9cf", "#2166ac")
+
+
+# Inside ``raster_copies()``: every chart drawn also keeps a PNG of itself, keyed by its SVG text.
+_RASTERS: ContextVar[dict[str, bytes] | None] = ContextVar("chart_rasters", default=None)
+RASTER_DPI = 200
+
+
+@contextmanager
+def raster_copies() -> Iterator[dict[str, bytes]]:
+    """Charts drawn inside this block also leave a PNG of the same figure (for Word documents,
+    which take no SVG) in the dict yielded, keyed by the chart's SVG text."""
+    rasters: dict[str, bytes] = {}
+    token = _RASTERS.set(rasters)
+    try:
+        yield rasters
+    finally:
+        _RASTERS.reset(token)
+
+
+def _width() -> float:
+    """The charts' width in inches (``figure.figsize``; a printed report draws them narrower)."""
+    return float(plt.rcParams["figure.figsize"][0])
+
+
+def _smaller(points: float) -> float:
+    """A font size ``points`` below the base size (``font.size``; a printed report raises it)."""
+    return float(plt.rcParams["font.size"]) - points
 
 
 @dataclass(frozen=True)
@@ -59,6 +94,9 @@ def _svg(fig: Figure, title: str, description: str) -> str:
     style attributes become presentation attributes, the <style> element goes."""
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    rasters, png = _RASTERS.get(), io.BytesIO()
+    if rasters is not None:
+        fig.savefig(png, format="png", dpi=RASTER_DPI, bbox_inches="tight", metadata={})
     plt.close(fig)
     svg = re.sub(r"<metadata>.*?</metadata>", "", buffer.getvalue(), flags=re.S)
     svg = re.sub(r"<style[^>]*>.*?</style>", "", svg, flags=re.S)
@@ -70,11 +108,14 @@ def _svg(fig: Figure, title: str, description: str) -> str:
     )
     svg = svg.replace("<svg ", accessible, 1)
     head_end = svg.index(">") + 1
-    return (
+    svg = (
         svg[:head_end]
         + f"<title>{escape(title)}</title><desc>{escape(description)}</desc>"
         + svg[head_end:]
     )
+    if rasters is not None:
+        rasters[svg] = png.getvalue()
+    return svg
 
 
 def _target_marks(
@@ -101,7 +142,7 @@ def forest_chart(
     """Estimates with intervals, one row each, against the target line or band (0–100%)."""
     shown = [r for r in rows if r.estimate is not None]
     height = 0.9 + 0.28 * max(len(shown), 1)
-    fig, ax = plt.subplots(figsize=(7.2, height))
+    fig, ax = plt.subplots(figsize=(_width(), height))
     for y, row in enumerate(reversed(shown)):
         if row.estimate is None:  # not shown (narrows the type)
             continue
@@ -125,7 +166,7 @@ def forest_chart(
     ax.set_axisbelow(True)
     ax.spines[["top", "right"]].set_visible(False)
     if target_low is not None and target_label:
-        ax.legend(loc="lower left", frameon=False, fontsize=8)
+        ax.legend(loc="lower left", frameon=False, fontsize=_smaller(1))
     return _svg(fig, title, description)
 
 
@@ -138,7 +179,7 @@ def trend_chart(
     target_label: str,
 ) -> str:
     """The index per period with its interval, against the target."""
-    fig, ax = plt.subplots(figsize=(7.2, 2.8))
+    fig, ax = plt.subplots(figsize=(_width(), 2.8))
     xs = range(len(rows))
     for x, row in zip(xs, rows, strict=True):
         if row.estimate is None:
@@ -167,7 +208,7 @@ def trend_chart(
     ax.grid(axis="y", color="#dddddd", linewidth=0.6)
     ax.spines[["top", "right"]].set_visible(False)
     if target_low is not None and target_label:
-        ax.legend(loc="lower right", frameon=False, fontsize=8)
+        ax.legend(loc="lower right", frameon=False, fontsize=_smaller(1))
     return _svg(fig, title, description)
 
 
@@ -179,7 +220,7 @@ def distribution_chart(
 ) -> str:
     """Stacked bars of the five answers per item (shares of valid answers)."""
     height = 0.9 + 0.34 * max(len(rows), 1)
-    fig, ax = plt.subplots(figsize=(7.2, height))
+    fig, ax = plt.subplots(figsize=(_width(), height))
     for y, (_label, shares) in enumerate(reversed(rows)):
         left = 0.0
         for value, colour in zip(range(1, 6), ANSWER_COLOURS, strict=True):
@@ -200,7 +241,7 @@ def distribution_chart(
                     f"{width:.0f}",
                     ha="center",
                     va="center",
-                    fontsize=7,
+                    fontsize=_smaller(2),
                     color="white" if value in (1, 5) else "black",
                 )
             left += width
@@ -212,8 +253,8 @@ def distribution_chart(
         ax.legend(
             loc="upper center",
             bbox_to_anchor=(0.5, -0.25 - 0.5 / height),
-            ncol=5,
+            ncol=5 if _width() >= 6 else 3,  # a narrow (printed) chart: two rows
             frameon=False,
-            fontsize=7,
+            fontsize=_smaller(2),
         )
     return _svg(fig, title, description)
