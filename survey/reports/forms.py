@@ -9,7 +9,15 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, Field, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf, InputRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import (
+    AnyOf,
+    DataRequired,
+    InputRequired,
+    Length,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from survey.services.filing import FilingDetails
 from survey.services.filing.details import unprintable
@@ -68,7 +76,7 @@ def _recipients(_form: FlaskForm, field: Field) -> None:
 def _text(
     label: Any, most: int, required: bool = True, extra: tuple[Any, ...] = (), **options: Any
 ) -> StringField:
-    presence = InputRequired(message=REQUIRED) if required else Optional()
+    presence = DataRequired(message=REQUIRED) if required else Optional()  # blanks are empty
     return StringField(
         label,
         filters=[_strip],
@@ -93,7 +101,7 @@ class FilingForm(FlaskForm):
         filters=[_strip, _upper],
         description=_l("Capital letters and digits joined by hyphens, e.g. BC-SNV."),
         validators=[
-            InputRequired(message=REQUIRED),
+            DataRequired(message=REQUIRED),
             Length(max=30, message=TOO_LONG),
             Regexp(
                 r"^[A-ZĐ0-9]+(-[A-ZĐ0-9]+)*$",
@@ -108,7 +116,7 @@ class FilingForm(FlaskForm):
     title = TextAreaField(
         _l("Title (subject of the report)"),
         filters=[_strip],
-        validators=[InputRequired(message=REQUIRED), Length(max=300, message=TOO_LONG), _printable],
+        validators=[DataRequired(message=REQUIRED), Length(max=300, message=TOO_LONG), _printable],
     )
     authority = _text(
         _l("Signing on behalf of (e.g. KT. GIÁM ĐỐC; may be empty)"), 80, required=False

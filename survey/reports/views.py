@@ -143,9 +143,13 @@ def indices(kind: str, key: str, fmt: str) -> Response:
     if fmt not in ("csv", "xlsx"):
         raise NotFound()
     report = _report(kind, key)
-    table = report_exports.indices_table(report, current_language())
+    language = current_language()
+    table = report_exports.indices_table(report, language)
     name = f"chi-so-hai-long-{kind}-{key}-{report.period.key}"
-    return _download(report, report_exports.export_file(table, name, fmt, sheet="indices"))
+    codebook = report_exports.indices_codebook(table, language)
+    return _download(
+        report, report_exports.export_file(table, name, fmt, sheet="indices", codebook=codebook)
+    )
 
 
 @bp.get("/<kind>/<key>/responses.<fmt>")

@@ -104,9 +104,7 @@ def _text_of(path: str, body: bytes) -> str:
         return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(body)).pages)
     if path.endswith(".docx"):
         document = docx.Document(io.BytesIO(body))
-        cells = [
-            cell.text for table in document.tables for row in table.rows for cell in row.cells
-        ]
+        cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
         return "\n".join([*(p.text for p in document.paragraphs), *cells])
     return body.decode("utf-8-sig")
 
@@ -266,8 +264,8 @@ def test_the_province_page_lists_its_alerts(
 def test_the_method_note_says_how_single_response_strata_are_treated(
     session: Session, province: SmallProvince
 ):
-    from survey.services.periods import parse_period
     from survey.services.filing.wording import method_note
+    from survey.services.periods import parse_period
     from survey.services.reports import build_report
 
     report = build_report(session, parse_period("2025-Q1"), cache=None)
