@@ -94,7 +94,8 @@ def test_pdf_report_renders_with_vietnamese_text(
 
     text = "\n".join(p.extract_text() for p in PdfReader(str(pdf)).pages)
     for expected in (
-        "BÁO CÁO KẾT QUẢ ĐO LƯỜNG SỰ HÀI LÒNG",
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",  # the filed layout (test_filed_report.py)
+        "Kết quả đo lường sự hài lòng",
         "Dịch vụ hành chính công",
         "Năm 2025",
         "Ghi chú phương pháp",

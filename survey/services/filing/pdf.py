@@ -95,7 +95,7 @@ def _centred_lines(pdf: FPDF, x: float, width: float, text: str, style: str, siz
 
 def _rule(pdf: FPDF, x: float, width: float, length: float) -> None:
     """A thin solid rule of ``length`` centred in a column, just under the current line."""
-    y = pdf.get_y() + 0.6
+    y = pdf.get_y() + 0.9
     pdf.set_line_width(0.3)
     pdf.line(x + (width - length) / 2, y, x + (width + length) / 2, y)
     pdf.set_y(y + 0.6)
