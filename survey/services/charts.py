@@ -8,9 +8,11 @@ own marker shape, so a greyscale printout still tells them apart.
 
 from __future__ import annotations
 
+import functools
 import io
 import re
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -44,6 +46,20 @@ VERDICT_STYLE = {  # colour, marker
 }
 # Five answers, very unhappy → very happy: a diverging scale with distinct lightness in greyscale.
 ANSWER_COLOURS = ("#b2182b", "#ef8a62", "#e0e0e0", "#67a9cf", "#2166ac")
+
+
+# pyplot and its rcParams are process-wide: one chart is drawn at a time (a printed report draws
+# with other rcParams inside this lock, survey/services/filing/print_charts.py).
+DRAWING = threading.RLock()
+
+
+def _serialised(draw: Callable[..., str]) -> Callable[..., str]:
+    @functools.wraps(draw)
+    def drawn(*args: object, **kwargs: object) -> str:
+        with DRAWING:
+            return draw(*args, **kwargs)
+
+    return drawn
 
 
 # Inside ``raster_copies()``: every chart drawn also keeps a PNG of itself, keyed by its SVG text.
@@ -131,6 +147,7 @@ def _target_marks(
         line(100 * low, color="black", linestyle=(0, (4, 3)), linewidth=1.2, label=label)
 
 
+@_serialised
 def forest_chart(
     rows: Sequence[Interval],
     target_low: float | None,
@@ -170,6 +187,7 @@ def forest_chart(
     return _svg(fig, title, description)
 
 
+@_serialised
 def trend_chart(
     rows: Sequence[Interval],
     target_low: float | None,
@@ -212,6 +230,7 @@ def trend_chart(
     return _svg(fig, title, description)
 
 
+@_serialised
 def distribution_chart(
     rows: Sequence[tuple[str, dict[int, float]]],
     answer_labels: Sequence[str],

@@ -83,8 +83,8 @@ def test_pdf_report_renders_with_vietnamese_text(
     # The progress bar walks through the steps, then the browser opens the PDF.
     page.locator("#pdf-link").click()
     expect(page.locator("#pdf-progress")).to_be_visible()
-    answer = page.request.get(
-        f"{live_server.url}/reports/sector/administrative/report.pdf?period=2025"
+    answer = page.request.get(  # drawn for print while the progress bar runs: allow time
+        f"{live_server.url}/reports/sector/administrative/report.pdf?period=2025", timeout=90_000
     )
     assert answer.ok and answer.headers["content-type"] == "application/pdf"
     pdf = tmp_path / "report.pdf"

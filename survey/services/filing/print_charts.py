@@ -17,13 +17,14 @@ from __future__ import annotations
 import html
 import math
 import re
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
 import matplotlib.pyplot as plt
 
-from survey.services.charts import raster_copies
+from survey.services.charts import DRAWING, raster_copies
 from survey.services.filing.layout import (
     CHART_MAX_HEIGHT_MM,
     MIN_CHART_TEXT_PT,
@@ -106,7 +107,7 @@ def _draw(build: Callable[[], str | None], raster: bool) -> tuple[str, bytes | N
     width, size = PRINT_WIDTH_IN, PRINT_FONT_PT
     svg: str | None = None
     for _ in range(MAX_TRIES):
-        with plt.rc_context({"font.size": size, "figure.figsize": (width, 4.8)}):
+        with DRAWING, plt.rc_context({"font.size": size, "figure.figsize": (width, 4.8)}):
             svg = build()
         if svg is None:
             return None
@@ -123,6 +124,7 @@ def _draw(build: Callable[[], str | None], raster: bool) -> tuple[str, bytes | N
     if svg is None or not raster:
         return (svg, None) if svg is not None else None
     with (
+        DRAWING,
         plt.rc_context({"font.size": size, "figure.figsize": (width, 4.8)}),
         raster_copies() as rasters,
     ):
@@ -221,12 +223,16 @@ def print_charts(report: ScopeReport, language: str, *, raster: bool = False) ->
 
 # Print charts per report version and language (the PDF's; Word's PNGs are drawn when asked).
 PRINT_CHART_CACHE: LruCache[list[PrintChart]] = LruCache(16)
+# One build at a time: a request that wants charts being drawn for another (the progress bar's
+# "charts" step and the PDF that follows) waits for them instead of drawing them again.
+_BUILDING = threading.Lock()
 
 
 def print_charts_for(report: ScopeReport, language: str) -> list[PrintChart]:
     """The report's print charts (SVG only), drawn once per report version and language."""
     if not report.version:
         return print_charts(report, language)
-    return PRINT_CHART_CACHE.get_or_build(
-        (report.version, language, "print"), lambda: print_charts(report, language)
-    )
+    with _BUILDING:
+        return PRINT_CHART_CACHE.get_or_build(
+            (report.version, language, "print"), lambda: print_charts(report, language)
+        )

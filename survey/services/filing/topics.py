@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from survey.services.comments.tagging import current_tagger, tag_comments
@@ -50,7 +51,10 @@ def comment_topics(session: Session, report: ScopeReport) -> CommentTopics:
         "start": local_day_start(report.period.first),
         "end": local_day_start(report.period.last + dt.timedelta(days=1)),
     }
-    tag_comments(session, current_tagger(session), limit=TAG_BUDGET, **filters)
+    try:
+        tag_comments(session, current_tagger(session), limit=TAG_BUDGET, **filters)
+    except (IntegrityError, OperationalError):  # another request tagging the same comments
+        session.rollback()  # tagging is best effort here: the counts say how many are untagged
     with_topic, tagged = queries.comment_topic_times(session, **filters)
     total = queries.count_comments(session, **filters)
     counts = dict.fromkeys((topic.code for topic in TOPICS), 0)
