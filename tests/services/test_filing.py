@@ -273,3 +273,79 @@ def test_defaults_come_from_the_province_and_text_the_font_cannot_print_is_found
 def test_the_place_date_line_follows_decree_30(day: dt.date, vi: str, en: str):
     assert long_day(day, "vi") == vi
     assert long_day(day, "en") == en
+
+
+PPR_ORDER = (
+    "pStyle", "keepNext", "keepLines", "pageBreakBefore", "framePr", "widowControl", "numPr",
+    "suppressLineNumbers", "pBdr", "shd", "tabs", "suppressAutoHyphens", "kinsoku", "wordWrap",
+    "overflowPunct", "topLinePunct", "autoSpaceDE", "autoSpaceDN", "bidi", "adjustRightInd",
+    "snapToGrid", "spacing", "ind", "contextualSpacing", "mirrorIndents", "suppressOverlap", "jc",
+    "textDirection", "textAlignment", "textboxTightWrap", "outlineLvl", "divId", "cnfStyle",
+    "rPr", "sectPr", "pPrChange",
+)  # fmt: skip
+TCPR_ORDER = (
+    "cnfStyle", "tcW", "gridSpan", "hMerge", "vMerge", "tcBorders", "shd", "noWrap", "tcMar",
+    "textDirection", "tcFitText", "vAlign", "hideMark",
+)  # fmt: skip
+
+
+def _in_schema_order(element, order: tuple[str, ...]) -> bool:
+    names = [child.tag.rsplit("}", 1)[1] for child in element]
+    positions = [order.index(name) for name in names]
+    return positions == sorted(positions)
+
+
+def _small_report(session: Session, seeded):
+    from survey.services.questionnaires import open_service_point
+    from survey.services.responses import submit_response
+
+    for point in (seeded.desk, seeded.counter):
+        found, questionnaire = open_service_point(session, point.public_code)
+        for i in range(35):
+            submit_response(
+                session,
+                point=found,
+                questionnaire=questionnaire,
+                answers={item.code: (2, 4, 5)[i % 3] for item in questionnaire.items},
+                idempotency_key=f"small-{point.public_code}-{i:06d}",
+                channel="qr",
+                comment="Cán bộ nhiệt tình nhưng chờ lâu 😀" if i % 5 == 0 else None,
+                submitted_at=dt.datetime(2025, 3, 1 + i % 28, 3, tzinfo=dt.UTC),
+            )
+    return build_report(session, parse_period("2025-Q1"), cache=None)
+
+
+def test_the_word_file_keeps_the_schemas_element_order(session: Session, seeded):
+    """Word refuses a file whose properties are out of the schema's order; the borders, rules
+    and shading added by hand must sit where the schema puts them."""
+    report = _small_report(session, seeded)
+    body = word_report(report, "vi", _details(report, session))
+    document = docx.Document(io.BytesIO(body))
+    body_xml = document.element.body
+    paragraphs = body_xml.xpath(".//w:pPr")
+    assert any(p.xpath("./w:pBdr") for p in paragraphs)  # the rules under the header lines
+    assert all(_in_schema_order(p, PPR_ORDER) for p in paragraphs)
+    cells = body_xml.xpath(".//w:tcPr")
+    assert any(c.xpath("./w:shd") for c in cells)
+    assert all(_in_schema_order(c, TCPR_ORDER) for c in cells)
+
+
+def test_a_report_without_comments_has_no_comments_section_and_the_old_entry_point_works(
+    session: Session, seeded, tmp_path: Path
+):
+    """The public report removes comments and calls the renderer it always called
+    (survey/services/report_pdf.render_pdf): no comment and no comments section, no names the
+    office did not give, and emoji the font cannot print are left out of quoted comments."""
+    from survey.services import report_pdf
+    from survey.services.report_charts import charts_for
+
+    report = _small_report(session, seeded)
+    filed = pdf_report(report, "vi", _details(report, session))
+    text = " ".join(_pdftotext(filed, tmp_path).split())
+    assert "Cán bộ nhiệt tình nhưng chờ lâu" in text and "😀" not in text
+    public = dataclasses.replace(report, comments=[])
+    body = report_pdf.render_pdf(public, charts_for(public, "vi"), "vi")
+    text = " ".join(_pdftotext(body, tmp_path).split())
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text and "Ghi chú phương pháp" in text
+    assert "Cán bộ nhiệt tình" not in text and "Ý kiến của người dân" not in text
+    assert "4. Ghi chú phương pháp" in text  # the sections are renumbered

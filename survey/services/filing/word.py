@@ -52,6 +52,18 @@ from survey.services.filing.layout import (
 )
 from survey.services.filing.print_charts import placement_mm
 
+# Elements that follow w:pBdr in w:pPr, and w:shd in w:tcPr (ECMA-376 part 1, 17.3.1.26, 17.4.70).
+AFTER_BORDERS = (
+    "w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap", "w:overflowPunct",
+    "w:topLinePunct", "w:autoSpaceDE", "w:autoSpaceDN", "w:bidi", "w:adjustRightInd",
+    "w:snapToGrid", "w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents",
+    "w:suppressOverlap", "w:jc", "w:textDirection", "w:textAlignment", "w:textboxTightWrap",
+    "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange",
+)  # fmt: skip
+AFTER_SHADING = (
+    "w:noWrap", "w:tcMar", "w:textDirection", "w:tcFitText", "w:vAlign", "w:hideMark",
+    "w:headers", "w:cellIns", "w:cellDel", "w:cellMerge", "w:tcPrChange",
+)  # fmt: skip
 DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 CLOSING_LEFT_MM = 80.0
 SIGNATURE_LINES = 4  # empty lines left for the signature and the seal
@@ -111,7 +123,8 @@ def _rule(paragraph: DocxParagraph, column_mm: float, length_mm: float) -> None:
     ):
         top.set(qn(name), value)
     borders.append(top)
-    paragraph._p.get_or_add_pPr().append(borders)
+    # In the schema's order (Word refuses a file whose paragraph properties are out of order).
+    paragraph._p.get_or_add_pPr().insert_element_before(borders, *AFTER_BORDERS)
     _font(paragraph.add_run(""), 4)
 
 
@@ -190,7 +203,7 @@ def _shade(cell: _Cell) -> None:
     shading = OxmlElement("w:shd")
     for name, value in (("w:val", "clear"), ("w:color", "auto"), ("w:fill", "E6E6E6")):
         shading.set(qn(name), value)
-    cell._tc.get_or_add_tcPr().append(shading)
+    cell._tc.get_or_add_tcPr().insert_element_before(shading, *AFTER_SHADING)
 
 
 def _table(document: DocxDocument, block: Table) -> None:
