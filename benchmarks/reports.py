@@ -19,9 +19,10 @@ from survey.extensions import get_session
 from survey.services import reports
 from survey.services.accounts import create_user
 from survey.services.demo import load_demo_province
+from survey.services.filing import print_charts
 from survey.storage.database import upgrade_database
 
-PASSWORD = "benchmark-password-1"
+PASSWORD = "quiet-Lantern-tide-82-marble"  # without the username (accounts policy)
 
 
 def _timed(client, url: str, repeat: int) -> tuple[float, int]:  # type: ignore[no-untyped-def]
@@ -65,12 +66,14 @@ def main() -> None:
         for _ in range(max(1, args.repeat // 2)):
             with app.app_context():  # the app's own store (Redis or this process's memory)
                 reports.REPORT_CACHE.clear()
+                print_charts.PRINT_CHART_CACHE.clear()
             seconds, status = _timed(client, dashboard, 1)
             cold.append(seconds)
         warm, status = _timed(client, dashboard, args.repeat)
         pdf_start = time.perf_counter()
         with app.app_context():
             reports.REPORT_CACHE.clear()  # reports and their charts
+            print_charts.PRINT_CHART_CACHE.clear()
         pdf = client.get("/reports/province/all/report.pdf?period=2025")
         pdf_seconds = time.perf_counter() - pdf_start
         print(f"trivial page (baseline)     {baseline * 1000:8.1f} ms")

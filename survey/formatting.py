@@ -88,3 +88,13 @@ def moment(value: dt.datetime | None, language: str) -> str:
         return MISSING
     pattern = "dd/MM/yyyy HH:mm" if language == "vi" else "d MMM yyyy, HH:mm"
     return format_datetime(local(value), pattern, tzinfo=VIETNAM_TIME, locale=locale_of(language))
+
+
+def long_day(value: dt.date, language: str) -> str:
+    """A date written out, as on the place-date line of an administrative document: "ngày 05
+    tháng 02 năm 2026" (Decree 30/2020/NĐ-CP writes a 0 before days below 10 and months 1 and 2)
+    / "5 February 2026"."""
+    if language == "vi":
+        month = f"{value.month:02d}" if value.month < 3 else str(value.month)
+        return f"ngày {value.day:02d} tháng {month} năm {value.year}"
+    return format_date(value, "d MMMM yyyy", locale=locale_of(language))

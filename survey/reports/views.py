@@ -11,10 +11,12 @@ from survey.auth import current_scope, requires
 from survey.extensions import get_report_session, get_session
 from survey.i18n import current_language
 from survey.reports import reports_blueprint as bp
-from survey.services import report_exports, report_pdf
+from survey.reports.forms import FilingForm
+from survey.services import filing, report_exports
 from survey.services.access import report_allowed, visible_agency_ids
 from survey.services.alerts import alerts_for_report
 from survey.services.errors import InvalidInput, NotFound
+from survey.services.filing.print_charts import print_charts_for
 from survey.services.periods import Period, custom_period, ensure_supported, parse_period
 from survey.services.report_charts import charts_for
 from survey.services.report_exports import ExportFile
@@ -126,16 +128,42 @@ def scope(kind: str, key: str) -> str:
 @bp.get("/<kind>/<key>/report.pdf")
 @requires("view_reports", report_args=("kind", "key"))
 def pdf(kind: str, key: str) -> Response:
+    """The filed report with the default header and closing (the page's PDF link)."""
+    report = _report(kind, key)
+    file = filing.file_report(get_session(), report, current_language(), None, "pdf")
+    return _download(report, file, rows=report.responses, inline=True)
+
+
+@bp.get("/<kind>/<key>/report.docx")
+@requires("view_reports", report_args=("kind", "key"))
+def docx(kind: str, key: str) -> Response:
+    """The same report as a Word document, with the default header and closing."""
+    report = _report(kind, key)
+    file = filing.file_report(get_session(), report, current_language(), None, "docx")
+    return _download(report, file, rows=report.responses)
+
+
+@bp.route("/<kind>/<key>/file", methods=["GET", "POST"])
+@requires("view_reports", report_args=("kind", "key"))
+def file(kind: str, key: str) -> Response | tuple[str, int]:
+    """Prepare the filed report: issuing body, number, place and date, signer and recipients
+    (filled with the province's defaults), then download it as PDF or Word."""
     report = _report(kind, key)
     language = current_language()
-    body = report_pdf.render_pdf(report, charts_for(report, language), language)
-    name = f"bao-cao-hai-long-{kind}-{key}-{report.period.key}.pdf"
-    report_exports.record_export(get_session(), current_user, report, name, report.responses)
-    return Response(
-        body,
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{name}"'},
-    )
+    session = get_session()
+    form = FilingForm(data=FilingForm.defaults(filing.default_details(session, report, language)))
+    if form.validate_on_submit():
+        fmt = form.fmt.data or "pdf"
+        answer = filing.file_report(session, report, language, form.details(), fmt)
+        return _download(report, answer, rows=report.responses)
+    return render_template(
+        "reports/file.html",
+        form=form,
+        report=report,
+        language=language,
+        kind=kind,
+        key=key,
+    ), (422 if request.method == "POST" else 200)
 
 
 @bp.get("/<kind>/<key>/indices.<fmt>")
@@ -144,9 +172,13 @@ def indices(kind: str, key: str, fmt: str) -> Response:
     if fmt not in ("csv", "xlsx"):
         raise NotFound()
     report = _report(kind, key)
-    table = report_exports.indices_table(report, current_language())
+    language = current_language()
+    table = report_exports.indices_table(report, language)
     name = f"chi-so-hai-long-{kind}-{key}-{report.period.key}"
-    return _download(report, report_exports.export_file(table, name, fmt, sheet="indices"))
+    codebook = report_exports.indices_codebook(table, language)
+    return _download(
+        report, report_exports.export_file(table, name, fmt, sheet="indices", codebook=codebook)
+    )
 
 
 @bp.get("/<kind>/<key>/responses.<fmt>")
@@ -170,21 +202,26 @@ def responses(kind: str, key: str, fmt: str) -> Response:
     )
 
 
-def _download(report: ScopeReport, file: ExportFile, rows: int | None = None) -> Response:
-    """Log who took which file (the audit log), then hand it over as an attachment."""
+def _download(
+    report: ScopeReport, file: ExportFile, rows: int | None = None, inline: bool = False
+) -> Response:
+    """Log who took which file (the audit log), then hand it over as an attachment (or inline,
+    for a PDF the browser shows)."""
     report_exports.record_export(get_session(), current_user, report, file.filename, rows)
+    disposition = "inline" if inline else "attachment"
     return Response(
         file.body,
         mimetype=file.mimetype,
-        headers={"Content-Disposition": f'attachment; filename="{file.filename}"'},
+        headers={"Content-Disposition": f'{disposition}; filename="{file.filename}"'},
     )
 
 
 @bp.get("/<kind>/<key>/prepare")
 @requires("view_reports", report_args=("kind", "key"))
 def prepare(kind: str, key: str) -> dict[str, object]:
-    """One step of preparing a PDF (the page's progress bar calls them in turn)."""
+    """One step of preparing a PDF (the page's progress bar calls them in turn): the report,
+    then its charts drawn for print (cached for the PDF that follows)."""
     report = _report(kind, key)
     if request.args.get("step") == "charts":
-        charts_for(report, current_language())
+        print_charts_for(report, current_language())
     return {"step": request.args.get("step", "report"), "responses": report.responses}

@@ -13,9 +13,13 @@ alike (survey/services/report_charts.py).
 
 from __future__ import annotations
 
+import functools
 import io
 import re
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from html import escape
 from typing import Any
@@ -30,7 +34,13 @@ from matplotlib.lines import Line2D
 from survey.formatting import number
 
 plt.rcParams.update(
-    {"svg.fonttype": "none", "font.family": "DejaVu Sans", "font.size": 9, "svg.hashsalt": "survey"}
+    {
+        "svg.fonttype": "none",
+        "font.family": "DejaVu Sans",
+        "font.size": 9,
+        "svg.hashsalt": "survey",
+        "figure.figsize": (7.2, 4.8),  # the width of every chart (a printed report narrows it)
+    }
 )
 
 BLUE, ORANGE, GREEN, GREY, VERMILION = "#0072B2", "#E69F00", "#009E73", "#555555", "#D55E00"
@@ -45,6 +55,47 @@ VERDICT_STYLE = {  # colour, marker
 }
 # Five answers, very unhappy → very happy: a diverging scale with distinct lightness in greyscale.
 ANSWER_COLOURS = ("#b2182b", "#ef8a62", "#e0e0e0", "#67a9cf", "#2166ac")
+
+
+# pyplot and its rcParams are process-wide: one chart is drawn at a time (a printed report draws
+# with other rcParams inside this lock, survey/services/filing/print_charts.py).
+DRAWING = threading.RLock()
+
+
+def _serialised(draw: Callable[..., str]) -> Callable[..., str]:
+    @functools.wraps(draw)
+    def drawn(*args: object, **kwargs: object) -> str:
+        with DRAWING:
+            return draw(*args, **kwargs)
+
+    return drawn
+
+
+# Inside ``raster_copies()``: every chart drawn also keeps a PNG of itself, keyed by its SVG text.
+_RASTERS: ContextVar[dict[str, bytes] | None] = ContextVar("chart_rasters", default=None)
+RASTER_DPI = 200
+
+
+@contextmanager
+def raster_copies() -> Iterator[dict[str, bytes]]:
+    """Charts drawn inside this block also leave a PNG of the same figure (for Word documents,
+    which take no SVG) in the dict yielded, keyed by the chart's SVG text."""
+    rasters: dict[str, bytes] = {}
+    token = _RASTERS.set(rasters)
+    try:
+        yield rasters
+    finally:
+        _RASTERS.reset(token)
+
+
+def _width() -> float:
+    """The charts' width in inches (``figure.figsize``; a printed report draws them narrower)."""
+    return float(plt.rcParams["figure.figsize"][0])
+
+
+def _smaller(points: float) -> float:
+    """A font size ``points`` below the base size (``font.size``; a printed report raises it)."""
+    return float(plt.rcParams["font.size"]) - points
 
 
 @dataclass(frozen=True)
@@ -95,6 +146,9 @@ def _svg(fig: Figure, title: str, description: str) -> str:
     style attributes become presentation attributes, the <style> element goes."""
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    rasters, png = _RASTERS.get(), io.BytesIO()
+    if rasters is not None:
+        fig.savefig(png, format="png", dpi=RASTER_DPI, bbox_inches="tight", metadata={})
     plt.close(fig)
     svg = re.sub(r"<metadata>.*?</metadata>", "", buffer.getvalue(), flags=re.S)
     svg = re.sub(r"<style[^>]*>.*?</style>", "", svg, flags=re.S)
@@ -106,11 +160,14 @@ def _svg(fig: Figure, title: str, description: str) -> str:
     )
     svg = svg.replace("<svg ", accessible, 1)
     head_end = svg.index(">") + 1
-    return (
+    svg = (
         svg[:head_end]
         + f"<title>{escape(title)}</title><desc>{escape(description)}</desc>"
         + svg[head_end:]
     )
+    if rasters is not None:
+        rasters[svg] = png.getvalue()
+    return svg
 
 
 def _target_marks(
@@ -155,6 +212,7 @@ def _row_targets(ax: plt.Axes, rows: Sequence[Interval], label: str) -> bool:
     return drawn
 
 
+@_serialised
 def forest_chart(
     rows: Sequence[Interval],
     target_low: float | None,
@@ -169,7 +227,7 @@ def forest_chart(
     labels = [r.label for r in reversed(shown)]
     require_distinct(labels)
     height = 0.9 + 0.28 * max(len(shown), 1) + 0.2 * _lines(labels)
-    fig, ax = plt.subplots(figsize=(7.2, height))
+    fig, ax = plt.subplots(figsize=(_width(), height))
     _margins(fig, height, bottom=0.6)
     for y, row in enumerate(reversed(shown)):
         if row.estimate is None:  # not shown (narrows the type)
@@ -196,10 +254,11 @@ def forest_chart(
     ax.set_axisbelow(True)
     ax.spines[["top", "right"]].set_visible(False)
     if (target_low is not None or per_row) and target_label:
-        ax.legend(loc="lower left", bbox_to_anchor=(0, 1), frameon=False, fontsize=8)
+        ax.legend(loc="lower left", bbox_to_anchor=(0, 1), frameon=False, fontsize=_smaller(1))
     return _svg(fig, title, description)
 
 
+@_serialised
 def trend_chart(
     rows: Sequence[Interval],
     target_low: float | None,
@@ -215,7 +274,7 @@ def trend_chart(
     legend naming the two series (``series_labels``: this period's, the year before's)."""
     labels = [r.label for r in rows]
     require_distinct(labels)
-    fig, ax = plt.subplots(figsize=(7.2, 2.8))
+    fig, ax = plt.subplots(figsize=(_width(), 2.8))
     xs = range(len(rows))
     shift = 0.12 if any(e is not None for e in earlier) else 0.0
     for x, row in zip(xs, rows, strict=True):
@@ -274,10 +333,13 @@ def trend_chart(
     ax.grid(axis="y", color="#dddddd", linewidth=0.6)
     ax.spines[["top", "right"]].set_visible(False)
     if (target_low is not None and target_label) or (before and all(series_labels)):
-        ax.legend(loc="lower right", bbox_to_anchor=(1, 1), ncol=3, frameon=False, fontsize=8)
+        ax.legend(
+            loc="lower right", bbox_to_anchor=(1, 1), ncol=3, frameon=False, fontsize=_smaller(1)
+        )
     return _svg(fig, title, description)
 
 
+@_serialised
 def distribution_chart(
     rows: Sequence[tuple[str, dict[int, float]]],
     answer_labels: Sequence[str],
@@ -288,7 +350,7 @@ def distribution_chart(
     """Stacked bars of the five answers per item (shares of valid answers)."""
     require_distinct([label for label, _ in rows])
     height = 0.9 + 0.34 * max(len(rows), 1) + 0.2 * _lines([label for label, _ in rows])
-    fig, ax = plt.subplots(figsize=(7.2, height))
+    fig, ax = plt.subplots(figsize=(_width(), height))
     _margins(fig, height, bottom=0.6)
     for y, (_label, shares) in enumerate(reversed(rows)):
         left = 0.0
@@ -310,7 +372,7 @@ def distribution_chart(
                     number(width, language),
                     ha="center",
                     va="center",
-                    fontsize=7,
+                    fontsize=_smaller(2),
                     color="white" if value in (1, 5) else "black",
                 )
             left += width
@@ -323,8 +385,8 @@ def distribution_chart(
             loc="upper center",
             # Just below the axis title: 0.45 inch under the axes, whatever their height.
             bbox_to_anchor=(0.5, -0.45 / (height - 0.75)),
-            ncol=5,
+            ncol=5 if _width() >= 6 else 3,  # a narrow (printed) chart: two rows
             frameon=False,
-            fontsize=7,
+            fontsize=_smaller(2),
         )
     return _svg(fig, title, description)

@@ -12,7 +12,9 @@ OWASP guidance on CSV injection (https://owasp.org/www-community/attacks/CSV_Inj
   with ``=`` as a live formula), and risky ones carry the "quote prefix" style, so that editing the
   cell and pressing Enter does not turn it into a formula either. Their text is kept unchanged.
 
-Numbers stay numbers in both.
+Numbers stay numbers in both. In XLSX, columns may carry an Excel number format (shares as
+``0.0%`` cells holding the share, counts as ``#,##0``, times as ``dd/mm/yyyy hh:mm`` date-time
+cells); every sheet has a bold, frozen header row with filters and columns wide enough to read.
 """
 
 from __future__ import annotations
@@ -22,10 +24,17 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 FORMULA_STARTS = frozenset("=+-@\t\r\n＝＋－＠")
 CSV_MIMETYPE = "text/csv"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PERCENT = "0.0%"
+COUNT = "#,##0"
+DATE_TIME = "dd/mm/yyyy hh:mm"
+WIDEST, NARROWEST, SAMPLED_ROWS = 60, 8, 500
 
 
 def starts_formula(value: object) -> bool:
@@ -63,8 +72,11 @@ def write_csv(table: pd.DataFrame, path: Path) -> None:
     neutralise_formulas(table).to_csv(path, index=False, encoding="utf-8-sig")
 
 
-def xlsx_bytes(sheets: Mapping[str, pd.DataFrame]) -> bytes:
-    """One worksheet per table (name → table); text is always a string cell, never a formula."""
+def xlsx_bytes(
+    sheets: Mapping[str, pd.DataFrame], formats: Mapping[str, str] | None = None
+) -> bytes:
+    """One worksheet per table (name → table); text is always a string cell, never a formula.
+    ``formats`` gives a column (by name, in any sheet) an Excel number format."""
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         for name, table in sheets.items():
@@ -77,4 +89,30 @@ def xlsx_bytes(sheets: Mapping[str, pd.DataFrame]) -> bytes:
                     ):
                         cell.data_type = "s"
                         cell.quotePrefix = True
+            _lay_out(worksheet, formats or {})
     return buffer.getvalue()
+
+
+def _lay_out(worksheet: Worksheet, formats: Mapping[str, str]) -> None:
+    """Bold frozen header with filters, number formats by column, readable column widths."""
+    if worksheet.max_row < 1 or worksheet.max_column < 1:
+        return
+    worksheet.freeze_panes = "A2"
+    worksheet.auto_filter.ref = worksheet.dimensions
+    for column in worksheet.iter_cols(min_row=1, max_row=min(worksheet.max_row, SAMPLED_ROWS)):
+        header = column[0]
+        header.font = Font(bold=True)
+        number_format = formats.get(str(header.value))
+        if number_format:
+            for cell in worksheet.iter_rows(
+                min_row=2, min_col=header.column, max_col=header.column
+            ):
+                cell[0].number_format = number_format
+        lengths = [len(str(header.value or ""))]
+        lengths += [
+            len(number_format) if number_format else len(str(cell.value))
+            for cell in column[1:]
+            if cell.value is not None
+        ]
+        width = min(max(max(lengths) + 2, NARROWEST), WIDEST)
+        worksheet.column_dimensions[get_column_letter(header.column)].width = width

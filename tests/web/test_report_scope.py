@@ -14,6 +14,7 @@ import datetime as dt
 import io
 import re
 
+import docx
 import openpyxl
 import pytest
 from flask.testing import FlaskClient
@@ -45,6 +46,8 @@ REPORT_FILES = (
     "/indices.csv",
     "/indices.xlsx",
     "/report.pdf",
+    "/report.docx",
+    "/file",
     "/prepare?step=report",
     "/prepare?step=charts",
 )
@@ -99,6 +102,10 @@ def _text_of(path: str, body: bytes) -> str:
         )
     if path.endswith(".pdf"):
         return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(body)).pages)
+    if path.endswith(".docx"):
+        document = docx.Document(io.BytesIO(body))
+        cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+        return "\n".join([*(p.text for p in document.paragraphs), *cells])
     return body.decode("utf-8-sig")
 
 
@@ -257,8 +264,8 @@ def test_the_province_page_lists_its_alerts(
 def test_the_method_note_says_how_single_response_strata_are_treated(
     session: Session, province: SmallProvince
 ):
+    from survey.services.filing.wording import method_note
     from survey.services.periods import parse_period
-    from survey.services.report_pdf import method_note
     from survey.services.reports import build_report
 
     report = build_report(session, parse_period("2025-Q1"), cache=None)
@@ -425,3 +432,33 @@ def test_an_unknown_filter_is_a_message_not_a_crash(
     assert answer.status_code == 400
     body = answer.get_data(as_text=True)
     assert "không hợp lệ" in body and "Traceback" not in body
+
+
+@pytest.mark.parametrize("fmt", ["pdf", "docx"])
+def test_the_filed_report_of_a_sector_user_holds_only_their_sector(
+    client: FlaskClient, session: Session, province: SmallProvince, fmt: str
+):
+    """The filing form's POST (not only its GET) stays in the reader's scope."""
+    from tests.conftest import form_fields
+
+    _sign_in(client, session, f"hc.file.{fmt}", role="sector_admin", sector="administrative")
+    url = f"/reports/agency/{province.province.code}/file?period=2025-Q1"
+    page = client.get(url).get_data(as_text=True)
+    fields = form_fields(page) | {
+        "issuing_body": "SỞ NỘI VỤ",
+        "symbol": "BC-SNV",
+        "place": "Điện Biên",
+        "date": "2026-01-15",
+        "title": "Kết quả khảo sát",
+        "signer_title": "GIÁM ĐỐC",
+        "signer_name": "Lò Văn Bình",
+        "fmt": fmt,
+    }
+    answer = client.post(url, data=fields)
+    assert answer.status_code == 200, answer.get_data(as_text=True)[:500]
+    assert answer.headers["Content-Disposition"].startswith("attachment;")
+    text = _text_of(f"x.{fmt}", answer.data)
+    assert "Lò Văn Bình" in text
+    for foreign in (province.hospital, province.school):
+        assert foreign.name_vi not in text and foreign.name_en not in text
+    assert HEALTH_SECRET not in text
