@@ -226,10 +226,10 @@ def test_the_english_version_keeps_the_structure_in_english(demo: Session, tmp_p
     for expected in (
         "SOCIALIST REPUBLIC OF VIET NAM",
         "Independence - Freedom - Happiness",
-        "PEOPLE'S COMMITTEE OF DIEN BIEN PROVINCE",
+        "PEOPLE'S COMMITTEE OF ĐIỆN BIÊN PROVINCE",  # English names keep their diacritics
         "DEPARTMENT OF HOME AFFAIRS",
         "No.:",
-        "Dien Bien, 5 December 2026",
+        "Điện Biên, 5 December 2026",
         "REPORT",
         "Recipients:",
         "Lo Van Binh",

@@ -59,7 +59,7 @@ class FilingDetails:
         return f"{words(language)['number']} {self.number or BLANK_NUMBER}/{self.symbol}"
 
     def place_date(self, language: str) -> str:
-        """ "Điện Biên, ngày 05 tháng 12 năm 2026" / "Dien Bien, 5 December 2026"."""
+        """ "Điện Biên, ngày 05 tháng 12 năm 2026" / "Điện Biên, 5 December 2026"."""
         return f"{self.place}, {long_day(self.date, language)}"
 
     def recipient_lines(self, language: str) -> list[str]:
