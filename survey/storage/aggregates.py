@@ -1,0 +1,142 @@
+"""Sufficient statistics of the reports' indices, computed where the data lives (GROUP BY).
+
+One query per report returns, per service point × time bin, the responses and the counts and sums
+of their answers to one item — a few rows per stratum instead of every response and answer — for
+:mod:`analysis.aggregates` to turn into estimates. The filters the row-level path applies in
+pandas (time window, agencies in scope, responses an administrator excluded) are in the WHERE
+clause; the same SQL runs on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Sequence
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import ColumnElement, and_, case, func, literal, select
+from sqlalchemy.orm import Session
+
+from survey.storage.models import Agency, Answer, Item, Response, ServicePoint, ServiceVolume
+
+#: Columns of :func:`answer_counts`.
+COUNT_COLUMNS = (
+    "service_point_id",
+    "service_point",
+    "agency_id",
+    "agency",
+    "sector",
+    "bin",
+    "responses",
+    "answered",
+    "satisfied",
+    "score_sum",
+    "score_squares",
+)
+
+
+def _time_bin(starts: Sequence[dt.datetime]) -> ColumnElement[Any]:
+    """The index k of the bin [starts[k], starts[k + 1]) a response was submitted in."""
+    if len(starts) == 1:
+        return literal(0)
+    return case(
+        *[(Response.submitted_at < start, k) for k, start in enumerate(starts[1:])],
+        else_=len(starts) - 1,
+    )
+
+
+def answer_counts(
+    session: Session,
+    *,
+    starts: Sequence[dt.datetime],
+    end: dt.datetime,
+    agency_ids: Collection[int] | None = None,
+    item_code: str = "overall",
+    satisfied_from: int = 4,
+) -> pd.DataFrame:
+    """Responses submitted in [``starts[0]``, ``end``) per service point and time bin, with the
+    counts and sums of their answers to the item coded ``item_code``.
+
+    ``starts``: the bins' first instants (aware, ascending); a response belongs to the last bin
+    that starts at or before it. ``agency_ids``: the service points' agencies to count (None:
+    every agency). Excluded responses are left out (as in reports); flagged but undecided ones
+    count. Columns (:data:`COUNT_COLUMNS`): the point's id and public code, its agency's id, code
+    and sector, ``bin``, ``responses`` (all of them, answered or not), ``answered`` (a 1–5
+    answer, not "not applicable"), ``satisfied`` (answers ≥ ``satisfied_from``), ``score_sum`` and
+    ``score_squares`` (Σx and Σx² of the answers). One row per point and bin with a response.
+    """
+    if not starts:
+        raise ValueError("give at least one time bin")
+    items = session.scalars(select(Item.id).where(Item.code == item_code)).all()
+    time_bin = _time_bin(starts).label("bin")
+    value = Answer.value
+    per_point = (
+        select(
+            Response.service_point_id,
+            time_bin,
+            func.count(Response.id).label("responses"),
+            func.count(value).label("answered"),
+            func.coalesce(func.sum(case((value >= satisfied_from, 1), else_=0)), 0).label(
+                "satisfied"
+            ),
+            func.coalesce(func.sum(value), 0).label("score_sum"),
+            func.coalesce(func.sum(value * value), 0).label("score_squares"),
+        )
+        .select_from(Response)
+        .outerjoin(Answer, and_(Answer.response_id == Response.id, Answer.item_id.in_(items)))
+        .where(
+            Response.submitted_at >= starts[0],
+            Response.submitted_at < end,
+            Response.excluded.is_(False),
+        )
+        .group_by(Response.service_point_id, time_bin)
+    )
+    if agency_ids is not None:
+        per_point = per_point.where(
+            Response.service_point_id.in_(
+                select(ServicePoint.id).where(ServicePoint.agency_id.in_(sorted(agency_ids)))
+            )
+        )
+    counts = per_point.subquery("counts")
+    rows = session.execute(
+        select(
+            ServicePoint.id,
+            ServicePoint.public_code,
+            Agency.id,
+            Agency.code,
+            Agency.sector,
+            counts.c.bin,
+            counts.c.responses,
+            counts.c.answered,
+            counts.c.satisfied,
+            counts.c.score_sum,
+            counts.c.score_squares,
+        )
+        .join(ServicePoint, ServicePoint.id == counts.c.service_point_id)
+        .join(Agency, Agency.id == ServicePoint.agency_id)
+        .order_by(ServicePoint.id, counts.c.bin)
+    ).all()
+    frame = pd.DataFrame.from_records([tuple(row) for row in rows], columns=list(COUNT_COLUMNS))
+    for column in COUNT_COLUMNS[5:]:
+        frame[column] = frame[column].astype("int64")
+    return frame
+
+
+def monthly_volumes_in(
+    session: Session, first: dt.date, last: dt.date, agency_ids: Collection[int] | None = None
+) -> pd.DataFrame:
+    """Entered service volumes (service_point_id, month, volume) of the months ``first``..``last``
+    (first days of months, inclusive) at the service points of ``agency_ids`` (None: all)."""
+    query = select(ServiceVolume.service_point_id, ServiceVolume.month, ServiceVolume.volume).where(
+        ServiceVolume.month >= first, ServiceVolume.month <= last
+    )
+    if agency_ids is not None:
+        query = query.where(
+            ServiceVolume.service_point_id.in_(
+                select(ServicePoint.id).where(ServicePoint.agency_id.in_(sorted(agency_ids)))
+            )
+        )
+    return pd.DataFrame.from_records(
+        [tuple(row) for row in session.execute(query)],
+        columns=["service_point_id", "month", "volume"],
+    )
