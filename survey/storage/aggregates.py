@@ -4,7 +4,9 @@ One query per report returns, per service point × time bin, the responses and t
 of their answers to one item — a few rows per stratum instead of every response and answer — for
 :mod:`analysis.aggregates` to turn into estimates. The filters the row-level path applies in
 pandas (time window, agencies in scope, responses an administrator excluded) are in the WHERE
-clause; the same SQL runs on SQLite and PostgreSQL.
+clause; the same SQL runs on SQLite and PostgreSQL. :func:`answer_counts` reads the responses and
+answers (any instant as a bin boundary); :func:`summary_counts` the same numbers from the daily
+summaries the database keeps (bins at local midnight), whose size does not grow with responses.
 """
 
 from __future__ import annotations
@@ -14,10 +16,19 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, and_, case, func, literal, select
+from sqlalchemy import ColumnElement, and_, case, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
-from survey.storage.models import Agency, Answer, Item, Response, ServicePoint, ServiceVolume
+from survey.storage.models import (
+    Agency,
+    Answer,
+    AnswerDay,
+    Item,
+    Response,
+    ResponseDay,
+    ServicePoint,
+    ServiceVolume,
+)
 
 #: Columns of :func:`answer_counts`.
 COUNT_COLUMNS = (
@@ -98,6 +109,78 @@ def answer_counts(
             )
         )
     counts = per_point.subquery("counts")
+    return _with_points(session, counts, counts.c.service_point_id)
+
+
+def _day_bin(day: Any, starts: Sequence[dt.date]) -> ColumnElement[Any]:
+    if len(starts) == 1:
+        return literal(0)
+    return case(*[(day < start, k) for k, start in enumerate(starts[1:])], else_=len(starts) - 1)
+
+
+def summary_counts(
+    session: Session,
+    *,
+    starts: Sequence[dt.date],
+    end: dt.date,
+    agency_ids: Collection[int] | None = None,
+    item_code: str = "overall",
+    satisfied_from: int = 4,
+) -> pd.DataFrame:
+    """:func:`answer_counts` for bins that start at local midnight (Vietnam time), read from the
+    daily summaries (``response_day``, ``answer_day``, kept by triggers: migration 0009) instead
+    of the responses and answers: a few rows per service point and day, however many responses.
+
+    ``starts``: the bins' first days (ascending), ``end``: the day after the last one.
+    """
+    if not starts:
+        raise ValueError("give at least one time bin")
+    items = session.scalars(select(Item.id).where(Item.code == item_code)).all()
+    points = None
+    if agency_ids is not None:
+        points = select(ServicePoint.id).where(ServicePoint.agency_id.in_(sorted(agency_ids)))
+    values = [getattr(AnswerDay, f"value_{k}") for k in range(1, 6)]
+    zero = literal(0)
+    responses = select(
+        ResponseDay.service_point_id.label("point"),
+        _day_bin(ResponseDay.day, starts).label("bin"),
+        ResponseDay.responses.label("responses"),
+        zero.label("answered"),
+        zero.label("satisfied"),
+        zero.label("score_sum"),
+        zero.label("score_squares"),
+    ).where(ResponseDay.day >= starts[0], ResponseDay.day < end)
+    answers = select(
+        AnswerDay.service_point_id,
+        _day_bin(AnswerDay.day, starts),
+        zero,
+        sum(values, zero),
+        sum(values[satisfied_from - 1 :], zero),
+        sum((k * v for k, v in enumerate(values, start=1)), zero),
+        sum((k * k * v for k, v in enumerate(values, start=1)), zero),
+    ).where(AnswerDay.day >= starts[0], AnswerDay.day < end, AnswerDay.item_id.in_(items))
+    if points is not None:
+        responses = responses.where(ResponseDay.service_point_id.in_(points))
+        answers = answers.where(AnswerDay.service_point_id.in_(points))
+    both = union_all(responses, answers).subquery("days")
+    counts = (
+        select(
+            both.c.point,
+            both.c.bin,
+            *[
+                func.sum(both.c[name]).label(name)
+                for name in ("responses", "answered", "satisfied", "score_sum", "score_squares")
+            ],
+        )
+        .group_by(both.c.point, both.c.bin)
+        .having(func.sum(both.c.responses) > 0)  # rows emptied by exclusions stay at 0
+        .subquery("counts")
+    )
+    return _with_points(session, counts, counts.c.point)
+
+
+def _with_points(session: Session, counts: Any, point: Any) -> pd.DataFrame:
+    """The counts with their service point's code and agency, as :data:`COUNT_COLUMNS`."""
     rows = session.execute(
         select(
             ServicePoint.id,
@@ -112,7 +195,7 @@ def answer_counts(
             counts.c.score_sum,
             counts.c.score_squares,
         )
-        .join(ServicePoint, ServicePoint.id == counts.c.service_point_id)
+        .join(ServicePoint, ServicePoint.id == point)
         .join(Agency, Agency.id == ServicePoint.agency_id)
         .order_by(ServicePoint.id, counts.c.bin)
     ).all()

@@ -81,19 +81,22 @@ def _same_lines(lines: list[IndexLine], estimates: list[Estimate], column: str) 
         assert_same([line.estimate], [ours[line.key]])
 
 
+CASES = [
+    ("2025", "province", ""),
+    ("2025-Q3", "province", ""),
+    ("2025-H2", "sector", "health"),
+    ("2025-02-10..2025-08-20", "province", ""),
+    ("2025-05-01..2025-11-15", "agency", "DIENBIEN-PHUONG-MUONG-THANH-2025"),
+    ("2025", "agency", "DIENBIEN-PHUONG-MUONG-THANH-2025"),
+]
+
+
 @pytest.mark.parametrize(
-    ("period_key", "kind", "key"),
-    [
-        ("2025", "province", ""),
-        ("2025-Q3", "province", ""),
-        ("2025-H2", "sector", "health"),
-        ("2025-02-10..2025-08-20", "province", ""),
-        ("2025-05-01..2025-11-15", "agency", "DIENBIEN-PHUONG-MUONG-THANH-2025"),
-        ("2025", "agency", "DIENBIEN-PHUONG-MUONG-THANH-2025"),
-    ],
+    ("source", "period_key", "kind", "key"),
+    [("summaries", *case) for case in CASES] + [("answers", *CASES[k]) for k in (0, 3, 4)],
 )
 def test_aggregates_give_the_reports_figures(
-    demo: Session, period_key: str, kind: str, key: str
+    demo: Session, source: str, period_key: str, kind: str, key: str
 ) -> None:
     period = parse_period(period_key)
     report = build_report(demo, period, kind, key, cache=None)
@@ -103,6 +106,7 @@ def test_aggregates_give_the_reports_figures(
         _ids(demo, report.agency_codes),
         by=("sector", "agency", "service_point", "period"),
         min_n=report.min_n,
+        source=source,
     )
     assert figures.headline is not None
     assert_same([report.headline.estimate], [figures.headline])

@@ -120,6 +120,7 @@ def overall_figures(
     *,
     by: Sequence[str] = ("sector", "agency", "period"),
     min_n: int = 30,
+    source: str = "summaries",
 ) -> OverallFigures:
     """The share satisfied with the overall item in ``period`` for the service points of
     ``agency_ids`` (None: every agency), whole and by each of ``by`` (:data:`DOMAINS`).
@@ -130,18 +131,29 @@ def overall_figures(
     quarter inside the period (:func:`analysis.weights.prorate_volumes`), imputed from the median
     response rate where none is recorded (:func:`analysis.aggregates.impute_volumes`) and raised
     to the stratum's responses; lonely strata by the "adjust" rule; logit intervals.
+
+    ``source``: ``"summaries"`` reads the daily summaries the database keeps (migration 0009; a
+    few rows per service point and day), ``"answers"`` the responses and answers themselves (one
+    GROUP BY over the period's answers); both give the same figures.
     """
     unknown = set(by) - set(DOMAINS)
     if unknown:
         raise ValueError(f"unknown domain(s): {', '.join(sorted(unknown))}")
     bins = time_bins(period)
-    after = local_day_start(period.last + dt.timedelta(days=1))
-    counts = aggregates.answer_counts(
-        session,
-        starts=[local_day_start(b.first) for b in bins],
-        end=after,
-        agency_ids=agency_ids,
-    )
+    after = period.last + dt.timedelta(days=1)
+    if source == "summaries":
+        counts = aggregates.summary_counts(
+            session, starts=[b.first for b in bins], end=after, agency_ids=agency_ids
+        )
+    elif source == "answers":
+        counts = aggregates.answer_counts(
+            session,
+            starts=[local_day_start(b.first) for b in bins],
+            end=local_day_start(after),
+            agency_ids=agency_ids,
+        )
+    else:
+        raise ValueError(f"unknown source {source!r}: summaries or answers")
     counts["period"] = [bins[k].quarter for k in counts["bin"]]
     counts["current"] = [bins[k].current for k in counts["bin"]]
     current = counts[counts["current"]].reset_index(drop=True)
