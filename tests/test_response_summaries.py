@@ -1,5 +1,5 @@
-"""The daily summaries (response_day, answer_day; migration 0009) always equal a recount of the
-responses and answers, whichever way rows arrive or change: the public form's insert, the bulk
+"""The monthly summaries (response_month, answer_month; migration 0009) always equal a recount of
+the responses and answers, whichever way rows arrive or change: the public form's insert, the bulk
 paths of imports and the demo, an administrator excluding and including a response, and any
 UPDATE or DELETE. Runs on SQLite and, with TEST_DATABASE_URL, on PostgreSQL (whose triggers sum a
 whole INSERT statement at once)."""
@@ -18,10 +18,10 @@ from survey.storage import queries
 from survey.storage.database import downgrade_database, upgrade_database
 from survey.storage.models import (
     Answer,
-    AnswerDay,
+    AnswerMonth,
     Questionnaire,
     Response,
-    ResponseDay,
+    ResponseMonth,
     ServicePoint,
 )
 from tests.factories import SmallProvince
@@ -32,7 +32,7 @@ Key = tuple[int, dt.date]
 def recount(session: Session) -> tuple[Counter[Key], dict[tuple[int, dt.date, int], list[int]]]:
     """The summaries computed from the rows, in Python."""
     responses = {
-        rid: (point, moment.astimezone(VIETNAM_TIME).date(), excluded)
+        rid: (point, moment.astimezone(VIETNAM_TIME).date().replace(day=1), excluded)
         for rid, point, moment, excluded in session.execute(
             select(Response.id, Response.service_point_id, Response.submitted_at, Response.excluded)
         )
@@ -58,16 +58,16 @@ def stored(session: Session) -> tuple[Counter[Key], dict[tuple[int, dt.date, int
         {
             (point, day): n
             for point, day, n in session.execute(
-                select(ResponseDay.service_point_id, ResponseDay.day, ResponseDay.responses)
+                select(ResponseMonth.service_point_id, ResponseMonth.month, ResponseMonth.responses)
             )
             if n
         }
     )
     answers = {}
-    for row in session.scalars(select(AnswerDay)):
+    for row in session.scalars(select(AnswerMonth)):
         counts = [row.value_1, row.value_2, row.value_3, row.value_4, row.value_5]
         if any(counts):
-            answers[row.service_point_id, row.day, row.item_id] = counts
+            answers[row.service_point_id, row.month, row.item_id] = counts
     return days, answers
 
 
@@ -102,7 +102,7 @@ def test_summaries_follow_every_change(session: Session, seeded: SmallProvince) 
     questionnaire = queries.active_questionnaire(session, "administrative")
     assert questionnaire is not None
     desk, other = seeded.desk, seeded.retired_desk
-    # 16:59:59.999999 UTC is 23:59:59 in Hà Nội, 17:00 UTC the next local day
+    # 16:59:59.999999 UTC on 31 March is 23:59:59 in Hà Nội, 17:00 UTC is April there
     edge = dt.datetime(2025, 3, 31, 16, 59, 59, 999_999, tzinfo=dt.UTC)
     ids = [
         _submit(session, desk, questionnaire, edge, 5),
@@ -111,7 +111,7 @@ def test_summaries_follow_every_change(session: Session, seeded: SmallProvince) 
         _submit(session, other, questionnaire, edge, 1),
     ]
     assert_in_step(session)
-    assert {day for _, day in stored(session)[0]} == {dt.date(2025, 3, 31), dt.date(2025, 4, 1)}
+    assert {month for _, month in stored(session)[0]} == {dt.date(2025, 3, 1), dt.date(2025, 4, 1)}
 
     # the bulk path of imports and the demo: many rows in one statement
     keys = [f"bulk-{k}" for k in range(30)]
@@ -124,7 +124,7 @@ def test_summaries_follow_every_change(session: Session, seeded: SmallProvince) 
                 "questionnaire_id": questionnaire.id,
                 "channel": "paper",
                 "language": "vi",
-                "submitted_at": edge + dt.timedelta(days=k % 3),
+                "submitted_at": edge + dt.timedelta(days=20 * (k % 3)),
                 "comment": None,
                 "excluded": k == 7,  # imported already excluded
             }
@@ -162,7 +162,7 @@ def test_summaries_follow_every_change(session: Session, seeded: SmallProvince) 
     session.execute(
         update(Response)
         .where(Response.id == ids[2])
-        .values(service_point_id=other.id, submitted_at=edge - dt.timedelta(days=40))
+        .values(service_point_id=other.id, submitted_at=edge - dt.timedelta(days=45))
     )
     assert_in_step(session)
     session.execute(delete(Answer).where(Answer.response_id == ids[3]))

@@ -32,7 +32,7 @@ from benchmarks.scale.build import build_structure, load_responses
 from survey.services.exports import local_day_start
 from survey.services.periods import parse_period
 from survey.storage.database import make_engine, upgrade_database
-from survey.storage.models import Answer, AnswerDay, Base, Response, ResponseDay
+from survey.storage.models import Answer, AnswerMonth, Base, Response, ResponseMonth
 
 REPO = Path(__file__).resolve().parents[2]
 SIZES = {"20k": 20_000, "200k": 200_000, "1M": 1_000_000, "5M": 5_000_000}
@@ -118,10 +118,10 @@ def build(url: str, size: int, years: list[int], provinces: int) -> dict[str, An
     with Session(engine) as session:
         summaries = sum(
             session.scalar(select(func.count()).select_from(table)) or 0
-            for table in (ResponseDay, AnswerDay)
+            for table in (ResponseMonth, AnswerMonth)
         )
         kept = session.scalar(select(func.count()).where(Response.excluded.is_(False)))
-        counted = session.scalar(select(func.sum(ResponseDay.responses)))
+        counted = session.scalar(select(func.sum(ResponseMonth.responses)))
         if kept != counted:
             raise RuntimeError(f"the summaries count {counted} responses, the table {kept}")
     engine.dispose()

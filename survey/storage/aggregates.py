@@ -5,8 +5,8 @@ of their answers to one item — a few rows per stratum instead of every respons
 :mod:`analysis.aggregates` to turn into estimates. The filters the row-level path applies in
 pandas (time window, agencies in scope, responses an administrator excluded) are in the WHERE
 clause; the same SQL runs on SQLite and PostgreSQL. :func:`answer_counts` reads the responses and
-answers (any instant as a bin boundary); :func:`summary_counts` the same numbers from the daily
-summaries the database keeps (bins at local midnight), whose size does not grow with responses.
+answers (any instant as a bin boundary); :func:`summary_counts` the same numbers for whole months
+from the monthly summaries the database keeps, whose size does not grow with responses.
 """
 
 from __future__ import annotations
@@ -16,16 +16,16 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, and_, case, func, literal, select, union_all
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from survey.storage.models import (
     Agency,
     Answer,
-    AnswerDay,
+    AnswerMonth,
     Item,
     Response,
-    ResponseDay,
+    ResponseMonth,
     ServicePoint,
     ServiceVolume,
 )
@@ -64,6 +64,7 @@ def answer_counts(
     agency_ids: Collection[int] | None = None,
     item_code: str = "overall",
     satisfied_from: int = 4,
+    within: Sequence[tuple[dt.datetime, dt.datetime]] | None = None,
 ) -> pd.DataFrame:
     """Responses submitted in [``starts[0]``, ``end``) per service point and time bin, with the
     counts and sums of their answers to the item coded ``item_code``.
@@ -75,6 +76,7 @@ def answer_counts(
     and sector, ``bin``, ``responses`` (all of them, answered or not), ``answered`` (a 1–5
     answer, not "not applicable"), ``satisfied`` (answers ≥ ``satisfied_from``), ``score_sum`` and
     ``score_squares`` (Σx and Σx² of the answers). One row per point and bin with a response.
+    ``within``: only the responses of these [start, end) ranges (None: the whole window).
     """
     if not starts:
         raise ValueError("give at least one time bin")
@@ -108,61 +110,68 @@ def answer_counts(
                 select(ServicePoint.id).where(ServicePoint.agency_id.in_(sorted(agency_ids)))
             )
         )
+    if within is not None:
+        if not within:
+            return pd.DataFrame({c: pd.Series(dtype="int64") for c in COUNT_COLUMNS})
+        per_point = per_point.where(
+            or_(*[and_(Response.submitted_at >= a, Response.submitted_at < b) for a, b in within])
+        )
     counts = per_point.subquery("counts")
     return _with_points(session, counts, counts.c.service_point_id)
 
 
-def _day_bin(day: Any, starts: Sequence[dt.date]) -> ColumnElement[Any]:
+def _month_bin(month: Any, starts: Sequence[dt.date]) -> ColumnElement[Any]:
     if len(starts) == 1:
         return literal(0)
-    return case(*[(day < start, k) for k, start in enumerate(starts[1:])], else_=len(starts) - 1)
+    return case(*[(month < start, k) for k, start in enumerate(starts[1:])], else_=len(starts) - 1)
 
 
 def summary_counts(
     session: Session,
     *,
     starts: Sequence[dt.date],
-    end: dt.date,
+    months: Sequence[dt.date],
     agency_ids: Collection[int] | None = None,
     item_code: str = "overall",
     satisfied_from: int = 4,
 ) -> pd.DataFrame:
-    """:func:`answer_counts` for bins that start at local midnight (Vietnam time), read from the
-    daily summaries (``response_day``, ``answer_day``, kept by triggers: migration 0009) instead
-    of the responses and answers: a few rows per service point and day, however many responses.
+    """:func:`answer_counts` of whole calendar months (Vietnam time), read from the monthly
+    summaries (``response_month``, ``answer_month``, kept by triggers: migration 0009) instead
+    of the responses and answers: one row per service point and month, however many responses.
 
-    ``starts``: the bins' first days (ascending), ``end``: the day after the last one.
+    ``months``: the months to count (their first days), each inside one bin; ``starts``: the
+    bins' first days, ascending (a month belongs to the last bin starting on or before it).
     """
     if not starts:
         raise ValueError("give at least one time bin")
+    if not months:
+        return pd.DataFrame({c: pd.Series(dtype="int64") for c in COUNT_COLUMNS})
     items = session.scalars(select(Item.id).where(Item.code == item_code)).all()
-    points = None
-    if agency_ids is not None:
-        points = select(ServicePoint.id).where(ServicePoint.agency_id.in_(sorted(agency_ids)))
-    values = [getattr(AnswerDay, f"value_{k}") for k in range(1, 6)]
+    values = [getattr(AnswerMonth, f"value_{k}") for k in range(1, 6)]
     zero = literal(0)
     responses = select(
-        ResponseDay.service_point_id.label("point"),
-        _day_bin(ResponseDay.day, starts).label("bin"),
-        ResponseDay.responses.label("responses"),
+        ResponseMonth.service_point_id.label("point"),
+        _month_bin(ResponseMonth.month, starts).label("bin"),
+        ResponseMonth.responses.label("responses"),
         zero.label("answered"),
         zero.label("satisfied"),
         zero.label("score_sum"),
         zero.label("score_squares"),
-    ).where(ResponseDay.day >= starts[0], ResponseDay.day < end)
+    ).where(ResponseMonth.month.in_(sorted(months)))
     answers = select(
-        AnswerDay.service_point_id,
-        _day_bin(AnswerDay.day, starts),
+        AnswerMonth.service_point_id,
+        _month_bin(AnswerMonth.month, starts),
         zero,
         sum(values, zero),
         sum(values[satisfied_from - 1 :], zero),
         sum((k * v for k, v in enumerate(values, start=1)), zero),
         sum((k * k * v for k, v in enumerate(values, start=1)), zero),
-    ).where(AnswerDay.day >= starts[0], AnswerDay.day < end, AnswerDay.item_id.in_(items))
-    if points is not None:
-        responses = responses.where(ResponseDay.service_point_id.in_(points))
-        answers = answers.where(AnswerDay.service_point_id.in_(points))
-    both = union_all(responses, answers).subquery("days")
+    ).where(AnswerMonth.month.in_(sorted(months)), AnswerMonth.item_id.in_(items))
+    if agency_ids is not None:
+        points = select(ServicePoint.id).where(ServicePoint.agency_id.in_(sorted(agency_ids)))
+        responses = responses.where(ResponseMonth.service_point_id.in_(points))
+        answers = answers.where(AnswerMonth.service_point_id.in_(points))
+    both = union_all(responses, answers).subquery("months")
     counts = (
         select(
             both.c.point,

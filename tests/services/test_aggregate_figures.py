@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from analysis import Estimate
-from survey.services.aggregates import overall_figures, time_bins
+from survey.services.aggregates import overall_figures, time_bins, whole_months
 from survey.services.demo import load_demo_province
 from survey.services.exports import local_day_start
 from survey.services.periods import parse_period
@@ -157,3 +157,20 @@ def test_time_bins_cut_quarters_at_the_periods_start() -> None:
     ]
     assert [b.quarter for b in bins] == ["2024Q3", "2024Q4", "2025Q1", "2025Q1", "2025Q2", "2025Q3"]
     assert [b.current for b in bins] == [False, False, False, True, True, True]
+    months, days = whole_months(bins, dt.date(2025, 8, 21))
+    assert months == [
+        dt.date(2024, 9, 1),
+        *[dt.date(2024, m, 1) for m in (10, 11, 12)],
+        dt.date(2025, 1, 1),
+        *[dt.date(2025, m, 1) for m in (3, 4, 5, 6, 7)],
+    ]
+    assert days == [
+        (dt.date(2024, 8, 2), dt.date(2024, 9, 1)),
+        (dt.date(2025, 2, 1), dt.date(2025, 3, 1)),
+        (dt.date(2025, 8, 1), dt.date(2025, 8, 21)),
+    ]
+    year = time_bins(parse_period("2025"))
+    assert whole_months(year, dt.date(2026, 1, 1)) == (
+        [dt.date(y, m, 1) for y in (2024, 2025) for m in range(1, 13)],
+        [],
+    )

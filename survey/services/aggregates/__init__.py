@@ -12,6 +12,7 @@ from survey.services.aggregates.overall import (
     TimeBin,
     overall_figures,
     time_bins,
+    whole_months,
 )
 
-__all__ = ["DOMAINS", "OverallFigures", "TimeBin", "overall_figures", "time_bins"]
+__all__ = ["DOMAINS", "OverallFigures", "TimeBin", "overall_figures", "time_bins", "whole_months"]

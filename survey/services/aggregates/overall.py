@@ -79,6 +79,33 @@ def _next_quarter(day: dt.date) -> dt.date:
     )
 
 
+def _next_month(day: dt.date) -> dt.date:
+    return dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def whole_months(
+    bins: Sequence[TimeBin], end: dt.date
+) -> tuple[list[dt.date], list[tuple[dt.date, dt.date]]]:
+    """The months of the window [first bin, ``end``) that lie inside it and inside one bin (read
+    from the monthly summaries), and the day ranges [first, after) of the others (read from the
+    answers): none for years, halves and quarters; a custom range's cut months otherwise."""
+    start = bins[0].first
+    boundaries = {b.first for b in bins} | {end}
+    months: list[dt.date] = []
+    ranges: list[tuple[dt.date, dt.date]] = []
+    month = dt.date(start.year, start.month, 1)
+    while month < end:
+        after = _next_month(month)
+        if month >= start and after <= end and not any(month < b < after for b in boundaries):
+            months.append(month)
+        elif ranges and ranges[-1][1] == max(month, start):
+            ranges[-1] = (ranges[-1][0], min(after, end))
+        else:
+            ranges.append((max(month, start), min(after, end)))
+        month = after
+    return months, ranges
+
+
 def time_bins(period: Period) -> list[TimeBin]:
     """The parts of quarters from the previous period's first day to this period's last: a bin
     starts at the previous period's start, at this period's start and at every quarter start."""
@@ -132,9 +159,10 @@ def overall_figures(
     response rate where none is recorded (:func:`analysis.aggregates.impute_volumes`) and raised
     to the stratum's responses; lonely strata by the "adjust" rule; logit intervals.
 
-    ``source``: ``"summaries"`` reads the daily summaries the database keeps (migration 0009; a
-    few rows per service point and day), ``"answers"`` the responses and answers themselves (one
-    GROUP BY over the period's answers); both give the same figures.
+    ``source``: ``"summaries"`` reads the monthly summaries the database keeps (migration 0009;
+    one row per service point and month) and, for the days of months a custom period cuts, the
+    answers; ``"answers"`` reads the responses and answers only (one GROUP BY over the period's
+    answers). Both give the same figures.
     """
     unknown = set(by) - set(DOMAINS)
     if unknown:
@@ -142,9 +170,24 @@ def overall_figures(
     bins = time_bins(period)
     after = period.last + dt.timedelta(days=1)
     if source == "summaries":
-        counts = aggregates.summary_counts(
-            session, starts=[b.first for b in bins], end=after, agency_ids=agency_ids
-        )
+        months, days = whole_months(bins, after)
+        parts = [
+            aggregates.summary_counts(
+                session, starts=[b.first for b in bins], months=months, agency_ids=agency_ids
+            ),
+            aggregates.answer_counts(
+                session,
+                starts=[local_day_start(b.first) for b in bins],
+                end=local_day_start(after),
+                agency_ids=agency_ids,
+                within=[(local_day_start(a), local_day_start(b)) for a, b in days],
+            ),
+        ]
+        found = [part for part in parts if not part.empty]
+        counts = parts[0] if not found else pd.concat(found, ignore_index=True)
+        if len(found) > 1:  # a month's part from the summaries, its cut days from the answers
+            keys = list(aggregates.COUNT_COLUMNS[:6])
+            counts = counts.groupby(keys, as_index=False, sort=True).sum()
     elif source == "answers":
         counts = aggregates.answer_counts(
             session,
