@@ -3,7 +3,7 @@
 Every index of the reports is a ratio of weighted totals within a domain g,
 R̂_g = Σ_{i∈g} w_i a_i / Σ_{i∈g} w_i b_i (share satisfied: a = 1[x ≥ 4], b = 1 over valid
 answers; mean score: a = x, b = 1), with **sampling weights** w_i. Its Taylor-linearised variance
-(Binder 1983; Wolter 2007, *Introduction to Variance Estimation*, §6.11; Lumley 2010, *Complex
+(Binder 1983; Wolter 2007, *Introduction to Variance Estimation*, ch. 6; Lumley 2010, *Complex
 Surveys*, §2.2 and appendix C, R's ``svyrecvar``) needs, per stratum h and PSU j, only the PSU
 total of the influence values
 
