@@ -206,6 +206,9 @@ def report_size(
         f"built in {built['seconds']:.0f} s; the row-level report reads {window[0]:,} responses "
         f"and {window[1]:,} answers"
     )
+    bases = [r["base_rss_mb"] for r in results.values() if "base_rss_mb" in r]
+    if bases:
+        print(f"(a worker process after its imports: {min(bases):.0f} MB resident)")
     print(
         f"{'path (scope)':<28}{'cold':>11}{'warm':>11}{'peak RSS':>11}{'rows read':>13}   "
         "rows path ÷ this"
