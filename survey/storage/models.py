@@ -18,6 +18,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     SmallInteger,
@@ -314,6 +315,39 @@ class Answer(Base):
 
     response: Mapped[Response] = relationship(back_populates="answers")
     item: Mapped[Item] = relationship()
+
+
+class ResponseMonth(Base):
+    """Responses not excluded per service point and calendar month in Vietnam time (UTC+7):
+    what the reports count instead of reading every response. Kept by database triggers
+    (migration 0009) in the transaction that inserts, excludes or includes a response; never
+    written by the application."""
+
+    __tablename__ = "response_month"
+    __table_args__ = (Index("ix_response_month_month", "month"),)
+
+    service_point_id: Mapped[int] = mapped_column(ForeignKey("service_point.id"), primary_key=True)
+    month: Mapped[dt.date] = mapped_column(Date, primary_key=True)  # its first day
+    responses: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AnswerMonth(Base):
+    """Answers 1…5 to an item per service point and month, from responses not excluded (blank =
+    not applicable is not counted): counts n_k of each value, so that answered = Σn_k,
+    satisfied = n_4 + n_5, Σx = Σk·n_k and Σx² = Σk²·n_k. Kept by the triggers of
+    ResponseMonth."""
+
+    __tablename__ = "answer_month"
+    __table_args__ = (Index("ix_answer_month_month", "month", "item_id"),)
+
+    service_point_id: Mapped[int] = mapped_column(ForeignKey("service_point.id"), primary_key=True)
+    month: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), primary_key=True)
+    value_1: Mapped[int] = mapped_column(Integer, default=0)
+    value_2: Mapped[int] = mapped_column(Integer, default=0)
+    value_3: Mapped[int] = mapped_column(Integer, default=0)
+    value_4: Mapped[int] = mapped_column(Integer, default=0)
+    value_5: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Target(Base):

@@ -1,0 +1,1 @@
+"""Scale benchmark of the reports: row-level against aggregates (``python -m benchmarks.scale``)."""
