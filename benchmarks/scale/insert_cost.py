@@ -1,5 +1,5 @@
 """What the summaries' triggers cost a submission: ``queries.insert_response`` (the public form's
-one-statement insert) per second with the triggers of migration 0009 enabled and disabled,
+one-statement insert) per second with the triggers of migration 0010 enabled and disabled,
 alternating blocks in the same run on the same PostgreSQL database.
 
 ``python -m benchmarks.scale.insert_cost --database-url postgresql+psycopg://… [--blocks 10]``

@@ -136,7 +136,7 @@ def summary_counts(
     satisfied_from: int = 4,
 ) -> pd.DataFrame:
     """:func:`answer_counts` of whole calendar months (Vietnam time), read from the monthly
-    summaries (``response_month``, ``answer_month``, kept by triggers: migration 0009) instead
+    summaries (``response_month``, ``answer_month``, kept by triggers: migration 0010) instead
     of the responses and answers: one row per service point and month, however many responses.
 
     ``months``: the months to count (their first days), each inside one bin; ``starts``: the

@@ -320,7 +320,7 @@ class Answer(Base):
 class ResponseMonth(Base):
     """Responses not excluded per service point and calendar month in Vietnam time (UTC+7):
     what the reports count instead of reading every response. Kept by database triggers
-    (migration 0009) in the transaction that inserts, excludes or includes a response; never
+    (migration 0010) in the transaction that inserts, excludes or includes a response; never
     written by the application."""
 
     __tablename__ = "response_month"

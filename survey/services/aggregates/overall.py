@@ -159,7 +159,7 @@ def overall_figures(
     response rate where none is recorded (:func:`analysis.aggregates.impute_volumes`) and raised
     to the stratum's responses; lonely strata by the "adjust" rule; logit intervals.
 
-    ``source``: ``"summaries"`` reads the monthly summaries the database keeps (migration 0009;
+    ``source``: ``"summaries"`` reads the monthly summaries the database keeps (migration 0010;
     one row per service point and month) and, for the days of months a custom period cuts, the
     answers; ``"answers"`` reads the responses and answers only (one GROUP BY over the period's
     answers). Both give the same figures.

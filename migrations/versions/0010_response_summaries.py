@@ -1,7 +1,7 @@
 """response summaries: responses and answers per service point and local month, kept by triggers
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2027-02-01
 
 * ``response_month(service_point_id, month, responses)``: responses not excluded per service
@@ -27,8 +27,8 @@ a later ``batch_alter_table`` of ``response`` or
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
