@@ -9,7 +9,7 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 
 from analysis.summaries import format_percent
-from survey.services.exports import VIETNAM_TIME
+from survey.services.local_time import VIETNAM_TIME
 
 SECTOR_NAMES = {
     "administrative": _l("Administrative services"),

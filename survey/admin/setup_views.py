@@ -33,13 +33,13 @@ from survey.i18n import current_language
 from survey.services.access import current_scope, requires, visible_agency_ids
 from survey.services.errors import DomainError, InvalidInput, NotFound
 from survey.services.importing import ImportRefused, ImportReport
-from survey.services.periods import parse_period
+from survey.services.local_time import today_in_vietnam
+from survey.services.periods import parse_period, quarter_of
 from survey.services.setup import drafts, paper, units
 from survey.services.setup.official import province_choices, setup_province
 from survey.services.setup.organisation import import_organisation
 from survey.services.setup.questionnaires import questionnaire_by_reference, questionnaire_listing
 from survey.services.setup.targets import edit_target, end_target, target_for_editing
-from survey.services.setup.values import today_in_vietnam
 from survey.services.setup.volumes import (
     enter_volumes,
     grid_entries,
@@ -371,8 +371,7 @@ def _point(code: str) -> Any:
 
 
 def _default_period() -> str:
-    today = today_in_vietnam()
-    return f"{today.year}-Q{(today.month - 1) // 3 + 1}"
+    return quarter_of(today_in_vietnam()).key
 
 
 @bp.route("/setup/volumes", methods=["GET", "POST"])

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import click
 from flask import Flask, current_app
 
@@ -11,13 +9,12 @@ from survey.extensions import get_session
 from survey.services.alerts import AlertSettings, alerts_for_period, digest, send_digest
 from survey.services.comments.tagging import BATCH, tag_all
 from survey.services.errors import DomainError
-from survey.services.exports import VIETNAM_TIME
-from survey.services.periods import Period, ensure_supported, parse_period
+from survey.services.local_time import today_in_vietnam
+from survey.services.periods import Period, ensure_supported, parse_period, quarter_of
 
 
 def _last_complete_quarter() -> Period:
-    today = dt.datetime.now(VIETNAM_TIME).date()
-    return parse_period(f"{today.year}-Q{(today.month - 1) // 3 + 1}").previous()
+    return quarter_of(today_in_vietnam()).previous()
 
 
 def register(app: Flask) -> None:

@@ -47,11 +47,11 @@ from survey.services.dossiers.staff import (
 from survey.services.errors import DomainError, NotFound
 from survey.services.exports import local_day_start
 from survey.services.importing import ImportRefused
+from survey.services.local_time import VIETNAM_TIME, today_in_vietnam
 from survey.storage import queries
 from survey.storage.models import Dossier, utc_now
 
 UPLOAD_MAX_BYTES = 64 * 1024 * 1024  # a month of a large province; the command line has no limit
-VIETNAM_TIME = dt.timezone(dt.timedelta(hours=7))
 
 
 def _scope_ids() -> frozenset[int] | None:
@@ -67,7 +67,7 @@ def _dossier_in_scope(dossier_id: int) -> Dossier:
 
 def _period() -> tuple[PeriodForm, dt.date, dt.date]:
     form = PeriodForm(request.args)
-    today = dt.datetime.now(VIETNAM_TIME).date()
+    today = today_in_vietnam()
     first, last = dt.date(today.year, 1, 1), today
     if request.args and form.validate():
         first, last = form.first.data, form.last.data

@@ -52,6 +52,7 @@ from zxcvbn import zxcvbn
 
 from survey.services import audit
 from survey.services.errors import DomainError, InvalidInput, NotFound
+from survey.services.local_time import VIETNAM_TIME
 from survey.storage import queries
 from survey.storage.models import ROLES, SECTORS, Agency, SignInThrottle, User, utc_now
 
@@ -110,7 +111,6 @@ SECTOR_ROLES = ("sector_admin",)  # need a sector
 AGENCY_ROLES = ("agency_manager",)  # need an agency
 # A viewer needs exactly one of them: read-only reports for a sector or for an agency subtree.
 ACCOUNT_WIDE = "*"  # the address of the row that counts a username's failures from everywhere
-VIETNAM_TIME = dt.timezone(dt.timedelta(hours=7))
 
 
 class Actor(Protocol):

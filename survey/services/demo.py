@@ -19,10 +19,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from scipy.stats import norm
 from sqlalchemy.orm import Session
 
 from survey.services.importing import ImportReport, Row
+from survey.services.local_time import VIETNAM_TIME
 from survey.services.questionnaires import seed_questionnaires
 from survey.services.setup.organisation import store_organisation
 from survey.services.setup.paper import store_response_rows
@@ -36,7 +38,6 @@ YEAR = 2025
 REORGANISATION = dt.date(2025, 7, 1)
 ESTABLISHED = dt.date(2004, 1, 1)
 TARGET_RESPONSES = 20_000
-VIETNAM_TIME = dt.timezone(dt.timedelta(hours=7))
 
 DEPARTMENTS = (
     "Sở Nội vụ",
@@ -498,7 +499,7 @@ def _add_volumes_and_responses(
             volume = volume_of[(demo_point.point.id, dt.date(YEAR, month, 1))]
             count = int(rng.poisson(volume * demo_point.response_rate * rate_scale))
             count = min(count, volume)
-            quarter = (month - 1) // 3
+            quarter = pd.Period(dt.date(YEAR, month, 1), freq="Q").quarter - 1  # 0 … 3
             share = float(np.clip(demo_point.satisfaction + demo_point.drift * quarter, 0.2, 0.98))
             for _ in range(count):
                 response_rows.append(

@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 
 from survey.services import audit, spreadsheets
 from survey.services.dossiers.volumes import with_dossier_volumes
+from survey.services.local_time import VIETNAM_TIME
 from survey.storage import queries
 
-VIETNAM_TIME = dt.timezone(dt.timedelta(hours=7))
 LEADING_COLUMNS = [
     "response_id",
     "sector",

@@ -3,7 +3,6 @@ method note."""
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import re
 
@@ -11,6 +10,7 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from analysis.summaries import format_number, format_percent
+from survey.services.local_time import today_in_vietnam
 from survey.services.qr import FONT_DIR
 from survey.services.report_charts import ReportCharts
 from survey.services.reports import IndexLine, ScopeReport
@@ -182,7 +182,7 @@ def render_pdf(
             if language == "vi"
             else f"{report.responses:,}",
         ),
-        (words["made"], dt.date.today().strftime("%d/%m/%Y")),
+        (words["made"], today_in_vietnam().strftime("%d/%m/%Y")),
     ):
         pdf.multi_cell(0, 8, f"{label}: {value}", align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(12)

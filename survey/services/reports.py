@@ -43,7 +43,8 @@ from analysis.summaries import summarize_change, summarize_estimate, summarize_t
 from analysis.targets import known_population
 from analysis.weights import prorate_volumes
 from survey.services.errors import NotFound
-from survey.services.exports import VIETNAM_TIME, local_day_start, responses_table
+from survey.services.exports import local_day_start, responses_table
+from survey.services.local_time import VIETNAM_TIME, today_in_vietnam
 from survey.services.periods import Period, parse_period
 from survey.storage import queries
 from survey.storage.models import SECTORS, Agency, Questionnaire, Target
@@ -391,7 +392,7 @@ def home_report(session: Session, scope: Any, user_id: int) -> tuple[str, str]:
 def default_period(session: Session) -> Period:
     """The latest calendar year with responses (this year when there are none)."""
     latest = queries.latest_submission(session)
-    year = latest.astimezone(VIETNAM_TIME).year if latest else dt.date.today().year
+    year = latest.astimezone(VIETNAM_TIME).year if latest else today_in_vietnam().year
     return Period("year", dt.date(year, 1, 1), dt.date(year, 12, 31), str(year))
 
 

@@ -42,10 +42,10 @@ from sqlalchemy.orm import Session
 from survey.services import audit
 from survey.services.dossiers.codes import InvalidDossierCode, parse_dossier_code
 from survey.services.importing import ImportReport, Row, open_table
+from survey.services.local_time import VIETNAM_TIME
 from survey.storage import queries
 from survey.storage.models import utc_now
 
-VIETNAM_TIME = dt.timezone(dt.timedelta(hours=7))
 REQUIRED = ("dossier_code", "service_point_code", "procedure", "received_at", "status")
 OPTIONAL = ("due_at", "returned_at", "clerk_id")
 COLUMNS = (*REQUIRED[:4], "due_at", "returned_at", "status", "clerk_id")

@@ -29,10 +29,11 @@ from sqlalchemy.orm import Session
 from survey.services import audit, spreadsheets
 from survey.services.errors import InvalidAnswers, InvalidInput
 from survey.services.importing import DEFAULT_MAX_BYTES, ImportReport, open_table
+from survey.services.local_time import VIETNAM_TIME
 from survey.services.periods import FIRST_YEAR
 from survey.services.responses import clean_comment
 from survey.services.setup.organisation import file_label
-from survey.services.setup.values import VIETNAM_TIME, Cells
+from survey.services.setup.values import Cells
 from survey.storage import queries
 from survey.storage.models import Answer, Questionnaire, Response, utc_now
 

@@ -27,8 +27,9 @@ from survey.services.importing import (
     Row,
     open_table,
 )
+from survey.services.local_time import VIETNAM_TIME, today_in_vietnam
 from survey.services.setup.organisation import MAX_CHANGES_LOGGED, file_label
-from survey.services.setup.values import VIETNAM_TIME, Cells, month_label, today_in_vietnam
+from survey.services.setup.values import Cells, month_label
 from survey.storage import queries
 
 REQUIRED = ("service_point_code", "month", "citizens_served")
