@@ -12,7 +12,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from survey.extensions import get_session
+from survey.extensions import get_session, one_transaction
 from survey.services import audit
 from survey.storage import queries
 from survey.storage.models import utc_now
@@ -33,7 +33,6 @@ def purge_comments_older_than(days: int, *, dry_run: bool = False) -> int:
             "responses",
             {"count": purged, "older_than_days": days, "cutoff": cutoff.isoformat()},
         )
-    session.commit()
     return purged
 
 
@@ -41,6 +40,7 @@ def purge_comments_older_than(days: int, *, dry_run: bool = False) -> int:
 @click.option("--days", type=click.IntRange(min=1), help="Override COMMENT_RETENTION_DAYS.")
 @click.option("--dry-run", is_flag=True, help="Only count what would be blanked.")
 @with_appcontext
+@one_transaction
 def purge_comments(days: int | None, dry_run: bool) -> None:
     """Blank raw comments older than COMMENT_RETENTION_DAYS (answers are kept)."""
     days = days or current_app.config.get("COMMENT_RETENTION_DAYS")

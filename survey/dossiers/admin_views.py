@@ -191,8 +191,7 @@ def invitations() -> Response:
     table = pd.DataFrame(
         rows, columns=["dossier_code", "service_point_code", "returned_at", "link", "expires_at"]
     )
-    body = spreadsheets.csv_bytes(table)
-    session.commit()
+    body = spreadsheets.csv_bytes(table)  # the links are marked as sent when the request commits
     return Response(
         body,
         mimetype=spreadsheets.CSV_MIMETYPE,
@@ -246,7 +245,6 @@ def official_csv() -> Response:
         "official-scores",
         {"from": first, "to": last},
     )
-    get_session().commit()
     return Response(
         spreadsheets.csv_bytes(scores.table()),
         mimetype=spreadsheets.CSV_MIMETYPE,

@@ -30,7 +30,9 @@ be shared by every worker and server, survive restarts, and count atomically wit
 event of the same attempt. The rate-limit storage is per process by default (``memory://``, a
 restart forgets it) and Redis is optional; the database is always shared, and a failed sign-in
 already wrote to it. Stale rows are dropped as new failures come in (after a day, or thirty days
-for addresses that signed in).
+for addresses that signed in). A failure's counter and audit event are written in a short
+transaction of their own (``separate_transaction``): the request that reports the failure answers
+401 or 429, and is rolled back like every failed request.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ from survey.services import audit
 from survey.services.errors import DomainError, InvalidInput, NotFound
 from survey.services.local_time import VIETNAM_TIME
 from survey.storage import queries
+from survey.storage.database import separate_transaction
 from survey.storage.models import ROLES, SECTORS, Agency, SignInThrottle, User, utc_now
 
 __all__ = [
@@ -305,7 +308,7 @@ def create_user(
         f"user:{username}",
         {"role": role, "sector": sector, "scope_agency_id": scope_agency_id},
     )
-    session.commit()
+    session.flush()
     return user
 
 
@@ -344,7 +347,7 @@ def reset_development_admin(session: Session, username: str = "admin") -> str:
         user.password_changed_at = utc_now()
         _revoke_sessions(user)
         queries.clear_sign_in_failures(session, username)
-        session.commit()
+        session.flush()
     return password
 
 
@@ -444,7 +447,8 @@ def authenticate(
 
     Raises ``SignInDelayed`` while this address must wait for this username (the password is not
     even checked). Every attempt is audited: ``sign_in.succeeded`` or ``sign_in.failed`` with the
-    username as typed (normalised), the address and the reason, never the password.
+    username as typed (normalised), the address and the reason, never the password. A failure is
+    committed at once, in a transaction of its own; a success is flushed into the caller's.
     """
     now = now or utc_now()
     back_off = back_off or SignInBackOff()
@@ -455,8 +459,9 @@ def authenticate(
     account = queries.sign_in_throttle(session, counted, ACCOUNT_WIDE)
     until = back_off.delayed_until(pair, account, now)
     if until is not None:
-        _audit_failure(session, counted, where, "delayed", {"until": until.isoformat()})
-        session.commit()
+        # A separate transaction: the request answers 429 and rolls back, the event stays.
+        with separate_transaction(session) as own:
+            _audit_failure(own, counted, where, "delayed", {"until": until.isoformat()})
         raise SignInDelayed(until, now)
 
     user = queries.user_by_username(session, name) if counted == name else None
@@ -470,12 +475,14 @@ def authenticate(
         except (VerificationError, InvalidHashError):
             reason = "wrong_password"
     if reason is not None:
-        failures, delayed = _count_failure(session, counted, where, now, back_off)
-        details: dict[str, Any] = {"failures": failures}
-        if delayed is not None:
-            details["until"] = delayed.isoformat()
-        _audit_failure(session, counted, where, reason, details)
-        session.commit()
+        # A separate transaction: the request answers 401 and rolls back, while the back-off
+        # must count this failure and the audit log must keep it.
+        with separate_transaction(session) as own:
+            failures, delayed = _count_failure(own, counted, where, now, back_off)
+            details: dict[str, Any] = {"failures": failures}
+            if delayed is not None:
+                details["until"] = delayed.isoformat()
+            _audit_failure(own, counted, where, reason, details)
         return None
     if user is None:  # no reason for a failure means an active user was found
         raise RuntimeError("a sign-in without a failure has a user")
@@ -485,7 +492,7 @@ def authenticate(
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
     audit.record(session, user, "sign_in.succeeded", f"user:{user.username}", {"address": where})
-    session.commit()
+    session.flush()
     return user
 
 
@@ -532,7 +539,7 @@ def sign_out(session: Session, user_id: int) -> None:
         return
     _revoke_sessions(user)
     audit.record(session, user, "user.signed_out", f"user:{user.username}", {})
-    session.commit()
+    session.flush()
 
 
 def change_password(
@@ -562,7 +569,7 @@ def change_password(
     user.must_change_password = False
     _revoke_sessions(user)
     audit.record(session, user, "password.changed", f"user:{user.username}", {})
-    session.commit()
+    session.flush()
     return user
 
 
@@ -602,7 +609,7 @@ def set_active(session: Session, actor: Actor, user_id: int, active: bool) -> Us
     user.active = active
     action = "user.enabled" if active else "user.disabled"
     audit.record(session, actor, action, f"user:{user.username}", {})
-    session.commit()
+    session.flush()
     return user
 
 
@@ -611,7 +618,7 @@ def lift_sign_in_delays(session: Session, actor: Actor, user_id: int) -> User:
     user = _account(session, user_id)
     cleared = queries.clear_sign_in_failures(session, user.username)
     audit.record(session, actor, "user.unlocked", f"user:{user.username}", {"rows": cleared})
-    session.commit()
+    session.flush()
     return user
 
 
@@ -634,7 +641,7 @@ def reset_password(
     audit.record(
         session, actor, "password.reset", f"user:{user.username}", {"typed_by_admin": typed}
     )
-    session.commit()
+    session.flush()
     return password
 
 
@@ -666,7 +673,7 @@ def change_role(
         f"user:{user.username}",
         {"before": before, "after": after},
     )
-    session.commit()
+    session.flush()
     return user
 
 

@@ -189,16 +189,15 @@ def load_demo_province(session: Session, seed: int = 2025) -> DemoProvince:
     seed_questionnaires(session)
     if queries.agency_by_code(session, PROVINCE_CODE) is not None:
         seed_targets(session)
-        session.commit()
+        session.flush()
         return DemoProvince(created=False)
     rng = np.random.default_rng(seed)
     demo = DemoProvince()
-    _build_structure(session, rng, demo)  # the organisation import stores and commits it
+    _build_structure(session, rng, demo)  # through the organisation import
     seed_targets(session)
     _add_volumes_and_responses(session, rng, demo)
-    session.commit()
+    session.flush()
     queries.refresh_statistics(session)
-    session.commit()
     return demo
 
 

@@ -393,7 +393,7 @@ def mark(
         f"comments:{key}",
         {"responses": ids[:100], "count": len(ids), "changed": changed},
     )
-    session.commit()
+    session.flush()
     return changed
 
 
@@ -462,5 +462,5 @@ def export(
         f"comments:{key}",
         {"file": exported.filename, "filters": filters.query_args(), "rows": len(table)},
     )
-    session.commit()
+    session.flush()
     return exported

@@ -58,11 +58,11 @@ def make_slip(
     *,
     actor: Any = None,
 ) -> Slip:
-    """The dossier's link (made on first use), noted as printed and audited; commits."""
+    """The dossier's link (made on first use), noted as printed and audited."""
     invitation, token = link_for(session, dossier, settings, actor=actor)
     mark_slip_printed(session, invitation)
     audit.record(session, actor, "dossier.slip_printed", f"dossier:{dossier.id}")
-    session.commit()
+    session.flush()
     return Slip(dossier=dossier, url=rating_url(public_base_url, token))
 
 

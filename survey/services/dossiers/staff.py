@@ -29,6 +29,7 @@ from survey.services.errors import InvalidInput, NotFound
 from survey.services.exports import local_day_start
 from survey.services.importing import ImportReport, open_table
 from survey.storage import queries
+from survey.storage.database import all_or_nothing
 from survey.storage.models import Staff
 
 NAME_MAX = 300
@@ -104,7 +105,7 @@ def update_staff(
     active_to: dt.date | None,
     actor: Any,
 ) -> None:
-    """Name a clerk and set their active dates (audited, commits)."""
+    """Name a clerk and set their active dates (audited)."""
     name = " ".join((name or "").split())
     if not name:
         raise InvalidInput("Hãy ghi họ và tên.", "Enter the clerk's full name.")
@@ -126,7 +127,7 @@ def update_staff(
         f"staff:{member.clerk_code}",
         {"before": before, "after": {"name": name, "from": active_from, "to": active_to}},
     )
-    session.commit()
+    session.flush()
 
 
 def import_staff(
@@ -139,7 +140,7 @@ def import_staff(
     max_bytes: int | None = 5 * 1024 * 1024,
 ) -> ImportReport:
     """A staff list in (``clerk_id, name, service_point_code[, active_from, active_to]``): new
-    clerks added, known ones updated; all or nothing (``ImportRefused``); commits."""
+    clerks added, known ones updated; all or nothing (``ImportRefused``)."""
     report = ImportReport()
     table = open_table(
         source,
@@ -152,7 +153,7 @@ def import_staff(
     points = queries.service_point_ids_by_code(session, visible_agency_ids)
     known = {member.clerk_code: member for member in queries.staff_in(session, None)}
     seen: set[str] = set()
-    try:
+    with all_or_nothing(session):
         for row in table:
             report.rows += 1
             clerk, name = row["clerk_id"], " ".join(row["name"].split())
@@ -238,10 +239,7 @@ def import_staff(
             f"file:{filename or 'upload'}",
             {"added": report.added, "changed": report.changed},
         )
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+        session.flush()
     return report
 
 
