@@ -230,10 +230,10 @@ def quarter_days(label: str) -> tuple[dt.date, dt.date]:
     match = _QUARTER.match(str(label))
     if match is None:
         raise AnalysisError(f"period {label!r} is not a quarter written like 2025Q3")
-    year, quarter = int(match.group(1)), int(match.group(2))
-    first = dt.date(year, 3 * quarter - 2, 1)
-    after = dt.date(year + 1, 1, 1) if quarter == 4 else dt.date(year, 3 * quarter + 1, 1)
-    return first, after - dt.timedelta(days=1)
+    period = pd.Period(year=int(match.group(1)), quarter=int(match.group(2)), freq="Q")
+    # Through daily periods: any year a date can have (Timestamps stop in 2262).
+    first, last = period.asfreq("D", "start"), period.asfreq("D", "end")
+    return dt.date(first.year, first.month, first.day), dt.date(last.year, last.month, last.day)
 
 
 def prorate_volumes(

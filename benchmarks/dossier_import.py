@@ -210,7 +210,9 @@ def run_import(url: str, path: Path) -> None:
 
     app = create_app({"TESTING": True, "DATABASE_URL": url})
     with app.app_context():
-        report = import_dossiers(get_session(), path)
+        session = get_session()
+        report = import_dossiers(session, path)
+        session.commit()  # as the import-dossiers command does: services flush, the caller commits
     print(report.summary("en"), file=sys.stderr)
 
 

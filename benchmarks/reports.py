@@ -49,6 +49,7 @@ def main() -> None:
             session = get_session()
             load_demo_province(session)
             create_user(session, "bench", PASSWORD)
+            session.commit()  # services flush; the caller commits
         client = app.test_client()
         page = client.get("/admin/sign-in").get_data(as_text=True)
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)

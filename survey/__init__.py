@@ -54,6 +54,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     ratelimit.init_app(app)  # after the blueprints: it wraps their views
     templating.register_templating(app)
     cli.register_commands(app)
+    extensions.commit_each_request(app)  # last: its hook runs before the other after_request ones
     return app
 
 

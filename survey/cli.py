@@ -13,7 +13,7 @@ from survey.commands import comments as comment_commands
 from survey.commands import publication as publication_commands
 from survey.commands.dossiers import register_dossier_commands
 from survey.commands.setup import register_setup_commands
-from survey.extensions import get_session
+from survey.extensions import get_session, one_transaction
 from survey.services import qr
 from survey.services.accounts import (
     ROLES,
@@ -55,15 +55,16 @@ def register_commands(app: Flask) -> None:
     register_dossier_commands(app)
 
     @app.cli.command("init-db")
+    @one_transaction
     def init_db() -> None:
         """Create or upgrade the database schema (Alembic) and seed questionnaires and targets."""
         upgrade_database(current_app.config["DATABASE_URL"])
         session = get_session()
         added = seed_questionnaires(session) + seed_targets(session)
-        session.commit()
         click.echo(f"Database is at the latest schema ({added} shipped records added).")
 
     @app.cli.command("load-demo")
+    @one_transaction
     def load_demo() -> None:
         """Load the demo province (Điện Biên, 2025) unless it is already loaded."""
         upgrade_database(current_app.config["DATABASE_URL"])
@@ -98,6 +99,7 @@ def register_commands(app: Flask) -> None:
         "its sub-units are included.",
     )
     @click.password_option(help="Asked for when not given.")
+    @one_transaction
     def create_admin(
         username: str, role: str, sector: str | None, agency_code: str | None, password: str
     ) -> None:
@@ -115,6 +117,7 @@ def register_commands(app: Flask) -> None:
         click.echo(f"User {user.username} created with role {role}{scope}.")
 
     @app.cli.command("dev-admin")
+    @one_transaction
     def dev_admin() -> None:
         """Development only: (re)set the 'admin' account to a fresh password and print it."""
         if current_app.config["SURVEY_ENV"] != "development":
@@ -125,6 +128,7 @@ def register_commands(app: Flask) -> None:
     @app.cli.command("export-qr")
     @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
     @click.option("--agency", "agency_code", help="Only this agency (its code).")
+    @one_transaction
     def export_qr(out_dir: Path, agency_code: str | None) -> None:
         """Write a PNG and an SVG per service point and an A4 poster PDF per agency."""
         try:
@@ -154,6 +158,7 @@ def register_commands(app: Flask) -> None:
         help="How many days back to check, at most 3660 (default: a week, and at least "
         "KIOSK_MAX_OFFLINE_DAYS + 1: 8).",
     )
+    @one_transaction
     def scan_anomalies(days: int | None) -> None:
         """Flag bursts of identical answers, implausible rates and too-fast kiosk answers over a
         period (run daily, e.g. from cron; arrivals are flagged as they come)."""
@@ -171,6 +176,7 @@ def register_commands(app: Flask) -> None:
     @click.argument("out_file", type=click.Path(dir_okay=False, path_type=Path))
     @click.option("--from", "first_day", callback=_parse_day, help="First day, e.g. 2025-01-01.")
     @click.option("--to", "last_day", callback=_parse_day, help="Last day (inclusive).")
+    @one_transaction
     def export_responses(
         out_file: Path, first_day: dt.date | None, last_day: dt.date | None
     ) -> None:

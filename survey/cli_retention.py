@@ -11,7 +11,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from survey.extensions import get_session
+from survey.extensions import get_session, one_transaction
 from survey.services.comments.retention import purge_old_comments
 
 
@@ -19,6 +19,7 @@ from survey.services.comments.retention import purge_old_comments
 @click.option("--days", type=click.IntRange(min=1), help="Override COMMENT_RETENTION_DAYS.")
 @click.option("--dry-run", is_flag=True, help="Only count what would be blanked.")
 @with_appcontext
+@one_transaction
 def purge_comments(days: int | None, dry_run: bool) -> None:
     """Blank raw comments older than COMMENT_RETENTION_DAYS (answers are kept)."""
     days = days or current_app.config.get("COMMENT_RETENTION_DAYS")
@@ -28,7 +29,6 @@ def purge_comments(days: int | None, dry_run: bool) -> None:
         )
     session = get_session()
     count = purge_old_comments(session, days, dry_run=dry_run)
-    session.commit()
     verb = "Would blank" if dry_run else "Blanked"
     click.echo(f"{verb} {count} comments of responses older than {days} days.")
 

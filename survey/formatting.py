@@ -16,7 +16,8 @@ from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 from babel.numbers import format_percent as _babel_percent
 
-VIETNAM_TIME = dt.timezone(dt.timedelta(hours=7), "ICT")
+from survey.services.local_time import VIETNAM_TIME
+
 MISSING = "—"
 _LOCALES = {"vi": "vi_VN", "en": "en_GB"}
 

@@ -37,7 +37,7 @@ from survey.auth import (
     safe_redirect_target,
     start_session_clock,
 )
-from survey.extensions import get_session
+from survey.extensions import discard_changes, get_session
 from survey.i18n import current_language
 from survey.services import accounts, audit
 from survey.services.accounts import SignInBackOff, SignInDelayed
@@ -191,7 +191,7 @@ def users() -> Response | tuple[str, int]:
                 actor=current_user,
             )
         except InvalidInput as error:
-            db.rollback()
+            discard_changes()
             form.form_errors.append(error.message(current_language()))
             return _users_page(400, form=form)
         flash(_("The account was created."))
@@ -205,7 +205,7 @@ def users() -> Response | tuple[str, int]:
 
 def _refused(form: FlaskForm, error: InvalidInput | NotFound | None = None) -> tuple[str, int]:
     """The users page again with why an account action was refused (400, or 404)."""
-    get_session().rollback()
+    discard_changes()
     messages = [error.message(current_language())] if error is not None else []
     for field_errors in form.errors.values():
         messages += [str(message) for message in field_errors]

@@ -12,7 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from survey.admin import admin_blueprint as bp
 from survey.admin.forms import POLARITY_NAMES, ConfirmForm, LexiconFileForm, SignOutForm, TermForm
 from survey.auth import can, current_scope, requires
-from survey.extensions import get_session
+from survey.extensions import discard_changes, get_session
 from survey.i18n import current_language
 from survey.services.comments import inbox as inbox_service
 from survey.services.comments import lexicon_admin
@@ -118,7 +118,7 @@ def comment_lexicon() -> Response | tuple[str, int]:
                 session, current_user, form.topic.data, form.term.data, form.polarity.data
             )
         except DomainError as error:
-            session.rollback()
+            discard_changes()
             form.form_errors.append(error.message(current_language()))
             status = 400
         else:
@@ -187,7 +187,7 @@ def import_comment_lexicon() -> Response | tuple[str, int]:
             session, current_user, upload.read(), upload.filename or "lexicon.csv"
         )
     except ImportRefused as refused:
-        session.rollback()
+        discard_changes()
         language = current_language()
         problems = [p.describe(language) for p in refused.report.problems]
         return _lexicon_page(form, file_form, 422, [refused.message(language), *problems])

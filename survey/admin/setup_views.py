@@ -35,14 +35,14 @@ from survey.services.access import visible_agency_ids
 from survey.services.agencies import find_agency, service_points_of
 from survey.services.errors import DomainError, InvalidInput, NotFound
 from survey.services.importing import ImportRefused, ImportReport
-from survey.services.periods import parse_period
+from survey.services.local_time import today_in_vietnam
+from survey.services.periods import parse_period, quarter_of
 from survey.services.service_points import find_service_point
 from survey.services.setup import drafts, paper, units
 from survey.services.setup.official import province_choices, setup_province
 from survey.services.setup.organisation import import_organisation
 from survey.services.setup.questionnaires import questionnaire_by_reference, questionnaire_listing
 from survey.services.setup.targets import edit_target, end_target, target_for_editing
-from survey.services.setup.values import today_in_vietnam
 from survey.services.setup.volumes import (
     enter_volumes,
     grid_entries,
@@ -364,8 +364,7 @@ def setup_reopen_point(code: str) -> BaseResponse:
 
 
 def _default_period() -> str:
-    today = today_in_vietnam()
-    return f"{today.year}-Q{(today.month - 1) // 3 + 1}"
+    return quarter_of(today_in_vietnam()).key
 
 
 @bp.route("/setup/volumes", methods=["GET", "POST"])

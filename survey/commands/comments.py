@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import click
 from flask import Flask, current_app
 
-from survey.extensions import get_session
+from survey.extensions import get_session, one_transaction
 from survey.services.alerts import AlertSettings, alerts_for_period, digest, send_digest
 from survey.services.comments.tagging import BATCH, tag_all
 from survey.services.errors import DomainError
-from survey.services.exports import VIETNAM_TIME
-from survey.services.periods import Period, ensure_supported, parse_period
+from survey.services.local_time import today_in_vietnam
+from survey.services.periods import Period, ensure_supported, parse_period, quarter_of
 
 
 def _last_complete_quarter() -> Period:
-    today = dt.datetime.now(VIETNAM_TIME).date()
-    return parse_period(f"{today.year}-Q{(today.month - 1) // 3 + 1}").previous()
+    return quarter_of(today_in_vietnam()).previous()
 
 
 def register(app: Flask) -> None:
@@ -32,9 +29,13 @@ def register(app: Flask) -> None:
         show_default=True,
         help="Comments per transaction.",
     )
+    @one_transaction
     def tag_comments(limit: int | None, batch: int) -> None:
         """Tag comments with topics (those not yet tagged by the current lexicon); for cron."""
-        run = tag_all(get_session(), limit=limit, batch=batch)
+        session = get_session()
+        # Each batch is committed as it is stored, deliberately: a long run stopped halfway (cron's
+        # timeout) keeps what it did, and no comment stays locked for the whole run.
+        run = tag_all(session, limit=limit, batch=batch, after_batch=session.commit)
         click.echo(
             f"Tagged {run.tagged} comments with lexicon {run.version}; {run.remaining} left."
         )
@@ -49,6 +50,7 @@ def register(app: Flask) -> None:
     @click.option("--to", "extra", multiple=True, help="A recipient (repeat; adds to ALERT_TO).")
     @click.option("--dry-run", is_flag=True, help="Print the digest; send nothing.")
     @click.option("--send-empty", is_flag=True, help="Send a digest even when there is no alert.")
+    @one_transaction
     def send_alerts(
         period_key: str | None, extra: tuple[str, ...], dry_run: bool, send_empty: bool
     ) -> None:

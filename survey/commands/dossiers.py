@@ -16,7 +16,7 @@ import pandas as pd
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from survey.extensions import get_session
+from survey.extensions import get_session, one_transaction
 from survey.services import spreadsheets
 from survey.services.dossiers.importing import import_dossiers
 from survey.services.dossiers.links import pending_invitations
@@ -59,6 +59,7 @@ def _refusal(refused: ImportRefused) -> click.ClickException:
 @click.command("import-dossiers")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @with_appcontext
+@one_transaction
 def import_dossiers_command(file: Path) -> None:
     """Import the dossier list exported from the one-stop system (CSV or XLSX).
 
@@ -113,6 +114,7 @@ def _day(_ctx: click.Context, param: click.Parameter, value: str) -> dt.date:
     help="csv: one row per agency; json: also the reconciliation sentences.",
 )
 @with_appcontext
+@one_transaction
 def official_scores_command(first: dt.date, last: dt.date, output: str) -> None:
     """The Decision 766/QĐ-TTg ratios per agency beside the survey's weighted estimate.
 
@@ -162,6 +164,7 @@ def official_scores_command(first: dt.date, last: dt.date, output: str) -> None:
     help="png or svg: the QR code; pdf: the A6 slip to print with the receipt.",
 )
 @with_appcontext
+@one_transaction
 def dossier_slip_command(dossier_code: str, out_dir: Path, formats: str) -> None:
     """Write the rating QR (PNG/SVG) and A6 slip (PDF) of a dossier; the QR leads to its
     single-use link, never to its code."""
@@ -184,6 +187,7 @@ def dossier_slip_command(dossier_code: str, out_dir: Path, formats: str) -> None
 @click.argument("out_file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--channel", type=click.Choice(["sms", "zalo"]), default="sms", show_default=True)
 @with_appcontext
+@one_transaction
 def dossier_invitations_command(out_file: Path, channel: str) -> None:
     """Write the rating links of returned dossiers not yet rated or sent, as CSV for the
     province's SMS or Zalo gateway; each link is listed once (marked as sent)."""
@@ -202,8 +206,7 @@ def dossier_invitations_command(out_file: Path, channel: str) -> None:
         )
     ]
     columns = ["dossier_code", "service_point_code", "returned_at", "link", "expires_at"]
-    spreadsheets.write_csv(pd.DataFrame(rows, columns=columns), out_file)
-    session.commit()
+    spreadsheets.write_csv(pd.DataFrame(rows, columns=columns), out_file)  # then marked as sent
     click.echo(f"Wrote {len(rows)} invitations for {channel} to {out_file}.")
 
 
@@ -215,6 +218,7 @@ def dossier_invitations_command(out_file: Path, channel: str) -> None:
 )
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @with_appcontext
+@one_transaction
 def unlink_dossier_ratings_command(before: dt.date | None, yes: bool) -> None:
     """Forget which survey response rated which dossier (the overall answer stays, so the
     official ratios and clerks' results still work). Cannot be undone."""

@@ -17,9 +17,10 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 
-from survey.extensions import get_session
+from survey.extensions import get_session, one_transaction
 from survey.publication.pages import render_page
 from survey.services.errors import DomainError
+from survey.services.local_time import today_in_vietnam
 from survey.services.publication.quarterly import (
     PublicationSettings,
     file_names,
@@ -31,7 +32,6 @@ from survey.services.publication.quarterly import (
 from survey.services.publication.quarters import (
     ended_quarter,
     last_ended_quarter,
-    today_in_vietnam,
 )
 
 LANGUAGES = ("vi", "en")
@@ -47,6 +47,7 @@ def register(app: Flask) -> None:
         help="An ended quarter, e.g. 2025-Q3 (default: the last quarter that has ended).",
     )
     @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+    @one_transaction
     def publish_report(period_key: str | None, out_dir: Path) -> None:
         """Write an ended quarter's public report (page and PDF, Vietnamese and English) into
         OUT_DIR; unchanged files are left as they are. For cron on the first day of a quarter."""

@@ -17,7 +17,7 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
-from survey.extensions import get_session
+from survey.extensions import get_session, one_transaction
 from survey.services.errors import DomainError
 from survey.services.importing import ImportRefused, ImportReport
 
@@ -52,6 +52,7 @@ FILE = click.Path(dir_okay=False, path_type=Path)
 @click.command("import-organisation")
 @click.argument("file", type=FILE)
 @with_appcontext
+@one_transaction
 def import_organisation_command(file: Path) -> None:
     """Add or change agencies and service points from a CSV or XLSX file (idempotent on codes)."""
     from survey.services.setup.organisation import import_organisation
@@ -62,6 +63,7 @@ def import_organisation_command(file: Path) -> None:
 @click.command("import-volumes")
 @click.argument("file", type=FILE)
 @with_appcontext
+@one_transaction
 def import_volumes_command(file: Path) -> None:
     """Store citizens served per point per month (service_point_code, month, citizens_served)."""
     from survey.services.setup.volumes import import_volumes
@@ -71,6 +73,7 @@ def import_volumes_command(file: Path) -> None:
 
 @click.command("questionnaires")
 @with_appcontext
+@one_transaction
 def questionnaires_command() -> None:
     """List each questionnaire's CODE:VERSION, sector, state and item codes."""
     from survey.services.setup.questionnaires import questionnaire_listing
@@ -95,6 +98,7 @@ QUESTIONNAIRE = click.option(
 @click.argument("out", type=FILE)
 @QUESTIONNAIRE
 @with_appcontext
+@one_transaction
 def response_template_command(out: Path, reference: str) -> None:
     """Write the paper-response template of a questionnaire version (.csv or .xlsx)."""
     from survey.services.setup.paper import response_template
@@ -124,6 +128,7 @@ def response_template_command(out: Path, reference: str) -> None:
     help="paper: surveys filled in on paper; import: from another system.",
 )
 @with_appcontext
+@one_transaction
 def import_responses_command(file: Path, reference: str, channel: str) -> None:
     """Import filled-in response templates (all or nothing; the same rows twice store nothing)."""
     from survey.services.setup.paper import import_responses
@@ -141,6 +146,7 @@ def import_responses_command(file: Path, reference: str, channel: str) -> None:
 @click.argument("code")
 @click.option("--no-desks", is_flag=True, help="Do not add a one-stop desk per commune.")
 @with_appcontext
+@one_transaction
 def setup_province_command(code: str, no_desks: bool) -> None:
     """Create a province's communes and wards (since 1 July 2025) from the official list.
 
@@ -158,6 +164,7 @@ def setup_province_command(code: str, no_desks: bool) -> None:
 @click.command("questionnaire-draft")
 @click.argument("reference", metavar="CODE:VERSION")
 @with_appcontext
+@one_transaction
 def questionnaire_draft_command(reference: str) -> None:
     """Make a draft of the next version from CODE:VERSION (edit it on the web page)."""
     from survey.services.setup.drafts import new_draft
@@ -174,6 +181,7 @@ def questionnaire_draft_command(reference: str) -> None:
 @click.command("publish-questionnaire")
 @click.argument("reference", metavar="CODE:VERSION")
 @with_appcontext
+@one_transaction
 def publish_questionnaire_command(reference: str) -> None:
     """Publish a draft: it becomes its sector's active version, the previous one is retired."""
     from survey.services.setup.drafts import publish
@@ -194,6 +202,7 @@ def publish_questionnaire_command(reference: str) -> None:
 @QUESTIONNAIRE
 @click.option("--language", required=True, help="BCP 47 tag, e.g. hmn (H'Mông) or tdd (Thái).")
 @with_appcontext
+@one_transaction
 def import_translation_command(file: Path, reference: str, language: str) -> None:
     """Add or replace a questionnaire's texts in a further language (key, translation)."""
     from survey.services.setup.drafts import import_translation

@@ -50,9 +50,9 @@ from survey.services.dossiers.staff import (
 )
 from survey.services.errors import DomainError, NotFound
 from survey.services.importing import ImportRefused
+from survey.services.local_time import VIETNAM_TIME, today_in_vietnam
 
 UPLOAD_MAX_BYTES = 64 * 1024 * 1024  # a month of a large province; the command line has no limit
-VIETNAM_TIME = dt.timezone(dt.timedelta(hours=7))
 
 
 def _scope_ids() -> frozenset[int] | None:
@@ -65,7 +65,7 @@ def _now() -> dt.datetime:
 
 def _period() -> tuple[PeriodForm, dt.date, dt.date]:
     form = PeriodForm(request.args)
-    today = dt.datetime.now(VIETNAM_TIME).date()
+    today = today_in_vietnam()
     first, last = dt.date(today.year, 1, 1), today
     if request.args and form.validate():
         first, last = form.first.data, form.last.data
@@ -187,8 +187,7 @@ def invitations() -> Response:
     table = pd.DataFrame(
         rows, columns=["dossier_code", "service_point_code", "returned_at", "link", "expires_at"]
     )
-    body = spreadsheets.csv_bytes(table)
-    session.commit()
+    body = spreadsheets.csv_bytes(table)  # the links are marked as sent when the request commits
     return Response(
         body,
         mimetype=spreadsheets.CSV_MIMETYPE,
@@ -237,7 +236,6 @@ def official_csv() -> Response:
         "official-scores",
         {"from": first, "to": last},
     )
-    get_session().commit()
     return Response(
         spreadsheets.csv_bytes(scores.table()),
         mimetype=spreadsheets.CSV_MIMETYPE,

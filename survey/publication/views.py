@@ -16,12 +16,12 @@ from survey.extensions import get_session
 from survey.publication import publication_blueprint as bp
 from survey.publication.pages import render_page
 from survey.services.errors import NotFound
+from survey.services.local_time import today_in_vietnam
 from survey.services.publication import quarterly
 from survey.services.publication.quarterly import PublicationSettings
 from survey.services.publication.quarters import (
     ended_quarter,
     published_quarters,
-    today_in_vietnam,
 )
 
 INDEX_MAX_AGE = 600  # a new quarter appears on the list within ten minutes of its end

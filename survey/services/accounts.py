@@ -30,7 +30,9 @@ be shared by every worker and server, survive restarts, and count atomically wit
 event of the same attempt. The rate-limit storage is per process by default (``memory://``, a
 restart forgets it) and Redis is optional; the database is always shared, and a failed sign-in
 already wrote to it. Stale rows are dropped as new failures come in (after a day, or thirty days
-for addresses that signed in).
+for addresses that signed in). A failure's counter and audit event are written in a short
+transaction of their own (``separate_transaction``): the request that reports the failure answers
+401 or 429, and is rolled back like every failed request.
 """
 
 from __future__ import annotations
@@ -52,7 +54,9 @@ from zxcvbn import zxcvbn
 
 from survey.services import audit
 from survey.services.errors import DomainError, InvalidInput, NotFound
+from survey.services.local_time import VIETNAM_TIME
 from survey.storage import queries
+from survey.storage.database import separate_transaction
 from survey.storage.models import ROLES, SECTORS, Agency, SignInThrottle, User, utc_now
 
 __all__ = [
@@ -110,7 +114,6 @@ SECTOR_ROLES = ("sector_admin",)  # need a sector
 AGENCY_ROLES = ("agency_manager",)  # need an agency
 # A viewer needs exactly one of them: read-only reports for a sector or for an agency subtree.
 ACCOUNT_WIDE = "*"  # the address of the row that counts a username's failures from everywhere
-VIETNAM_TIME = dt.timezone(dt.timedelta(hours=7))
 
 
 class Actor(Protocol):
@@ -303,7 +306,7 @@ def create_user(
         f"user:{username}",
         {"role": role, "sector": sector, "scope_agency_id": scope_agency_id},
     )
-    session.commit()
+    session.flush()
     return user
 
 
@@ -342,7 +345,7 @@ def reset_development_admin(session: Session, username: str = "admin") -> str:
         user.password_changed_at = utc_now()
         _revoke_sessions(user)
         queries.clear_sign_in_failures(session, username)
-        session.commit()
+        session.flush()
     return password
 
 
@@ -442,7 +445,8 @@ def authenticate(
 
     Raises ``SignInDelayed`` while this address must wait for this username (the password is not
     even checked). Every attempt is audited: ``sign_in.succeeded`` or ``sign_in.failed`` with the
-    username as typed (normalised), the address and the reason, never the password.
+    username as typed (normalised), the address and the reason, never the password. A failure is
+    committed at once, in a transaction of its own; a success is flushed into the caller's.
     """
     now = now or utc_now()
     back_off = back_off or SignInBackOff()
@@ -453,8 +457,9 @@ def authenticate(
     account = queries.sign_in_throttle(session, counted, ACCOUNT_WIDE)
     until = back_off.delayed_until(pair, account, now)
     if until is not None:
-        _audit_failure(session, counted, where, "delayed", {"until": until.isoformat()})
-        session.commit()
+        # A separate transaction: the request answers 429 and rolls back, the event stays.
+        with separate_transaction(session) as own:
+            _audit_failure(own, counted, where, "delayed", {"until": until.isoformat()})
         raise SignInDelayed(until, now)
 
     user = queries.user_by_username(session, name) if counted == name else None
@@ -468,12 +473,14 @@ def authenticate(
         except (VerificationError, InvalidHashError):
             reason = "wrong_password"
     if reason is not None:
-        failures, delayed = _count_failure(session, counted, where, now, back_off)
-        details: dict[str, Any] = {"failures": failures}
-        if delayed is not None:
-            details["until"] = delayed.isoformat()
-        _audit_failure(session, counted, where, reason, details)
-        session.commit()
+        # A separate transaction: the request answers 401 and rolls back, while the back-off
+        # must count this failure and the audit log must keep it.
+        with separate_transaction(session) as own:
+            failures, delayed = _count_failure(own, counted, where, now, back_off)
+            details: dict[str, Any] = {"failures": failures}
+            if delayed is not None:
+                details["until"] = delayed.isoformat()
+            _audit_failure(own, counted, where, reason, details)
         return None
     if user is None:  # no reason for a failure means an active user was found
         raise RuntimeError("a sign-in without a failure has a user")
@@ -483,7 +490,7 @@ def authenticate(
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
     audit.record(session, user, "sign_in.succeeded", f"user:{user.username}", {"address": where})
-    session.commit()
+    session.flush()
     return user
 
 
@@ -530,7 +537,7 @@ def sign_out(session: Session, user_id: int) -> None:
         return
     _revoke_sessions(user)
     audit.record(session, user, "user.signed_out", f"user:{user.username}", {})
-    session.commit()
+    session.flush()
 
 
 def change_password(
@@ -560,7 +567,7 @@ def change_password(
     user.must_change_password = False
     _revoke_sessions(user)
     audit.record(session, user, "password.changed", f"user:{user.username}", {})
-    session.commit()
+    session.flush()
     return user
 
 
@@ -600,7 +607,7 @@ def set_active(session: Session, actor: Actor, user_id: int, active: bool) -> Us
     user.active = active
     action = "user.enabled" if active else "user.disabled"
     audit.record(session, actor, action, f"user:{user.username}", {})
-    session.commit()
+    session.flush()
     return user
 
 
@@ -609,7 +616,7 @@ def lift_sign_in_delays(session: Session, actor: Actor, user_id: int) -> User:
     user = _account(session, user_id)
     cleared = queries.clear_sign_in_failures(session, user.username)
     audit.record(session, actor, "user.unlocked", f"user:{user.username}", {"rows": cleared})
-    session.commit()
+    session.flush()
     return user
 
 
@@ -632,7 +639,7 @@ def reset_password(
     audit.record(
         session, actor, "password.reset", f"user:{user.username}", {"typed_by_admin": typed}
     )
-    session.commit()
+    session.flush()
     return password
 
 
@@ -664,7 +671,7 @@ def change_role(
         f"user:{user.username}",
         {"before": before, "after": after},
     )
-    session.commit()
+    session.flush()
     return user
 
 

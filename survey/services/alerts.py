@@ -423,7 +423,7 @@ def send_digest(
     sender: AlertSender | None = None,
     link: str | None = None,
 ) -> str:
-    """Build and send the digest, note it in the audit log (by the system), commit."""
+    """Build and send the digest and note it in the audit log (by the system)."""
     if not recipients:
         raise InvalidInput(
             "Chưa có người nhận: đặt ALERT_TO hoặc dùng --to.",
@@ -442,5 +442,5 @@ def send_digest(
             "sender": settings.sender if sender is None else type(sender).__name__,
         },
     )
-    session.commit()
+    session.flush()
     return where

@@ -19,10 +19,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from scipy.stats import norm
 from sqlalchemy.orm import Session
 
 from survey.services.importing import ImportReport, Row
+from survey.services.local_time import VIETNAM_TIME
 from survey.services.questionnaires import seed_questionnaires
 from survey.services.setup.names import english_unit_name
 from survey.services.setup.organisation import store_organisation
@@ -37,7 +39,6 @@ YEAR = 2025
 REORGANISATION = dt.date(2025, 7, 1)
 ESTABLISHED = dt.date(2004, 1, 1)
 TARGET_RESPONSES = 20_000
-VIETNAM_TIME = dt.timezone(dt.timedelta(hours=7))
 
 DEPARTMENTS = (
     "Sở Nội vụ",
@@ -202,16 +203,15 @@ def load_demo_province(session: Session, seed: int = 2025) -> DemoProvince:
     seed_questionnaires(session)
     if queries.agency_by_code(session, PROVINCE_CODE) is not None:
         seed_targets(session)
-        session.commit()
+        session.flush()
         return DemoProvince(created=False)
     rng = np.random.default_rng(seed)
     demo = DemoProvince()
-    _build_structure(session, rng, demo)  # the organisation import stores and commits it
+    _build_structure(session, rng, demo)  # through the organisation import
     seed_targets(session)
     _add_volumes_and_responses(session, rng, demo)
-    session.commit()
+    session.flush()
     queries.refresh_statistics(session)
-    session.commit()
     return demo
 
 
@@ -512,7 +512,7 @@ def _add_volumes_and_responses(
             volume = volume_of[(demo_point.point.id, dt.date(YEAR, month, 1))]
             count = int(rng.poisson(volume * demo_point.response_rate * rate_scale))
             count = min(count, volume)
-            quarter = (month - 1) // 3
+            quarter = pd.Period(dt.date(YEAR, month, 1), freq="Q").quarter - 1  # 0 … 3
             share = float(np.clip(demo_point.satisfaction + demo_point.drift * quarter, 0.2, 0.98))
             for _ in range(count):
                 response_rows.append(

@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 
 from survey.services import audit, spreadsheets
 from survey.services.dossiers.volumes import with_dossier_volumes
+from survey.services.local_time import VIETNAM_TIME
 from survey.storage import queries
 
-VIETNAM_TIME = dt.timezone(dt.timedelta(hours=7))
 LEADING_COLUMNS = [
     "response_id",
     "sector",
@@ -142,7 +142,7 @@ def export_responses_file(
     session: Session, path: Path, first_day: dt.date | None, last_day: dt.date | None
 ) -> int:
     """Write the responses of the days as ``write_responses_csv`` does, note the file in the
-    audit log (``export.written``, by the command line) and commit; returns the number of rows."""
+    audit log (``export.written``, by the command line); returns the number of rows."""
     table = responses_table(session, first_day, last_day)
     write_responses_csv(table, path)
     audit.record(
@@ -152,5 +152,5 @@ def export_responses_file(
         f"file:{path.name}",
         {"from": first_day, "to": last_day, "rows": len(table)},
     )
-    session.commit()
+    session.flush()
     return len(table)

@@ -166,7 +166,7 @@ def check_response(
     settings: IntegritySettings,
     extra_flags: Sequence[tuple[str, str]] = (),
 ) -> int:
-    """Add the flags that apply to one stored response (and its burst); commit; return how many.
+    """Add the flags that apply to one stored response (and its burst); return how many.
 
     ``extra_flags`` (kind, detail) are flags of this response decided by the caller on arrival
     (``implausible_time``). Safe to run again: a response carries each kind of flag at most once.
@@ -202,9 +202,9 @@ def check_burst_on_arrival(
     identical_before: Sequence[int] | None = None,
 ) -> int:
     """Flag an identical-answer burst that a just-stored response completes; return how many flags
-    were added (commits only then). ``identical_before``: the earlier identical responses, when
-    the insert already found them (PostgreSQL); else one bounded query. A burst spread among more
-    answers than the look-back waits for the daily scan."""
+    were added. ``identical_before``: the earlier identical responses, when the insert already
+    found them (PostgreSQL); else one bounded query. A burst spread among more answers than the
+    look-back waits for the daily scan."""
     if identical_before is not None:
         same = sorted({*identical_before, response_id})
     else:
@@ -316,8 +316,9 @@ def detail_numbers(detail: str) -> dict[str, str]:
 
 
 def _add_flags(session: Session, wanted: list[tuple[int, str, str]]) -> int:
-    """Add the flags a response does not carry yet (a response carries each kind at most once);
-    commit; return how many were added. A flag added meanwhile by another request is skipped."""
+    """Add the flags a response does not carry yet (a response carries each kind at most once),
+    in the caller's transaction; return how many were added. A flag added meanwhile by another
+    request is skipped."""
     if not wanted:
         return 0
     existing = queries.flag_kinds_of(session, {response_id for response_id, _k, _d in wanted})
@@ -326,7 +327,6 @@ def _add_flags(session: Session, wanted: list[tuple[int, str, str]]) -> int:
         if (response_id, kind) not in existing:
             added += queries.add_flag(session, response_id, kind, detail)
             existing.add((response_id, kind))
-    session.commit()
     return added
 
 
@@ -364,7 +364,7 @@ def record_decision(
         f"response:{response_id}",
         {"reason": reason},
     )
-    session.commit()
+    session.flush()
 
 
 def flagged_responses(

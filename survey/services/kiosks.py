@@ -192,7 +192,7 @@ def register_kiosk(
         f"kiosk:{kiosk.id}",
         {"service_point": point.public_code, "label": label},
     )
-    session.commit()
+    session.flush()
     return PairingCode(kiosk.id, format_pairing_code(code), kiosk.pairing_expires_at or now)
 
 
@@ -217,7 +217,7 @@ def new_pairing_code(
         f"kiosk:{kiosk.id}",
         {"label": kiosk.label, "expires_at": kiosk.pairing_expires_at},
     )
-    session.commit()
+    session.flush()
     return PairingCode(kiosk.id, format_pairing_code(code), kiosk.pairing_expires_at or now)
 
 
@@ -252,7 +252,7 @@ def pair_kiosk(session: Session, code: str, now: dt.datetime | None = None) -> P
             "replaced_token": replaced,
         },
     )
-    session.commit()
+    session.flush()
     return Pairing(kiosk.id, token)
 
 
@@ -271,7 +271,7 @@ def revoke_kiosk(
         audit.record_by_user_id(
             session, user_id, "kiosk.revoked", f"kiosk:{kiosk.id}", {"label": kiosk.label}
         )
-        session.commit()
+        session.flush()
 
 
 def authenticate_kiosk(session: Session, token: str | None) -> Kiosk:
@@ -361,6 +361,10 @@ def submit_from_kiosk(
     time when plausible, else the arrival time with an ``implausible_time`` flag (see the module
     docstring). A replayed ``client_id`` returns the stored response unchanged to this tablet and
     is refused (409) to any other. Flags are added on arrival, before this returns.
+
+    All of it is the caller's one transaction (the request commits it once): the response is one
+    INSERT that carries its kiosk and device time (with its answers, on PostgreSQL), and the
+    kiosk's last-seen time and the arrival flags are written with it or not at all.
     """
     now = now or utc_now()
     point = kiosk.service_point
@@ -390,7 +394,6 @@ def submit_from_kiosk(
         own_kiosk_ids={kiosk.id, answered_on.id},
     )
     kiosk.last_seen_at = now
-    session.commit()
     if result.created:
         implausible = device_time is not None and answered_at != device_time
         check_response(
@@ -401,6 +404,7 @@ def submit_from_kiosk(
             if implausible and device_time is not None
             else [],
         )
+    session.flush()
     return result
 
 
@@ -420,4 +424,4 @@ def _questionnaire_for(
 
 def touch_kiosk(session: Session, kiosk: Kiosk, now: dt.datetime | None = None) -> None:
     kiosk.last_seen_at = now or utc_now()
-    session.commit()
+    session.flush()

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
 from survey.services.errors import NoQuestionnaire, UnknownServicePoint
+from survey.services.local_time import today_in_vietnam
 from survey.services.questionnaire_catalog import SHIPPED_QUESTIONNAIRES, QuestionnaireSpec
 from survey.storage import queries
 from survey.storage.models import Element, Item, Questionnaire, ServicePoint
@@ -80,7 +80,7 @@ def open_service_point(session: Session, public_code: str) -> tuple[ServicePoint
     if found is None:
         raise UnknownServicePoint()
     point, active = found
-    today = dt.date.today()
+    today = today_in_vietnam()  # a commune retired today is closed from 00:00 in Vietnam
     if not point.active or not point.agency.is_active_on(today):
         # A closed desk's or a retired agency's QR leads to the form of the point that took over.
         from survey.services.setup.units import successor_point

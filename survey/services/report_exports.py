@@ -249,7 +249,8 @@ def record_export(
     session: Session, actor: audit.Actor, report: ScopeReport, filename: str, rows: int | None
 ) -> None:
     """Note in the audit log that ``actor`` took a file of this report (and how many rows of
-    responses it holds), committed at once: the file leaves the platform whatever happens next."""
+    responses it holds). The request commits it before the file is sent: a file whose taking
+    could not be logged is not sent (the commit's failure is the answer)."""
     audit.record(
         session,
         actor,
@@ -257,4 +258,4 @@ def record_export(
         f"report:{report.scope_kind}/{report.scope_key or 'all'}",
         {"file": filename, "period": report.period.key, "rows": rows},
     )
-    session.commit()
+    session.flush()

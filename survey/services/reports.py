@@ -45,9 +45,10 @@ from analysis.weights import prorate_volumes
 from survey.formatting import number, percent
 from survey.services.caching import SharedCache, key_digest
 from survey.services.errors import InvalidInput, NotFound
-from survey.services.exports import VIETNAM_TIME, local_day_start, responses_table
+from survey.services.exports import local_day_start, responses_table
 from survey.services.hierarchy import subtree_ids
-from survey.services.periods import Period, parse_period, year_before
+from survey.services.local_time import VIETNAM_TIME, today_in_vietnam
+from survey.services.periods import Period, parse_period, quarter_of, year_before
 from survey.storage import fingerprints, queries
 from survey.storage.models import CHANNELS, SECTORS, Agency, Questionnaire, Target
 
@@ -531,12 +532,6 @@ def home_report(session: Session, scope: Any, user_id: int) -> tuple[str, str]:
     return "agency", agency.code
 
 
-def _today_in_vietnam() -> dt.date:
-    # Reports are decided by Vietnam's calendar, whatever the server's clock zone (another
-    # change adds a shared ``vietnam_today()``; this is the same computation).
-    return dt.datetime.now(VIETNAM_TIME).date()
-
-
 def default_period(
     session: Session,
     scope_kind: str = "province",
@@ -553,7 +548,7 @@ def default_period(
     A year still under way counts as soon as it has enough data. No quarter is tried when no
     year has enough: a quarter never holds more respondents than its year.
     """
-    today = today or _today_in_vietnam()
+    today = today or today_in_vietnam()
     hierarchy = load_hierarchy(session)
     codes, _, _ = _scope(hierarchy, scope_kind, scope_key, visible)
     ids = {hierarchy.by_code[code].id for code in codes}
@@ -570,7 +565,7 @@ def period_choices(session: Session) -> list[Period]:
     """Years, halves and quarters from the first to the last response, newest first."""
     first, last = queries.first_submission(session), queries.latest_submission(session)
     if first is None or last is None:
-        return [parse_period(str(_today_in_vietnam().year))]
+        return [parse_period(str(today_in_vietnam().year))]
     out: list[Period] = []
     for year in range(
         last.astimezone(VIETNAM_TIME).year, first.astimezone(VIETNAM_TIME).year - 1, -1
@@ -665,8 +660,8 @@ def report_version(
     filters = filters or ReportFilters()
     previous = period.previous()
     earliest = min(previous.first, year_before(period).first)
-    first_month = _quarter_start(earliest)
-    end_month = _add_months(_quarter_start(period.last), 3)
+    first_month = quarter_of(earliest).first
+    end_month = quarter_of(period.last).last + dt.timedelta(days=1)  # the next quarter's first day
     fingerprint = fingerprints.report_fingerprint(
         session,
         local_day_start(earliest),
@@ -676,15 +671,6 @@ def report_version(
     )
     key = (scope_kind, scope_key, period.key, min_n, visible, filters.key, fingerprint)
     return (key_digest(key),)
-
-
-def _quarter_start(day: dt.date) -> dt.date:
-    return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
-
-
-def _add_months(day: dt.date, months: int) -> dt.date:
-    index = day.year * 12 + day.month - 1 + months
-    return dt.date(index // 12, index % 12 + 1, 1)
 
 
 def _scope(

@@ -167,7 +167,7 @@ def submit_response(
     own_kiosk_ids: Collection[int] = (),
     integrity: IntegritySettings | None = None,
 ) -> SubmissionResult:
-    """Store one response exactly once per idempotency key and commit it.
+    """Store one response exactly once per idempotency key, in the caller's transaction.
 
     A double tap or a re-sent POST carries the same key: the first response is kept, unchanged,
     and returned — but only to the same origin (same channel and service point; for a kiosk, a
@@ -203,7 +203,6 @@ def submit_response(
         device_time=device_time,
         burst=None if integrity is None else burst_window(moment, integrity),
     )
-    session.commit()
     if response_id is not None:
         if integrity is not None:
             check_burst_on_arrival(

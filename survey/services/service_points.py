@@ -42,4 +42,4 @@ def retire_service_point(session: Session, actor: Any, public_code: str) -> None
         f"service_point:{point.public_code}",
         {"agency": point.agency.code, "name": point.name_vi},
     )
-    session.commit()
+    session.flush()

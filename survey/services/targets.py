@@ -262,7 +262,7 @@ def add_target(
             "description": description,
         },
     )
-    session.commit()
+    session.flush()
     return target
 
 
@@ -288,4 +288,4 @@ def delete_target(session: Session, actor: Any, scope: Any, target_id: int) -> N
         },
     )
     session.delete(target)
-    session.commit()
+    session.flush()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +64,54 @@ def _refuse_to_flush(session: Session, _context: Any, _instances: Any) -> None:
             "This session reads reports (REPORTS_DATABASE_URL) and never writes; "
             "use the request's main session for changes."
         )
+
+
+@contextmanager
+def all_or_nothing(session: Session) -> Iterator[None]:
+    """A block whose writes all stay or all go, inside the caller's transaction (a SAVEPOINT).
+
+    An exception in the block undoes what the block wrote, restores the objects it changed, and
+    goes on to the caller, whose own earlier writes stay in its transaction: an import refused
+    with its report leaves nothing behind even when the page that shows the report goes on to
+    read the database. Nothing is committed here (the request or command commits).
+    """
+    _begin_on_sqlite(session)
+    with session.begin_nested():
+        yield
+
+
+def _begin_on_sqlite(session: Session) -> None:
+    """Python's sqlite3 opens a transaction only before an INSERT, UPDATE or DELETE, and a
+    SAVEPOINT outside one would start one of its own, committed when it is released. So begin
+    the transaction first — IMMEDIATE, taking the write lock the block is about to need, so that
+    what it read cannot go stale before it writes (SQLite would refuse the write at once)."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    driver = connection.connection.driver_connection
+    if driver is not None and not driver.in_transaction:
+        driver.execute("BEGIN IMMEDIATE")
+
+
+@contextmanager
+def separate_transaction(session: Session) -> Iterator[Session]:
+    """A short transaction of its own, on another connection, committed when the block ends.
+
+    Services never commit: the request or command that called them does, once, and rolls back
+    when it fails (survey/extensions.py). This is the deliberate exception, for a record that
+    must survive the caller's rollback — a failed sign-in's back-off counter and audit event,
+    written while the request itself answers 401 or 429. Say at each use why it is one.
+
+    Use it before the caller's transaction has written anything (a sign-in's failure is its
+    request's first write): the caller would hold the rows, and on SQLite the whole database,
+    that the block waits for.
+    """
+    own = Session(bind=session.get_bind(), expire_on_commit=False)
+    try:
+        with own.begin():
+            yield own
+    finally:
+        own.close()
 
 
 def alembic_config(url: str) -> Config:

@@ -199,8 +199,8 @@ def response_origin_by_key(
 
 
 # The public form's writes, built once for the same reason as the look-up above. A key that is
-# already stored inserts nothing and returns no row (``ON CONFLICT DO NOTHING``): no error, so no
-# rollback, which would expire the per-process cached questionnaire the request has loaded.
+# already stored inserts nothing and returns no row (``ON CONFLICT DO NOTHING``): no error, which
+# would abort the request's one transaction (PostgreSQL refuses every statement after it).
 _RESPONSE_COLUMNS = (
     "idempotency_key",
     "service_point_id",
@@ -706,7 +706,7 @@ def add_flag(session: Session, response_id: int, kind: str, detail: str) -> bool
     """Flag a response unless it already carries this kind of flag; whether a flag was added.
 
     ``ON CONFLICT DO NOTHING``: a flag added meanwhile by another request is no error (an error
-    would mean a rollback, which expires the per-process cached questionnaire)."""
+    would abort the request's one transaction, the response being flagged with it)."""
     dialect = session.connection().dialect.name
     dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (

@@ -97,6 +97,7 @@ def pairing_url(server: LiveServer) -> str:
             label="Quầy 1",
             user_id=None,
         )
+        get_session().commit()
     return f"{server.url}/kiosk/pair/{pairing.code}"
 
 
@@ -394,6 +395,7 @@ def test_revoked_kiosk_keeps_answers_and_tells_staff(
         kiosk = session.scalar(select(Kiosk))
         assert kiosk is not None
         revoke_kiosk(session, kiosk.id, None)
+        session.commit()
     answer_citizen(page, item_count, 4)
     expect(page.locator("#staff")).to_contain_text("thu hồi", timeout=10_000)
     expect(

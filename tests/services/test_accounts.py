@@ -153,6 +153,7 @@ def _guess(session: Session, times: int, when: dt.datetime, address: str = ATTAC
 
 def test_failures_slow_only_the_address_they_come_from(session: Session):
     create_user(session, "chief", PASSWORD)
+    session.commit()
     assert _guess(session, 5, MONDAY) == ["refused"] * 5
     assert _guess(session, 15, MONDAY) == ["delayed"] * 15  # not counted, not even checked
     with pytest.raises(SignInDelayed):
@@ -162,6 +163,7 @@ def test_failures_slow_only_the_address_they_come_from(session: Session):
 
 def test_the_delay_doubles_with_each_failure_after_the_fifth(session: Session):
     create_user(session, "chief", PASSWORD)
+    session.commit()
     when = MONDAY
     _guess(session, 5, when)
     for minutes in (1, 2, 4, 8):
@@ -178,13 +180,16 @@ def test_the_delay_doubles_with_each_failure_after_the_fifth(session: Session):
 
 def test_a_success_from_the_address_clears_its_count(session: Session):
     create_user(session, "chief", PASSWORD)
+    session.commit()
     assert _guess(session, 4, MONDAY, HOME) == ["refused"] * 4
     assert authenticate(session, "chief", PASSWORD, address=HOME, now=MONDAY) is not None
+    session.commit()  # each sign-in is a request of its own
     assert _guess(session, 4, MONDAY, HOME) == ["refused"] * 4
 
 
 def test_an_ipv6_network_counts_as_one_address(session: Session):
     create_user(session, "chief", PASSWORD)
+    session.commit()
     for n in range(5):  # a new address of the same /64 for each guess
         address = f"2001:db8:1:2::{n + 1:x}"
         assert authenticate(session, "chief", "guess", address=address, now=MONDAY) is None
@@ -195,8 +200,10 @@ def test_an_ipv6_network_counts_as_one_address(session: Session):
 
 def test_a_distributed_guess_is_slowed_but_known_addresses_go_on(session: Session):
     create_user(session, "chief", PASSWORD)
+    session.commit()
     rules = SignInBackOff(account_ceiling=10, account_spacing=dt.timedelta(seconds=10))
     assert authenticate(session, "chief", PASSWORD, address=HOME, now=MONDAY, back_off=rules)
+    session.commit()  # each sign-in is a request of its own
     for n in range(10):  # ten addresses, one guess each: no address reaches its own limit
         authenticate(session, "chief", "guess", address=f"192.0.2.{n}", now=MONDAY, back_off=rules)
     with pytest.raises(SignInDelayed) as delayed:
@@ -226,7 +233,9 @@ def test_unknown_usernames_are_slowed_like_real_ones(session: Session):
 
 def test_an_administrator_lifts_the_delays(session: Session):
     chief = create_user(session, "chief", PASSWORD)
+    session.commit()
     admin = create_user(session, "deputy", PASSWORD)
+    session.commit()
     _guess(session, 6, MONDAY)
     lift_sign_in_delays(session, admin, chief.id)
     assert authenticate(session, "chief", PASSWORD, address=ATTACKER, now=MONDAY) is not None
@@ -236,6 +245,7 @@ def test_an_administrator_lifts_the_delays(session: Session):
 
 def test_unknown_and_inactive_users_get_the_same_answer(session: Session):
     user = create_user(session, "chief", PASSWORD)
+    session.commit()
     assert authenticate(session, "nobody", PASSWORD) is None
     user.active = False
     session.commit()
@@ -244,6 +254,7 @@ def test_unknown_and_inactive_users_get_the_same_answer(session: Session):
 
 def test_password_change_checks_the_old_one_and_is_audited(session: Session):
     user = create_user(session, "chief", PASSWORD)
+    session.commit()
     before = user.password_changed_at
     with pytest.raises(InvalidInput):
         change_password(session, user.id, "not the password", "another long secret")
@@ -252,6 +263,7 @@ def test_password_change_checks_the_old_one_and_is_audited(session: Session):
     with pytest.raises(InvalidInput):
         change_password(session, user.id, PASSWORD, "short")
     change_password(session, user.id, PASSWORD, "another long secret")
+    session.commit()
     assert authenticate(session, "chief", PASSWORD) is None
     assert authenticate(session, "chief", "another long secret") is not None
     assert user.password_changed_at is not None and before is not None
@@ -285,6 +297,7 @@ def test_audit_service_offers_no_way_to_change_or_delete_events():
 
 def test_audit_rows_cannot_be_changed_through_the_orm_or_the_database(session: Session):
     create_user(session, "chief", PASSWORD)
+    session.commit()
     [event] = _events(session, "user.created")
     event.subject = "user:someone-else"
     with pytest.raises(audit.AuditLogIsAppendOnly):
@@ -310,6 +323,7 @@ def test_audit_log_cannot_be_truncated_on_postgresql(session: Session):
     if session.get_bind().dialect.name != "postgresql":
         pytest.skip("TRUNCATE is PostgreSQL's (SQLite has none)")
     create_user(session, "chief", PASSWORD)
+    session.commit()
     for statement in ("TRUNCATE audit_event", "TRUNCATE app_user, audit_event CASCADE"):
         with pytest.raises(DBAPIError, match="append-only"):
             session.execute(text(statement))
@@ -319,12 +333,15 @@ def test_audit_log_cannot_be_truncated_on_postgresql(session: Session):
 
 def test_audit_records_actor_and_keeps_rows_unchanged_as_actions_go_on(session: Session):
     chief = create_user(session, "chief", PASSWORD)
+    session.commit()
     snapshot = [
         (e.id, e.occurred_at, e.actor_name, e.action, e.subject, e.details)
         for e in session.scalars(select(AuditEvent).order_by(AuditEvent.id))
     ]
     create_user(session, "deputy", PASSWORD, actor=chief)
+    session.commit()
     change_password(session, chief.id, PASSWORD, "another long secret")
+    session.commit()
     for _ in range(2):
         authenticate(session, "deputy", "wrong password", address=ATTACKER)
     authenticate(session, "deputy", PASSWORD, address=HOME)
@@ -419,6 +436,7 @@ def test_a_reset_password_must_be_changed_and_is_not_in_the_audit_log(session: S
 
 def test_the_last_active_province_administrator_stays(session: Session, seeded: SmallProvince):
     chief = create_user(session, "chief", PASSWORD)
+    session.commit()
     with pytest.raises(LastProvinceAdministrator):
         set_active(session, chief, chief.id, active=False)
     session.rollback()
@@ -426,6 +444,7 @@ def test_the_last_active_province_administrator_stays(session: Session, seeded: 
         change_role(session, chief, chief.id, "viewer", sector="health")
     session.rollback()
     deputy = create_user(session, "deputy", PASSWORD)
+    session.commit()
     set_active(session, chief, deputy.id, active=False)
     with pytest.raises(LastProvinceAdministrator):  # the deputy is disabled: no other one
         change_role(session, chief, chief.id, "sector_admin", sector="health")

@@ -69,6 +69,7 @@ def province(session: Session, seeded: SmallProvince) -> SmallProvince:
     _answers(session, seeded.counter, 8, 20)  # … 50% in Q3: fallen and below target
     _answers(session, seeded.school_office, 5, 38)  # school: 95% both times: no alert
     _answers(session, seeded.school_office, 8, 38)
+    session.commit()
     return seeded
 
 

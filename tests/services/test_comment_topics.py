@@ -276,6 +276,7 @@ def test_the_exported_lexicon_holds_no_formula(tmp_path):
 
 def test_tag_comments_command(runner, session, seeded):
     _comment(session, seeded.desk, "Thủ tục rườm rà", "f")
+    session.commit()
     result = runner.invoke(args=["tag-comments", "--batch", "10"])
     assert result.exit_code == 0, result.output
     assert "Tagged 1 comments" in result.output and "0 left" in result.output

@@ -344,6 +344,7 @@ def test_the_custom_range_page_and_files_answer(demo: Session, client):
 
     password = "tide-Marble-quiet-47-Lantern"
     create_user(demo, "chief.custom", password, role="province_admin")
+    demo.commit()
     page = client.get("/admin/sign-in").get_data(as_text=True)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
     assert token

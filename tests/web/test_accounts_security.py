@@ -90,6 +90,7 @@ def _post(client: FlaskClient, path: str, page: str, **fields: object) -> TestRe
 def chief(session: Session, client: FlaskClient) -> FlaskClient:
     """A province administrator signed in on ``client``."""
     create_user(session, "chief", PASSWORD)
+    session.commit()
     assert _sign_in(client, "chief").status_code == 302
     return client
 
@@ -99,6 +100,7 @@ def chief(session: Session, client: FlaskClient) -> FlaskClient:
 
 def test_a_cookie_signed_with_the_old_published_key_is_refused(app: Flask, session: Session):
     user = create_user(session, "chief", PASSWORD)
+    session.commit()
     forger = Flask("forger")
     forger.secret_key = "development-only-testing"  # the constant the code used to sign with
     now = time.time()
@@ -118,6 +120,7 @@ def test_a_cookie_copied_before_sign_out_no_longer_works(
     app: Flask, client: FlaskClient, session: Session
 ):
     create_user(session, "chief", PASSWORD)
+    session.commit()
     assert _sign_in(client, "chief").status_code == 302
     stolen = _cookie(client, app)
     assert _signed_in(_replay(app, stolen))
@@ -128,6 +131,7 @@ def test_a_cookie_copied_before_sign_out_no_longer_works(
 
 def test_signing_out_ends_the_sessions_on_other_devices_too(app: Flask, session: Session):
     create_user(session, "chief", PASSWORD)
+    session.commit()
     laptop, phone = app.test_client(), app.test_client()
     assert _sign_in(laptop, "chief").status_code == 302
     assert _sign_in(phone, "chief").status_code == 302
@@ -138,6 +142,7 @@ def test_signing_out_ends_the_sessions_on_other_devices_too(app: Flask, session:
 
 def test_a_password_change_ends_copied_sessions_but_keeps_this_one(app: Flask, session: Session):
     create_user(session, "chief", PASSWORD)
+    session.commit()
     mine = app.test_client()
     assert _sign_in(mine, "chief").status_code == 302
     stolen = _cookie(mine, app)
@@ -158,6 +163,7 @@ def test_disabling_an_account_ends_its_sessions_for_good(
     app: Flask, chief: FlaskClient, session: Session
 ):
     clerk = create_user(session, "clerk", PASSWORD)
+    session.commit()
     victim = app.test_client()
     assert _sign_in(victim, "clerk").status_code == 302
     stolen = _cookie(victim, app)
@@ -198,6 +204,7 @@ def test_sign_in_never_redirects_to_another_site(
     client: FlaskClient, session: Session, target: str
 ):
     create_user(session, "chief", PASSWORD)
+    session.commit()
     answer = _sign_in(client, "chief", query="?" + urlencode({"next": target}))
     assert answer.status_code == 302
     location = answer.headers["Location"]
@@ -209,12 +216,14 @@ def test_sign_in_never_redirects_to_another_site(
 @pytest.mark.parametrize("target", ["/admin/users", "/admin/agencies?sector=health&x=1"])
 def test_sign_in_goes_on_to_a_page_of_this_site(client: FlaskClient, session: Session, target: str):
     create_user(session, "chief", PASSWORD)
+    session.commit()
     answer = _sign_in(client, "chief", query="?" + urlencode({"next": target}))
     assert answer.status_code == 302 and answer.headers["Location"] == target
 
 
 def test_the_sign_in_page_keeps_where_the_official_was_going(client: FlaskClient, session: Session):
     create_user(session, "chief", PASSWORD)
+    session.commit()
     sent = client.get("/admin/users?x=1")
     assert sent.status_code == 302
     answer = _sign_in(client, "chief", query="?" + urlsplit(sent.headers["Location"]).query)
@@ -228,6 +237,7 @@ def test_sign_ins_and_sign_outs_are_audited_without_the_password(
     client: FlaskClient, session: Session
 ):
     create_user(session, "chief", PASSWORD)
+    session.commit()
     assert _sign_in(client, "Chief", "wrong-password-typed", address=ATTACKER).status_code == 401
     assert _sign_in(client, "nobody", "another-wrong-one", address=ATTACKER).status_code == 401
     assert _sign_in(client, "chief").status_code == 302
@@ -283,6 +293,7 @@ def test_create_admin_makes_every_role(
     assert (user.role, user.sector) == (role, sector)
     assert (user.scope_agency.code if user.scope_agency else None) == agency
     assert authenticate(session, "hoa.nguyen", PASSWORD, address=GENUINE) is not None
+    session.commit()
 
 
 @pytest.mark.parametrize(
@@ -317,6 +328,7 @@ def test_create_admin_explains_a_missing_or_wrong_scope(
 
 def test_an_attacker_cannot_lock_the_real_user_out(app: Flask, session: Session):
     create_user(session, "chief", PASSWORD)
+    session.commit()
     attacker = app.test_client()
     statuses = [
         _sign_in(attacker, "chief", f"guess-number-{n}", address=ATTACKER).status_code
@@ -347,6 +359,7 @@ def test_the_administrator_can_lift_the_delay_of_an_address(
     app: Flask, chief: FlaskClient, session: Session
 ):
     clerk = create_user(session, "clerk", PASSWORD)
+    session.commit()
     for n in range(6):
         _sign_in(app.test_client(), "clerk", f"mistyped-{n}", address=ATTACKER)
     assert _sign_in(app.test_client(), "clerk", address=ATTACKER).status_code == 429
@@ -384,6 +397,7 @@ def test_weak_new_passwords_are_refused_with_a_message(
     assert answer.status_code == 400
     assert 'class="error"' in answer.get_data(as_text=True)
     assert authenticate(session, "chief", PASSWORD, address=GENUINE) is not None
+    session.commit()
 
 
 def test_usernames_differing_only_in_case_are_one_account(
@@ -421,6 +435,7 @@ def test_reset_password_shows_a_temporary_one_once_and_the_user_must_change_it(
     app: Flask, chief: FlaskClient, session: Session
 ):
     clerk = create_user(session, "clerk", PASSWORD)
+    session.commit()
     victim = app.test_client()
     assert _sign_in(victim, "clerk").status_code == 302
     answer = _post(chief, "/admin/users/reset-password?lang=en", "/admin/users", user_id=clerk.id)
@@ -456,6 +471,7 @@ def test_reset_password_with_a_typed_password_follows_the_policy(
     chief: FlaskClient, session: Session
 ):
     clerk = create_user(session, "clerk", PASSWORD)
+    session.commit()
     weak = _post(
         chief,
         "/admin/users/reset-password?lang=en",
@@ -474,12 +490,14 @@ def test_reset_password_with_a_typed_password_follows_the_policy(
     assert typed.status_code in (200, 302)
     session.expire_all()
     assert authenticate(session, "clerk", "typed by the chief today", address=GENUINE)
+    session.commit()
 
 
 def test_changing_a_role_and_scope_is_audited_and_ends_the_sessions(
     app: Flask, chief: FlaskClient, session: Session, seeded: SmallProvince
 ):
     deputy = create_user(session, "deputy", PASSWORD)
+    session.commit()
     victim = app.test_client()
     assert _sign_in(victim, "deputy").status_code == 302
     answer = _post(

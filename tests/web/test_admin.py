@@ -20,6 +20,7 @@ PASSWORD = "correct horse battery"
 def _sign_in(client: FlaskClient, session: Session, password: str = PASSWORD) -> int:
     if session.info.get("user_created") is None:
         create_user(session, "officer", PASSWORD)
+        session.commit()
         session.info["user_created"] = True
     fields = form_fields(client.get("/admin/sign-in").get_data(as_text=True))
     answer = client.post(

@@ -18,6 +18,7 @@ def _sign_in(
     client: FlaskClient, session: Session, role: str = "province_admin", sector: str | None = None
 ) -> None:
     create_user(session, "manager", PASSWORD, role, sector=sector)
+    session.commit()
     fields = form_fields(client.get("/admin/sign-in").get_data(as_text=True))
     answer = client.post(
         "/admin/sign-in", data={**fields, "username": "manager", "password": PASSWORD}

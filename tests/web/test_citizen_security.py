@@ -26,7 +26,9 @@ SUBMIT = "/kiosk/api/responses"
 @pytest.fixture
 def token(session: Session, seeded: SmallProvince) -> str:
     pairing = register_kiosk(session, service_point_id=seeded.desk.id, label="Quầy 1", user_id=None)
-    return pair_kiosk(session, pairing.code).token
+    token = pair_kiosk(session, pairing.code).token
+    session.commit()
+    return token
 
 
 def _auth(token: str) -> dict[str, str]:
@@ -119,7 +121,9 @@ def _response_row(session: Session, response_id: int) -> tuple[Any, ...]:
 
 def _second_token(session: Session, point_id: int, label: str = "Quầy 2") -> str:
     pairing = register_kiosk(session, service_point_id=point_id, label=label, user_id=None)
-    return pair_kiosk(session, pairing.code).token
+    token = pair_kiosk(session, pairing.code).token
+    session.commit()
+    return token
 
 
 def test_a_kiosk_replaying_a_qr_forms_key_changes_nothing_and_learns_nothing(
@@ -453,6 +457,7 @@ def test_scan_anomalies_covers_the_offline_window_and_accepts_longer_periods(
             channel="import",
             submitted_at=long_ago + dt.timedelta(minutes=minute),
         )
+    session.commit()
     runner = app.test_cli_runner()
     default = runner.invoke(args=["scan-anomalies"])
     assert default.exit_code == 0 and "Checked 0 responses" in default.output

@@ -52,6 +52,7 @@ def comments(session: Session, seeded: SmallProvince) -> dict[str, int]:
 
 def _sign_in(client: FlaskClient, session: Session, username: str, **scope: object) -> None:
     create_user(session, username, PASSWORD, **scope)  # type: ignore[arg-type]
+    session.commit()
     page = client.get("/admin/sign-in").get_data(as_text=True)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
     assert token

@@ -31,6 +31,7 @@ VN = dt.timezone(dt.timedelta(hours=7))
 
 def sign_in(client: FlaskClient, session: Session, role: str = "province_admin", **scope) -> None:
     create_user(session, f"user-{role}", PASSWORD, role, **scope)
+    session.commit()
     fields = form_fields(client.get("/admin/sign-in").get_data(as_text=True))
     answer = client.post(
         "/admin/sign-in", data={**fields, "username": f"user-{role}", "password": PASSWORD}

@@ -37,7 +37,9 @@ def token(session: Session, seeded: SmallProvince) -> str:
     pairing = register_kiosk(
         session, service_point_id=seeded.desk.id, label="Quầy 1", user_id=None, now=PAIRED
     )
-    return pair_kiosk(session, pairing.code, now=PAIRED).token
+    token = pair_kiosk(session, pairing.code, now=PAIRED).token
+    session.commit()  # services flush; the caller (here the test) commits
+    return token
 
 
 def _auth(token: str) -> dict[str, str]:
@@ -104,6 +106,7 @@ def test_pairing_gives_a_token_once_and_stores_only_hashes(
     client: FlaskClient, session: Session, seeded: SmallProvince
 ):
     pairing = register_kiosk(session, service_point_id=seeded.desk.id, label="Quầy", user_id=None)
+    session.commit()
     page = client.get(f"/kiosk/pair/{pairing.code}")
     assert page.status_code == 200 and pairing.code in page.get_data(as_text=True)
     assert page.headers["Cache-Control"] == "no-store"
@@ -189,6 +192,7 @@ def test_revoked_kiosk_is_refused_at_once(
     kiosk = session.scalar(select(Kiosk))
     assert kiosk is not None
     revoke_kiosk(session, kiosk.id, None)
+    session.commit()
     answer = client.post(
         "/kiosk/api/responses", json=_payload(session, seeded), headers=_auth(token)
     )

@@ -219,6 +219,7 @@ def test_kiosk_submissions_are_limited_per_token_with_a_json_429(
                 session, service_point_id=seeded.desk.id, label=label, user_id=None
             )
             tokens.append(pair_kiosk(session, pairing.code).token)
+            session.commit()
         _point, questionnaire = open_service_point(session, seeded.desk.public_code)
         answers = {item.code: 4 for item in questionnaire.items}
     client = app.test_client()

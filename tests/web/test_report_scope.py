@@ -80,6 +80,7 @@ def province(session: Session, seeded: SmallProvince) -> SmallProvince:
 
 def _sign_in(client: FlaskClient, session: Session, username: str, **scope: object) -> None:
     create_user(session, username, PASSWORD, **scope)  # type: ignore[arg-type]
+    session.commit()
     page = client.get("/admin/sign-in").get_data(as_text=True)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
     assert token
@@ -237,6 +238,7 @@ def test_export_responses_neutralises_formulas_and_is_logged(
 ):
     for i, comment in enumerate(FORMULAS):
         _answer(session, seeded.desk, 1, comment, start=i)
+    session.commit()
     out = tmp_path / "responses.csv"
     result = runner.invoke(args=["export-responses", str(out), "--from", "2025-01-01"])
     assert result.exit_code == 0, result.output

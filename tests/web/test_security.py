@@ -58,6 +58,7 @@ def _token(html: str) -> str:
 def _sign_in(client: FlaskClient, session: Session, username: str = "chief", **fields) -> None:
     if not session.info.get(username):
         create_user(session, username, PASSWORD, **fields)
+        session.commit()
         session.info[username] = True
     token = _token(client.get("/admin/sign-in").get_data(as_text=True))
     answer = client.post(
@@ -208,6 +209,7 @@ def test_password_change_ends_other_sessions_but_not_this_one(app: Flask, sessio
     assert mine.get("/admin/account/password").status_code == 200
     assert other.get("/admin/account/password").status_code == 302
     assert authenticate(session, "chief", "a brand new secret") is not None
+    session.commit()
 
 
 def test_province_admin_creates_a_scoped_user_and_sees_it_in_the_audit_log(
@@ -251,6 +253,7 @@ def test_sign_in_delay_is_shown_in_the_audit_log(client: FlaskClient, session: S
     """Five failures from one address delay that address (not the account: see
     tests/web/test_accounts_security.py); each attempt is audited."""
     create_user(session, "chief", PASSWORD)
+    session.commit()
     token = _token(client.get("/admin/sign-in").get_data(as_text=True))
     for _ in range(5):
         client.post(

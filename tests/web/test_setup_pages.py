@@ -25,6 +25,7 @@ PASSWORD = "a-long-password-789"
 
 def _sign_in(client: FlaskClient, session: Session, role="province_admin", **scope) -> str:
     create_user(session, f"{role}-user", PASSWORD, role, **scope)
+    session.commit()
     fields = form_fields(client.get("/admin/sign-in").get_data(as_text=True))
     answer = client.post(
         "/admin/sign-in", data={**fields, "username": f"{role}-user", "password": PASSWORD}

@@ -34,9 +34,17 @@ from survey.services.access import OutOfScope, Scope, visible_agency_ids
 from survey.services.comments.tagging import current_tagger, tag_comments
 from survey.services.comments.topics import BY_CODE, TOPIC_CODES, TOPICS
 from survey.services.errors import InvalidInput
-from survey.services.exports import VIETNAM_TIME, local_day_start
+from survey.services.exports import local_day_start
 from survey.services.hierarchy import agency_subtree
-from survey.services.periods import Period, ensure_supported, parse_period
+from survey.services.local_time import VIETNAM_TIME, today_in_vietnam
+from survey.services.periods import (
+    Period,
+    ensure_supported,
+    parse_period,
+    quarter_keys,
+    quarter_of,
+    quarters_apart,
+)
 from survey.services.report_exports import ExportFile, export_file
 from survey.storage import queries
 from survey.storage.models import CHANNELS, SECTORS, utc_now
@@ -277,11 +285,6 @@ def inbox(session: Session, scope: Scope, key: str, filters: InboxFilters) -> In
     )
 
 
-def _quarter_of(moment: dt.datetime) -> str:
-    local = moment.astimezone(VIETNAM_TIME)
-    return f"{local.year}-Q{(local.month - 1) // 3 + 1}"
-
-
 def _trend_quarters(period: Period | None, latest: dt.datetime | None) -> list[Period]:
     """The quarters of the trend, oldest first: those the period touches (at least four, at
     most eight, ending with its last quarter), or without a period the four quarters ending with
@@ -291,15 +294,12 @@ def _trend_quarters(period: Period | None, latest: dt.datetime | None) -> list[P
     elif latest is not None:
         last_day = latest.astimezone(VIETNAM_TIME).date()
     else:
-        last_day = dt.datetime.now(VIETNAM_TIME).date()
+        last_day = today_in_vietnam()
     wanted = TREND_QUARTERS[0]
     if period is not None:
-        first_key = _quarter_of(local_day_start(period.first))
-        last_key = _quarter_of(local_day_start(period.last))
-        span = (int(last_key[:4]) - int(first_key[:4])) * 4 + int(last_key[-1]) - int(first_key[-1])
+        span = quarters_apart(period.first, period.last)
         wanted = min(max(span + 1, TREND_QUARTERS[0]), TREND_QUARTERS[1])
-    quarter = parse_period(_quarter_of(local_day_start(last_day)))
-    out = [quarter]
+    out = [quarter_of(last_day)]
     while len(out) < wanted:
         out.append(out[-1].previous())
     return list(reversed(out))
@@ -324,19 +324,19 @@ def _topic_counts(
     in_period = _in_period(period)
     per_quarter = {k: 0 for k in keys}
     tagged_in_period = 0
-    for row in tagged:
+    tagged_quarters = quarter_keys([row.submitted_at for row in tagged])
+    for row, quarter in zip(tagged, tagged_quarters, strict=True):
         moment = row.submitted_at
-        quarter = _quarter_of(moment)
         if quarter in per_quarter:
             per_quarter[quarter] += 1
         tagged_in_period += in_period(moment)
     by_topic = {code: dict.fromkeys(keys, 0) for code in TOPIC_CODES}
     totals = dict.fromkeys(TOPIC_CODES, 0)
-    for topic_row in with_topic:
+    topic_quarters = quarter_keys([row.submitted_at for row in with_topic])
+    for topic_row, quarter in zip(with_topic, topic_quarters, strict=True):
         moment, topic = topic_row.submitted_at, topic_row.topic
         if topic not in by_topic:
             continue
-        quarter = _quarter_of(moment)
         if quarter in by_topic[topic]:
             by_topic[topic][quarter] += 1
         totals[topic] += in_period(moment)
@@ -392,7 +392,7 @@ def mark(
         f"comments:{key}",
         {"responses": ids[:100], "count": len(ids), "changed": changed},
     )
-    session.commit()
+    session.flush()
     return changed
 
 
@@ -461,5 +461,5 @@ def export(
         f"comments:{key}",
         {"file": exported.filename, "filters": filters.query_args(), "rows": len(table)},
     )
-    session.commit()
+    session.flush()
     return exported

@@ -89,7 +89,7 @@ def set_term(
         f"lexicon:{topic}/{text}",
         {"polarity": polarity},
     )
-    session.commit()
+    session.flush()
     return LexiconChange(topic, text, polarity, "add")
 
 
@@ -120,7 +120,7 @@ def remove_term(session: Session, actor: audit.Actor, topic: str, text: str) -> 
     else:
         raise NotFound("Không có cụm từ này trong từ điển.", "The lexicon has no such term.")
     audit.record(session, actor, "comment_lexicon.removed", f"lexicon:{topic}/{text}")
-    session.commit()
+    session.flush()
 
 
 def restore_term(session: Session, actor: audit.Actor, topic: str, text: str) -> None:
@@ -130,7 +130,7 @@ def restore_term(session: Session, actor: audit.Actor, topic: str, text: str) ->
         raise NotFound("Cụm từ này không bị thay đổi.", "This term was not changed.")
     session.delete(existing)
     audit.record(session, actor, "comment_lexicon.restored", f"lexicon:{topic}/{existing.term}")
-    session.commit()
+    session.flush()
 
 
 def import_lexicon(
@@ -164,7 +164,7 @@ def import_lexicon(
         f"file:{filename[:200]}",
         {"terms": len(kept), "changes": len(rows)},
     )
-    session.commit()
+    session.flush()
     return report
 
 

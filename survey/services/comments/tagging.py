@@ -11,7 +11,7 @@ version of the lexicon, and stores them (``comment_topic``, ``comment_state``). 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +26,7 @@ from survey.services.comments.lexicon import (
 )
 from survey.services.comments.tagger import Tagger, tagger_for
 from survey.storage import queries
+from survey.storage.database import all_or_nothing
 from survey.storage.models import utc_now
 
 log = logging.getLogger(__name__)
@@ -59,11 +60,14 @@ def tag_comments(
     limit: int | None = None,
     batch: int = BATCH,
     response_ids: Iterable[int] | None = None,
+    after_batch: Callable[[], None] | None = None,
     **filters: Any,
 ) -> int:
-    """Tag up to ``limit`` untagged or stale comments (all of them when None), newest first,
-    committing after each batch; returns how many were tagged. ``response_ids`` limits the run
-    to those comments; ``filters`` (as ``queries.comment_page``) to a part of the inbox.
+    """Tag up to ``limit`` untagged or stale comments (all of them when None), newest first, in
+    batches; returns how many were tagged. ``response_ids`` limits the run to those comments;
+    ``filters`` (as ``queries.comment_page``) to a part of the inbox. ``after_batch`` is called
+    after each stored batch: the command line commits there (a long run that is stopped keeps
+    what it did, and holds no lock for long); a request commits once, at its end.
 
     Two runs at once (cron and an inbox page) may reach the same comment: the second one's batch
     is dropped and the comment keeps the first one's tags, which are the same.
@@ -77,21 +81,28 @@ def tag_comments(
             break
         found = {row.id: tagger.topics(row.comment) for row in rows}
         try:
-            queries.store_comment_topics(session, found, tagger.version, utc_now())
-            session.commit()
+            with all_or_nothing(session):
+                queries.store_comment_topics(session, found, tagger.version, utc_now())
         except IntegrityError:
-            session.rollback()
             log.info("comments tagged by another run at the same time; batch skipped")
             break
+        if after_batch is not None:
+            after_batch()
         done += len(rows)
         if len(rows) < size:
             break
     return done
 
 
-def tag_all(session: Session, *, limit: int | None = None, batch: int = BATCH) -> TaggingRun:
+def tag_all(
+    session: Session,
+    *,
+    limit: int | None = None,
+    batch: int = BATCH,
+    after_batch: Callable[[], None] | None = None,
+) -> TaggingRun:
     """The command line's run: every comment not tagged by the current lexicon."""
     tagger = current_tagger(session)
-    tagged = tag_comments(session, tagger, limit=limit, batch=batch)
+    tagged = tag_comments(session, tagger, limit=limit, batch=batch, after_batch=after_batch)
     remaining = queries.count_comments_to_tag(session, tagger.version)
     return TaggingRun(tagged, remaining, tagger.version)

@@ -74,7 +74,7 @@ def open_for_dossier(
     actor: Any = None,
     now: dt.datetime | None = None,
 ) -> Complaint:
-    """Open a case about a dossier (the caller commits)."""
+    """Open a case about a dossier."""
     now = now or utc_now()
     case = Complaint(
         agency_id=dossier.service_point.agency_id,
@@ -104,7 +104,7 @@ def open_by_official(
     scope: Any,
 ) -> Complaint:
     """A complaint received by an official: about a dossier (by its code) or, without one, about
-    an agency within the official's scope. Commits."""
+    an agency within the official's scope."""
     description = (description or "").strip()
     if not description:
         raise InvalidInput("Hãy ghi nội dung phản ánh.", "Write what the complaint is about.")
@@ -154,7 +154,7 @@ def open_by_official(
         audit.record(
             session, actor, "complaint.opened", f"complaint:{case.id}", {"source": "staff"}
         )
-    session.commit()
+    session.flush()
     return case
 
 
@@ -173,7 +173,7 @@ def add_note(session: Session, case: Complaint, note: str, actor: Any) -> None:
         raise ComplaintClosed()
     _event(session, case, "note", text, actor, utc_now())
     audit.record(session, actor, "complaint.noted", f"complaint:{case.id}")
-    session.commit()
+    session.flush()
 
 
 def close(session: Session, case: Complaint, resolution: str, actor: Any) -> None:
@@ -196,12 +196,12 @@ def close(session: Session, case: Complaint, resolution: str, actor: Any) -> Non
         f"complaint:{case.id}",
         {"on_time": now <= case.due_at},
     )
-    session.commit()
+    session.flush()
 
 
 def rate_handling(session: Session, case: Complaint, rating: int) -> bool:
     """The citizen's rating (1–5) of a closed case's handling; False when already rated (the
-    first rating stays). Commits."""
+    first rating stays)."""
     if rating not in (1, 2, 3, 4, 5):
         raise InvalidInput("Hãy chọn một mức từ 1 đến 5.", "Choose a rating from 1 to 5.")
     if case.closed_at is None:
@@ -214,7 +214,7 @@ def rate_handling(session: Session, case: Complaint, rating: int) -> bool:
     case.handling_rating = rating
     _event(session, case, "rated", "", None, utc_now())
     audit.record(session, None, "complaint.rated", f"complaint:{case.id}")
-    session.commit()
+    session.flush()
     return True
 
 

@@ -42,10 +42,11 @@ from sqlalchemy.orm import Session
 from survey.services import audit
 from survey.services.dossiers.codes import InvalidDossierCode, parse_dossier_code
 from survey.services.importing import ImportReport, Row, open_table
+from survey.services.local_time import VIETNAM_TIME
 from survey.storage import queries
+from survey.storage.database import all_or_nothing
 from survey.storage.models import utc_now
 
-VIETNAM_TIME = dt.timezone(dt.timedelta(hours=7))
 REQUIRED = ("dossier_code", "service_point_code", "procedure", "received_at", "status")
 OPTIONAL = ("due_at", "returned_at", "clerk_id")
 COLUMNS = (*REQUIRED[:4], "due_at", "returned_at", "status", "clerk_id")
@@ -295,7 +296,7 @@ def import_dossiers(
     now: dt.datetime | None = None,
     visible_agency_ids: frozenset[int] | None = None,
 ) -> ImportReport:
-    """Import a dossier list and commit, or raise ``ImportRefused`` having stored nothing.
+    """Import a dossier list, all or nothing: or raise ``ImportRefused`` having stored nothing.
 
     Returns the report: ``added``/``changed``/``unchanged`` dossiers and ``added["staff"]`` for
     clerks seen for the first time. Audit: ``dossiers.imported`` (the counts) and
@@ -313,7 +314,7 @@ def import_dossiers(
         report=report,
     )
     tell = progress or (lambda _phase, _rows: None)
-    try:
+    with all_or_nothing(session):
         _stage(session, table, report, now, tell, visible_agency_ids)
         tell("checking", report.rows)
         _check_against_stored(session, report)
@@ -321,10 +322,7 @@ def import_dossiers(
         tell("storing", report.rows)
         _store(session, report, now, actor, filename or _name(source))
         queries.drop_dossier_staging(session)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+        session.flush()
     return report
 
 

@@ -84,7 +84,7 @@ def expires_at(dossier: Dossier, settings: DossierSettings) -> dt.datetime | Non
 def link_for(
     session: Session, dossier: Dossier, settings: DossierSettings, *, actor: Any = None
 ) -> tuple[DossierInvitation, str]:
-    """The dossier's invitation and its token, made on first use (the caller commits)."""
+    """The dossier's invitation and its token, made on first use."""
     invitation = queries.invitation_of_dossier(session, dossier.id)
     if invitation is None:
         nonce = secrets.token_hex(16)
@@ -131,7 +131,6 @@ def resolve(
         raise LinkExpired()
     if count_open:
         queries.count_invitation_open(session, invitation.id, now)
-        session.commit()
     return OpenedLink(invitation=invitation, dossier=dossier, expires_at=ends)
 
 
@@ -174,8 +173,8 @@ def pending_invitations(
     now: dt.datetime | None = None,
 ) -> Iterator[PendingInvitation]:
     """Links to send for returned dossiers not yet rated, sent or expired; each is marked as sent
-    by ``channel`` (``sms`` or ``zalo``) as it is listed. The caller commits after writing them
-    out (one audit event for the export)."""
+    by ``channel`` (``sms`` or ``zalo``) as it is listed; the request or command that writes them
+    out commits, once it has (one audit event for the export)."""
     now = now or utc_now()
     returned_since = now - dt.timedelta(days=settings.link_days)
     count = 0

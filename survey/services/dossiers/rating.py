@@ -33,6 +33,7 @@ from survey.services.exports import local_day_start
 from survey.services.questionnaires import active_questionnaire
 from survey.services.responses import submit_response
 from survey.storage import queries
+from survey.storage.database import all_or_nothing
 from survey.storage.models import Complaint, Questionnaire, utc_now
 
 DISSATISFIED_AT_MOST = 2
@@ -87,7 +88,7 @@ def rate_dossier(
     settings: DossierSettings,
     now: dt.datetime | None = None,
 ) -> RatingResult:
-    """Store the dossier's one rating (commits), or raise ``AlreadyRated``, ``InvalidLink``,
+    """Store the dossier's one rating, or raise ``AlreadyRated``, ``InvalidLink``,
     ``LinkExpired`` or ``InvalidAnswers`` having stored nothing."""
     now = now or utc_now()
     link = resolve(session, token, settings, now=now)
@@ -102,24 +103,21 @@ def rate_dossier(
         return _repeat(session, idempotency_key)
     cleaned = mask_identifiers(mask_dossier_codes(comment)) if comment else comment
     try:
-        queries.add_dossier_rating(session, dossier_id, overall)  # claims the dossier
-        result = submit_response(  # validates, stores and commits the claim with the response
-            session,
-            point=link.dossier.service_point,
-            questionnaire=questionnaire,
-            answers=answers,
-            idempotency_key=idempotency_key,
-            channel="qr",
-            language=language,
-            comment=cleaned,
-            submitted_at=now,
-        )
+        with all_or_nothing(session):  # the claim stays only with its response
+            queries.add_dossier_rating(session, dossier_id, overall)  # claims the dossier
+            result = submit_response(  # validates and stores the response
+                session,
+                point=link.dossier.service_point,
+                questionnaire=questionnaire,
+                answers=answers,
+                idempotency_key=idempotency_key,
+                channel="qr",
+                language=language,
+                comment=cleaned,
+                submitted_at=now,
+            )
     except IntegrityError:  # another phone rated this dossier a moment ago
-        session.rollback()
         return _repeat(session, idempotency_key)
-    except BaseException:
-        session.rollback()
-        raise
     if not result.created:
         return RatingResult(created=False, complaint=None)
     if settings.rating_link == "kept":
@@ -145,7 +143,7 @@ def rate_dossier(
     reason = names_a_person(stored_comment, queries.staff_names(session))
     if reason is not None:
         queries.add_comment_review(session, result.response_id, reason)
-    session.commit()
+    session.flush()
     return RatingResult(created=True, complaint=case)
 
 
@@ -159,8 +157,7 @@ def _repeat(session: Session, idempotency_key: str) -> RatingResult:
 def unlink_ratings(session: Session, before: dt.date | None, *, actor: Any = None) -> int:
     """Drop the rating ↔ response links of dossiers received before a day (Vietnam time), or of
     all dossiers: after this, no one can tell which answers and comment belong to which dossier or
-    clerk; the official ratios and clerks' results keep working from the overall answer. Audited,
-    commits."""
+    clerk; the official ratios and clerks' results keep working from the overall answer. Audited."""
     dropped = queries.unlink_dossier_ratings(
         session, local_day_start(before) if before is not None else None
     )
@@ -171,5 +168,5 @@ def unlink_ratings(session: Session, before: dt.date | None, *, actor: Any = Non
         "dossier_rating",
         {"before": before, "count": dropped},
     )
-    session.commit()
+    session.flush()
     return dropped

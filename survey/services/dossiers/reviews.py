@@ -25,7 +25,7 @@ def pending(session: Session, visible_agency_ids: frozenset[int] | None) -> Sequ
 
 
 def decide(session: Session, review_id: int, decision: str, *, actor: Any, scope: Any) -> None:
-    """Keep or blank a held comment (audited, commits)."""
+    """Keep or blank a held comment (audited)."""
     if decision not in DECISIONS:
         raise InvalidInput("Hãy chọn giữ hoặc xóa ý kiến.", "Choose to keep or blank the comment.")
     review = queries.comment_review_by_id(session, review_id)
@@ -41,4 +41,4 @@ def decide(session: Session, review_id: int, decision: str, *, actor: Any, scope
     audit.record(
         session, actor, "comment.reviewed", f"response:{review.response_id}", {"decision": decision}
     )
-    session.commit()
+    session.flush()

@@ -20,10 +20,10 @@ from survey.services.dossiers.codes import InvalidDossierCode, parse_dossier_cod
 from survey.services.dossiers.links import link_for, mark_slip_printed, rating_url
 from survey.services.dossiers.settings import DossierSettings
 from survey.services.errors import NotFound
+from survey.services.local_time import VIETNAM_TIME
 from survey.storage import queries
 from survey.storage.models import Dossier
 
-VIETNAM_TIME = dt.timezone(dt.timedelta(hours=7))
 FORMATS = ("png", "svg", "pdf")
 INSTRUCTION_VI = "Quét mã QR để đánh giá việc giải quyết hồ sơ của Ông/Bà — ẩn danh, dưới 1 phút."
 INSTRUCTION_EN = "Scan to rate how your dossier was handled — anonymous, under a minute."
@@ -58,11 +58,11 @@ def make_slip(
     *,
     actor: Any = None,
 ) -> Slip:
-    """The dossier's link (made on first use), noted as printed and audited; commits."""
+    """The dossier's link (made on first use), noted as printed and audited."""
     invitation, token = link_for(session, dossier, settings, actor=actor)
     mark_slip_printed(session, invitation)
     audit.record(session, actor, "dossier.slip_printed", f"dossier:{dossier.id}")
-    session.commit()
+    session.flush()
     return Slip(dossier=dossier, url=rating_url(public_base_url, token))
 
 

@@ -28,6 +28,7 @@ from survey.services.errors import InvalidInput, NotFound
 from survey.services.exports import local_day_start
 from survey.services.importing import ImportReport, open_table
 from survey.storage import queries
+from survey.storage.database import all_or_nothing
 from survey.storage.models import Staff
 
 NAME_MAX = 300
@@ -103,7 +104,7 @@ def update_staff(
     active_to: dt.date | None,
     actor: Any,
 ) -> None:
-    """Name a clerk and set their active dates (audited, commits)."""
+    """Name a clerk and set their active dates (audited)."""
     name = " ".join((name or "").split())
     if not name:
         raise InvalidInput("Hãy ghi họ và tên.", "Enter the clerk's full name.")
@@ -125,7 +126,7 @@ def update_staff(
         f"staff:{member.clerk_code}",
         {"before": before, "after": {"name": name, "from": active_from, "to": active_to}},
     )
-    session.commit()
+    session.flush()
 
 
 def import_staff(
@@ -138,7 +139,7 @@ def import_staff(
     max_bytes: int | None = 5 * 1024 * 1024,
 ) -> ImportReport:
     """A staff list in (``clerk_id, name, service_point_code[, active_from, active_to]``): new
-    clerks added, known ones updated; all or nothing (``ImportRefused``); commits."""
+    clerks added, known ones updated; all or nothing (``ImportRefused``)."""
     report = ImportReport()
     table = open_table(
         source,
@@ -151,7 +152,7 @@ def import_staff(
     points = queries.service_point_ids_by_code(session, visible_agency_ids)
     known = {member.clerk_code: member for member in queries.staff_in(session, None)}
     seen: set[str] = set()
-    try:
+    with all_or_nothing(session):
         for row in table:
             report.rows += 1
             clerk, name = row["clerk_id"], " ".join(row["name"].split())
@@ -237,8 +238,5 @@ def import_staff(
             f"file:{filename or 'upload'}",
             {"added": report.added, "changed": report.changed},
         )
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+        session.flush()
     return report

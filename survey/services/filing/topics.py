@@ -19,6 +19,7 @@ from survey.services.comments.topics import TOPICS
 from survey.services.exports import local_day_start
 from survey.services.reports import ScopeReport, load_hierarchy
 from survey.storage import queries
+from survey.storage.database import all_or_nothing
 
 TAG_BUDGET = 1000
 
@@ -51,10 +52,11 @@ def comment_topics(session: Session, report: ScopeReport) -> CommentTopics:
         "start": local_day_start(report.period.first),
         "end": local_day_start(report.period.last + dt.timedelta(days=1)),
     }
-    try:
-        tag_comments(session, current_tagger(session), limit=TAG_BUDGET, **filters)
+    try:  # best effort: a savepoint, so a clash undoes the tagging only, not the request
+        with all_or_nothing(session):
+            tag_comments(session, current_tagger(session), limit=TAG_BUDGET, **filters)
     except (IntegrityError, OperationalError):  # another request tagging the same comments
-        session.rollback()  # tagging is best effort here: the counts say how many are untagged
+        pass  # the counts say how many are untagged
     with_topic, tagged = queries.comment_topic_times(session, **filters)
     total = queries.count_comments(session, **filters)
     counts = dict.fromkeys((topic.code for topic in TOPICS), 0)

@@ -10,9 +10,10 @@ Every import follows one contract, whatever it loads:
   ``12.0``; ``2025-07-01T08:30:00`` for a date-time cell).
 * **All or nothing, with a row-level report.** The import's service checks every row and
   collects ``Problem``s (row, column, value, what is wrong, in Vietnamese and English) in an
-  ``ImportReport``; if there is any, it raises ``ImportRefused`` and the caller rolls the whole
-  transaction back: nothing is partly stored. Row numbers are the file's own (the header is
-  row 1), as the official sees them in Excel.
+  ``ImportReport``; if there is any, it raises ``ImportRefused``, and what the import wrote is
+  undone (``all_or_nothing``, a savepoint in the request's or command's one transaction):
+  nothing is partly stored. Row numbers are the file's own (the header is row 1), as the official
+  sees them in Excel.
 * **Refused before reading**: a file over the size limit, an encoding that is not UTF-8/UTF-16,
   a file that is neither CSV nor XLSX, missing or unknown or repeated columns, and XLSX cells that
   hold formulas (an import stores values, and a formula's cached value may be stale or absent).

@@ -11,23 +11,15 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
-from survey.formatting import VIETNAM_TIME, local
+from survey.formatting import local
 from survey.services.errors import NotFound
 from survey.services.exports import local_day_start
-from survey.services.periods import Period, ensure_supported, parse_period
+from survey.services.periods import Period, ensure_supported, parse_period, quarter_of
 from survey.storage import queries
 
 
 class NotPublished(NotFound):
     """A period that is not (yet) a published quarter; the message says which it is."""
-
-
-def today_in_vietnam() -> dt.date:
-    return dt.datetime.now(VIETNAM_TIME).date()
-
-
-def quarter_of(day: dt.date) -> Period:
-    return parse_period(f"{day.year}-Q{(day.month - 1) // 3 + 1}")
 
 
 def last_ended_quarter(today: dt.date) -> Period:

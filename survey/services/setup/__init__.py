@@ -1,7 +1,7 @@
 """Setting up a province: organisation, official units, volumes, questionnaires, paper responses.
 
-One module per use case; each import is one transaction that stores everything or, refused with
-a row-level report (``survey.services.importing``), nothing:
+One module per use case; each import stores everything or, refused with a row-level report
+(``survey.services.importing``), nothing (``all_or_nothing``: the caller's transaction goes on):
 
 * ``organisation`` — agencies and service points from a CSV/XLSX file;
 * ``volumes`` — citizens served per point per month (file or grid), and which points lack them;

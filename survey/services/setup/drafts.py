@@ -36,6 +36,7 @@ from survey.services.questionnaire_catalog import OVERALL_CODE
 from survey.services.setup.organisation import file_label
 from survey.services.spreadsheets import starts_formula
 from survey.storage import queries
+from survey.storage.database import all_or_nothing
 from survey.storage.models import Element, Item, Questionnaire, QuestionnaireTranslation
 
 ITEM_CODE = re.compile(r"[a-z][a-z0-9_]{0,40}")
@@ -169,7 +170,7 @@ def new_draft(session: Session, actor: Any, source: Questionnaire) -> Questionna
         f"questionnaire:{draft.code}:{draft.version}",
         {"from": f"{source.code}:{source.version}", "renamed_codes": renamed},
     )
-    session.commit()
+    session.flush()
     return draft
 
 
@@ -327,7 +328,7 @@ def save_draft(
         f"questionnaire:{draft.code}:{draft.version}",
         {"items": [i.code for i in content.items], "elements": [e.code for e in content.elements]},
     )
-    session.commit()
+    session.flush()
     return draft
 
 
@@ -349,7 +350,7 @@ def publish(session: Session, actor: Any, questionnaire_id: int) -> Questionnair
         f"questionnaire:{draft.code}:{draft.version}",
         {"retired": retired},
     )
-    session.commit()
+    session.flush()
     return draft
 
 
@@ -419,7 +420,7 @@ def save_translation(
             report.problem(
                 None, key, None, "Khóa không có trong phiếu.", "No such key in the questionnaire."
             )
-    try:
+    with all_or_nothing(session):
         report.refuse_if_problems()
         stored = {
             t.key: t
@@ -454,10 +455,7 @@ def save_translation(
                 "changed": report.changed,
             },
         )
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+        session.flush()
     return report
 
 

@@ -22,6 +22,7 @@ from survey.services.errors import InvalidInput
 from survey.services.importing import ImportReport, Row
 from survey.services.setup.names import english_unit_name
 from survey.services.setup.organisation import store_organisation
+from survey.storage.database import all_or_nothing
 
 REORGANISED = dt.date(2025, 7, 1)
 DESK_VI = "Bộ phận tiếp nhận và trả kết quả"
@@ -94,13 +95,10 @@ def setup_province(
             _row(number, commune.code, commune.name, province.unit.code, "commune", start, *desk)
         )
     report = ImportReport()
-    try:
+    with all_or_nothing(session):
         store_organisation(
             session, rows, report, actor=actor, subject=f"official-list:{province.unit.code}"
         )
-    except BaseException:
-        session.rollback()
-        raise
     return report
 
 

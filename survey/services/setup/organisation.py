@@ -33,6 +33,7 @@ from survey.services.importing import DEFAULT_MAX_BYTES, ImportReport, Row, open
 from survey.services.qr import new_public_code
 from survey.services.setup.values import POINT_CODE, Cells
 from survey.storage import queries
+from survey.storage.database import all_or_nothing
 from survey.storage.models import Agency, ServicePoint
 
 REQUIRED = (
@@ -97,10 +98,10 @@ def import_organisation(
     filename: str | None = None,
     max_bytes: int | None = DEFAULT_MAX_BYTES,
 ) -> ImportReport:
-    """Add or change the agencies and service points of the file in one transaction, or raise
+    """Add or change the agencies and service points of the file, all or nothing, or raise
     ``ImportRefused`` (its report lists every problem) with nothing stored."""
     report = ImportReport()
-    try:
+    with all_or_nothing(session):
         table = open_table(
             source,
             required=REQUIRED,
@@ -112,17 +113,14 @@ def import_organisation(
         store_organisation(
             session, table, report, actor=actor, subject=f"file:{file_label(source, filename)}"
         )
-    except BaseException:
-        session.rollback()
-        raise
     return report
 
 
 def store_organisation(
     session: Session, rows: Iterable[Row], report: ImportReport, *, actor: Any, subject: str
 ) -> None:
-    """Check every row (file or official list), then store them and commit; ``ImportRefused``
-    with nothing stored when anything is wrong (the caller rolls back)."""
+    """Check every row (file or official list), then store them (flushed, not committed);
+    ``ImportRefused`` with nothing stored when anything is wrong."""
     agencies, points, rows_of = _read(rows, report)
     stored = {agency.code: agency for agency in queries.all_agencies(session)}
     _check_hierarchy(agencies, stored, rows_of, report)
@@ -141,7 +139,7 @@ def store_organisation(
             "changes": len(changes),
         },
     )
-    session.commit()
+    session.flush()
 
 
 def file_label(source: Any, filename: str | None) -> str:

@@ -29,11 +29,13 @@ from sqlalchemy.orm import Session
 from survey.services import audit, spreadsheets
 from survey.services.errors import InvalidAnswers, InvalidInput
 from survey.services.importing import DEFAULT_MAX_BYTES, ImportReport, open_table
+from survey.services.local_time import VIETNAM_TIME
 from survey.services.periods import FIRST_YEAR
 from survey.services.responses import clean_comment
 from survey.services.setup.organisation import file_label
-from survey.services.setup.values import VIETNAM_TIME, Cells
+from survey.services.setup.values import Cells
 from survey.storage import queries
+from survey.storage.database import all_or_nothing
 from survey.storage.models import Answer, Questionnaire, Response, utc_now
 
 IMPORT_CHANNELS = ("paper", "import")
@@ -106,7 +108,7 @@ def import_responses(
     max_bytes: int | None = DEFAULT_MAX_BYTES,
     now: dt.datetime | None = None,
 ) -> ImportReport:
-    """Store the file's responses in one transaction, or raise ``ImportRefused`` with nothing
+    """Store the file's responses, all or nothing: or raise ``ImportRefused`` with nothing
     stored. Rows already stored by an earlier import of the same rows count as unchanged."""
     if channel not in IMPORT_CHANNELS:
         raise InvalidInput(
@@ -118,7 +120,7 @@ def import_responses(
             "This questionnaire is a draft; publish it before importing responses to it.",
         )
     report = ImportReport()
-    try:
+    with all_or_nothing(session):
         table = open_table(
             source,
             required=template_columns(questionnaire),
@@ -150,13 +152,9 @@ def import_responses(
                 "already_stored": len(rows) - len(new),
             },
         )
-        session.commit()
-        if len(new) > 1000:
-            queries.refresh_statistics(session)
-            session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+        session.flush()
+    if len(new) > 1000:
+        queries.refresh_statistics(session)
     return report
 
 

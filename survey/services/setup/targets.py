@@ -71,7 +71,7 @@ def edit_target(
         for name, (_old, value) in changed.items():
             setattr(target, name, value)
         audit.record(session, actor, "target.changed", f"target:{target.id}", changed)
-        session.commit()
+        session.flush()
     return target
 
 
@@ -96,4 +96,4 @@ def end_target(session: Session, actor: Any, scope: Scope, target_id: int, last:
         {"period_end": [target.period_end, last]},
     )
     target.period_end = last
-    session.commit()
+    session.flush()

@@ -27,6 +27,7 @@ from survey.services.setup.organisation import (
     apply_organisation,
 )
 from survey.storage import queries
+from survey.storage.database import all_or_nothing
 from survey.storage.models import Agency, ServicePoint
 
 
@@ -152,7 +153,7 @@ def save_agency(
     _check_hierarchy(agencies, stored, rows_of, report)
     _check_sector_changes(session, agencies, stored, rows_of, report)
     report.refuse_if_problems()
-    try:
+    with all_or_nothing(session):
         changes = apply_organisation(session, agencies, {}, stored, report)
         agency = stored[row.code]
         if existing is None:
@@ -162,10 +163,7 @@ def save_agency(
                 "agency.retired" if "valid_to" in changes[0] and row.valid_to else "agency.changed"
             )
             audit.record(session, actor, action, f"agency:{row.code}", changes[0])
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+        session.flush()
     return agency
 
 
@@ -204,7 +202,7 @@ def save_service_point(
     if not points:
         raise ImportRefused.single("Thiếu mã điểm phục vụ.", "The service point code is missing.")
     stored = {agency.code: agency for agency in queries.all_agencies(session)}
-    try:
+    with all_or_nothing(session):
         changes = apply_organisation(session, {}, points, stored, report)
         subject = f"service_point:{code}"
         if adding:
@@ -217,10 +215,7 @@ def save_service_point(
             )
         elif changes:
             audit.record(session, actor, "service_point.changed", subject, changes[0])
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+        session.flush()
 
 
 def close_service_point(
@@ -251,7 +246,7 @@ def close_service_point(
         f"service_point:{point.code}",
         {"agency": point.agency.code, "name": point.name_vi, "successor": successor_code or None},
     )
-    session.commit()
+    session.flush()
     return point
 
 
@@ -268,7 +263,7 @@ def reopen_service_point(session: Session, actor: Any, scope: Scope, public_code
         f"service_point:{point.code}",
         {"agency": point.agency.code, "name": point.name_vi},
     )
-    session.commit()
+    session.flush()
 
 
 def _point_in_scope(session: Session, scope: Scope, public_code: str) -> ServicePoint:

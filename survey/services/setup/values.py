@@ -15,7 +15,6 @@ from survey.services.periods import FIRST_YEAR, LAST_YEAR
 from survey.services.spreadsheets import starts_formula
 from survey.storage.models import LEVELS, SECTORS
 
-VIETNAM_TIME = dt.timezone(dt.timedelta(hours=7))
 CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 POINT_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 NAME_MAX = 300
@@ -50,10 +49,6 @@ def fold(text: str) -> str:
     text = text.replace("đ", "d").replace("Đ", "D")
     plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return " ".join(plain.lower().replace("_", " ").split())
-
-
-def today_in_vietnam() -> dt.date:
-    return dt.datetime.now(VIETNAM_TIME).date()
 
 
 def month_label(month: dt.date) -> str:

@@ -27,9 +27,11 @@ from survey.services.importing import (
     Row,
     open_table,
 )
+from survey.services.local_time import VIETNAM_TIME, today_in_vietnam
 from survey.services.setup.organisation import MAX_CHANGES_LOGGED, file_label
-from survey.services.setup.values import VIETNAM_TIME, Cells, month_label, today_in_vietnam
+from survey.services.setup.values import Cells, month_label
 from survey.storage import queries
+from survey.storage.database import all_or_nothing
 
 REQUIRED = ("service_point_code", "month", "citizens_served")
 DEFAULT_RESPONSE_RATE = 0.2  # as survey/services/reports.py assumes when no stratum has a volume
@@ -45,10 +47,10 @@ def import_volumes(
     today: dt.date | None = None,
     agency_ids: frozenset[int] | None = None,
 ) -> ImportReport:
-    """Store the file's volumes in one transaction, or raise ``ImportRefused`` with nothing
+    """Store the file's volumes (all or nothing), or raise ``ImportRefused`` with nothing
     stored. ``agency_ids``: the points a user may set (None: all)."""
     report = ImportReport()
-    try:
+    with all_or_nothing(session):
         table = open_table(
             source, required=REQUIRED, filename=filename, max_bytes=max_bytes, report=report
         )
@@ -61,9 +63,6 @@ def import_volumes(
             today=today,
             agency_ids=agency_ids,
         )
-    except BaseException:
-        session.rollback()
-        raise
     return report
 
 
@@ -84,11 +83,17 @@ def enter_volumes(
         for number, (code, month, count) in enumerate(cells, start=1)
     )
     try:
-        store_volumes(
-            session, rows, report, actor=actor, subject="grid", today=today, agency_ids=agency_ids
-        )
+        with all_or_nothing(session):
+            store_volumes(
+                session,
+                rows,
+                report,
+                actor=actor,
+                subject="grid",
+                today=today,
+                agency_ids=agency_ids,
+            )
     except ImportRefused as refused:
-        session.rollback()
         # A grid has cells, not rows: name each fault by its point and month.
         named = ImportReport()
         for problem in refused.report.problems:
@@ -97,9 +102,6 @@ def enter_volumes(
                 None, f"{code} · {month}", problem.value, problem.message_vi, problem.message_en
             )
         raise ImportRefused(named) from None
-    except BaseException:
-        session.rollback()
-        raise
     return report
 
 
@@ -127,7 +129,8 @@ def store_volumes(
     today: dt.date | None = None,
     agency_ids: frozenset[int] | None = None,
 ) -> None:
-    """Check every row, then insert new months and replace changed ones; commit. With
+    """Check every row, then insert new months and replace changed ones (flushed; the caller
+    commits). With
     ``agency_ids``, points of other agencies are unknown (a user's scope)."""
     point_ids = {
         code: point_id
@@ -161,7 +164,6 @@ def store_volumes(
         wanted[(point_id, month)] = (count, row.number, code)
     report.refuse_if_problems()
     if not wanted:
-        session.rollback()
         return
     first = min(month for _, month in wanted)
     last = max(month for _, month in wanted)
@@ -209,7 +211,7 @@ def store_volumes(
             "replacements": len(replaced),
         },
     )
-    session.commit()
+    session.flush()
 
 
 def _check_against_responses(
