@@ -380,7 +380,8 @@ class SignInBackOff:
         if failures < self.free_failures:
             return None
         doublings = min(failures - self.free_failures, 30)
-        return min(self.first_delay * 2**doublings, self.longest_delay)
+        delay: dt.timedelta = min(self.first_delay * 2**doublings, self.longest_delay)
+        return delay
 
     def delayed_until(
         self,
@@ -574,7 +575,7 @@ def change_password(
 def _revoke_sessions(user: User) -> None:
     """Every session started before this ends on its next request (counted in the database, so
     two changes at once both count)."""
-    user.session_epoch = User.session_epoch + 1  # type: ignore[assignment]
+    user.session_epoch = User.session_epoch + 1
 
 
 # --- the province administrator's tools ---------------------------------------------------------

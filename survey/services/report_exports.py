@@ -17,7 +17,8 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from survey.services import audit, spreadsheets
-from survey.services.exports import LEADING_COLUMNS, VIETNAM_TIME, responses_table
+from survey.services.exports import LEADING_COLUMNS, responses_table
+from survey.services.local_time import VIETNAM_TIME
 from survey.services.reports import IndexLine, ScopeReport
 from survey.storage import queries
 

@@ -64,7 +64,8 @@ def neutralise_formulas(table: pd.DataFrame) -> pd.DataFrame:
 
 def csv_bytes(table: pd.DataFrame) -> bytes:
     """UTF-8 with BOM (Excel then shows Vietnamese correctly), formulas neutralised."""
-    return neutralise_formulas(table).to_csv(index=False).encode("utf-8-sig")
+    text: str = neutralise_formulas(table).to_csv(index=False)
+    return text.encode("utf-8-sig")
 
 
 def write_csv(table: pd.DataFrame, path: Path) -> None:

@@ -18,7 +18,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from survey import create_app
-from survey.services.access import public_route
+from survey.auth import public_route
 from survey.services.accounts import create_user
 from tests.conftest import form_fields
 from tests.factories import SmallProvince

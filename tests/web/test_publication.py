@@ -19,8 +19,10 @@ from sqlalchemy.orm import Session
 from survey import create_app
 from survey.services.accounts import create_user
 from survey.services.integrity import record_decision
+from survey.services.local_time import today_in_vietnam
+from survey.services.periods import quarter_of
 from survey.services.publication import quarterly
-from survey.services.publication.quarters import last_ended_quarter, quarter_of, today_in_vietnam
+from survey.services.publication.quarters import last_ended_quarter
 from survey.services.report_charts import CHART_CACHE
 from survey.services.reports import REPORT_CACHE
 from survey.storage import queries

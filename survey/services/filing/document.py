@@ -108,8 +108,8 @@ def verdict_text(line: IndexLine, language: str, min_n: int) -> str:
         return w["not_estimable"]
     if line.verdict is None:
         return "—"
-    return VERDICTS["en" if language == "en" else "vi"].get(
-        line.verdict.verdict, line.verdict.verdict
+    return str(
+        VERDICTS["en" if language == "en" else "vi"].get(line.verdict.verdict, line.verdict.verdict)
     )
 
 

@@ -102,7 +102,7 @@ def _text(
 
 def _first(cell: _Cell) -> DocxParagraph:
     """The cell's first (empty) paragraph, then new ones."""
-    paragraph = cell.paragraphs[0]
+    paragraph: DocxParagraph = cell.paragraphs[0]
     return paragraph if not paragraph.text and not paragraph.runs else cell.add_paragraph()
 
 
@@ -134,7 +134,7 @@ def _text_width_mm(text: str, size: float, bold: bool) -> float:
 
 
 def _borderless(document: DocxDocument, widths: tuple[float, ...]) -> DocxTable:
-    table = document.add_table(rows=1, cols=len(widths))  # "Normal Table": no borders
+    table: DocxTable = document.add_table(rows=1, cols=len(widths))  # "Normal Table": no borders
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
     for cell, width in zip(table.rows[0].cells, widths, strict=True):

@@ -438,7 +438,7 @@ def public_view(
 
 
 def _is_small(estimate: Estimate, minimum: int) -> bool:
-    return estimate.n < minimum or estimate.status == "insufficient_data"
+    return bool(estimate.n < minimum or estimate.status == "insufficient_data")
 
 
 def _public_line(line: IndexLine, reason: str) -> PublicLine:
