@@ -28,6 +28,7 @@ def test_the_public_quarterly_report(
     screenshot: Callable[[Any, str], Path],
 ) -> None:
     seed_quarter(session, live_server.province)
+    session.commit()  # the live server reads what a request would have committed
     page = new_context(**DESKTOP, is_mobile=False, has_touch=False).new_page()
     page.goto(f"{live_server.url}/cong-khai/")
     page.get_by_role("link", name="Quý 1/2025").click()

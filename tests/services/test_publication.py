@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
+from survey.errors import status_of
 from survey.services.accounts import create_user
 from survey.services.errors import InvalidInput
 from survey.services.integrity import record_decision
@@ -347,7 +348,7 @@ def test_only_ended_quarters_are_published():
     for refused in ("2025-Q4", "2026-Q1", "2025", "2025-H1", "2025-01-01..2025-03-31"):
         with pytest.raises(NotPublished) as error:
             ended_quarter(refused, today)
-        assert error.value.status_code == 404 and error.value.message_vi != error.value.message_en
+        assert status_of(error.value) == 404 and error.value.message_vi != error.value.message_en
     for garbage in ("", "2025-Q5", "Q3", "'; drop table", "9999-Q1"):
         with pytest.raises(InvalidInput):
             ended_quarter(garbage, today)

@@ -204,6 +204,7 @@ def test_a_signed_in_officials_html_is_not_compressed(
     """Its CSRF token sits beside text from the request: compressed, the sizes of many responses
     would leak it over HTTPS (BREACH). Its JSON, CSS and scripts are compressed."""
     create_user(session, "admin", "correct horse battery", "province_admin")
+    session.commit()  # as the request that creates an account would
     fields = form_fields(client.get("/admin/sign-in").get_data(as_text=True))
     signed_in = client.post(
         "/admin/sign-in",

@@ -64,6 +64,7 @@ def province(session: Session, seeded: SmallProvince) -> SmallProvince:
 
 def _sign_in(client: FlaskClient, session: Session, username: str) -> None:
     create_user(session, username, PASSWORD, role="province_admin")
+    session.commit()  # as the request that creates an account would
     page = client.get("/admin/sign-in").get_data(as_text=True)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
     assert token

@@ -597,6 +597,14 @@ def _chart_source(report: ScopeReport, public: PublicReport) -> ScopeReport:
         children=[],
         volume_note="",
         ranks=[],
+        # The dashboard's extras (tiles, year-ago quarters, an agency's benchmarks) carry
+        # unsuppressed figures and target wording: none of them is published.
+        tiles=[],
+        own=None,
+        subunits=0,
+        benchmarks=[],
+        year_ago_change=None,
+        quarter_trend=[],
         version=public.version,
     )
 
