@@ -93,6 +93,7 @@ def answer(
                 submitted_at=dt.datetime(year, month, 1 + i % 27, 3, tzinfo=dt.UTC),
             ).response_id
         )
+    session.commit()  # what the requests that sent them would have committed
     return ids
 
 
@@ -119,6 +120,7 @@ def seed_quarter(session: Session, province: SmallProvince, school: int = 35) ->
     answer(session, commune_desk, 5, comment=SMALL_GROUP_COMMENT, satisfied=0.2, month=3)
     answer(session, province.counter, 35, comment=HOSPITAL_COMMENT, satisfied=0.6)
     answer(session, province.school_office, school, satisfied=0.9)
+    session.commit()  # what the requests that sent them would have committed
     return commune_desk
 
 

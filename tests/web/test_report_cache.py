@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from survey import create_app
 from survey.services import report_charts, reports
 from survey.services.accounts import create_user
+from survey.services.filing import print_charts
 from survey.services.setup.volumes import import_volumes
 from tests.factories import SmallProvince
 from tests.web.test_rate_limits import _free_port, redis_url  # noqa: F401 — the fixture
@@ -55,6 +56,13 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
 
     monkeypatch.setattr(reports, "_build", counting_build)
     monkeypatch.setattr(report_charts, "build_charts", counting_draw)
+    draw_for_print = print_charts.print_charts
+
+    def counting_print(*args: Any, **kwargs: Any) -> list[print_charts.PrintChart]:
+        counted["charts"] += 1  # the PDF's charts, drawn for paper
+        return draw_for_print(*args, **kwargs)
+
+    monkeypatch.setattr(print_charts, "print_charts", counting_print)
     return counted
 
 
@@ -81,6 +89,7 @@ def _signed_in(app: Flask, username: str = "chief") -> FlaskClient:
 @pytest.fixture
 def chief(session: Session, province: SmallProvince) -> str:  # noqa: F811 — the fixture
     create_user(session, "chief", PASSWORD, role="province_admin")
+    session.commit()  # the workers are other app instances: they read what is committed
     return "chief"
 
 
@@ -115,13 +124,13 @@ def test_the_pdf_on_a_second_worker_computes_nothing(
     second = _signed_in(_worker(database_url, **settings))  # made after: its own store object
     _prepare_then_pdf(first, second)
     assert calls == {"reports": 1, "charts": 1}
-    # The page itself, on either worker, reads the same entries.
+    # The page itself reads the same report; its screen charts are drawn once, on either worker.
     assert second.get(f"{REPORT}{QUERY}").status_code == 200
     assert first.get(f"{REPORT}{QUERY}").status_code == 200
-    assert calls == {"reports": 1, "charts": 1}
+    assert calls == {"reports": 1, "charts": 2}
     namespace = f"{settings['RATELIMIT_KEY_PREFIX']}:report-cache:*"
     stored = redis.Redis.from_url(redis_url).keys(namespace)
-    assert len(stored) == 2  # the report and its charts in Vietnamese, sealed
+    assert len(stored) == 3  # the report, its print charts and its screen charts, sealed
     assert all(0 < redis.Redis.from_url(redis_url).ttl(key) <= 3600 for key in stored)
 
 
@@ -150,6 +159,7 @@ def test_a_volume_import_between_the_steps_gives_a_fresh_report(
     assert calls["reports"] == 1
     body = f"service_point_code,month,citizens_served\n{province.desk.code},2025-03,900\n"
     import_volumes(session, body.encode(), today=dt.date(2025, 12, 31))
+    session.commit()  # as the import's request would
     assert second.get(f"{REPORT}/report.pdf{QUERY}").status_code == 200
     assert calls == {"reports": 2, "charts": 1}  # the new volumes: a new key, computed again
 

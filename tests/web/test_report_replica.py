@@ -57,6 +57,7 @@ def _app(database_url: str, **settings: Any) -> Flask:
 def chief(session: Session, province: SmallProvince) -> SmallProvince:  # noqa: F811 — the fixture
     """The province with its 105 responses, and a province administrator to read its reports."""
     create_user(session, "chief", PASSWORD, role="province_admin")
+    session.commit()  # the app reads what is committed, as after the request that made it
     return province
 
 

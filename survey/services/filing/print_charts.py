@@ -32,7 +32,7 @@ from survey.services.filing.layout import (
     TEXT_WIDTH_MM,
 )
 from survey.services.report_charts import ReportCharts, build_charts
-from survey.services.reports import IndexLine, LruCache, ScopeReport
+from survey.services.reports import REPORT_CACHE, IndexLine, ReportCache, ScopeReport
 
 ROWS_PER_CHART = 25  # agencies or service points in one comparison chart
 QUESTIONS_PER_CHART = 14  # questions in one distribution chart
@@ -221,8 +221,10 @@ def print_charts(report: ScopeReport, language: str, *, raster: bool = False) ->
     return [chart for chart in found if chart is not None]
 
 
-# Print charts per report version and language (the PDF's; Word's PNGs are drawn when asked).
-PRINT_CHART_CACHE: LruCache[list[PrintChart]] = LruCache(16)
+# Print charts per report version and language (the PDF's; Word's PNGs are drawn when asked),
+# in the reports' shared store: the progress bar's "charts" step and the PDF that follows may be
+# served by different workers or servers.
+PRINT_CHART_CACHE: ReportCache = REPORT_CACHE
 # One build at a time: a request that wants charts being drawn for another (the progress bar's
 # "charts" step and the PDF that follows) waits for them instead of drawing them again.
 _BUILDING = threading.Lock()
@@ -234,5 +236,5 @@ def print_charts_for(report: ScopeReport, language: str) -> list[PrintChart]:
         return print_charts(report, language)
     with _BUILDING:
         return PRINT_CHART_CACHE.get_or_build(
-            (report.version, language, "print"), lambda: print_charts(report, language)
+            ("print-charts", *report.version, language), lambda: print_charts(report, language)
         )
