@@ -235,6 +235,7 @@ def test_a_target_change_changes_the_key(session: Session, answered: SmallProvin
         description="80%",
         source="test",
     )
+    session.commit()  # the request that adds a target commits; the change below is another one
     added = _version(session)
     assert added != first
     target.low = 0.85
