@@ -16,7 +16,7 @@ from pathlib import Path
 
 from survey import create_app
 from survey.extensions import get_session
-from survey.services import reports
+from survey.services import reporting as reports
 from survey.services.accounts import create_user
 from survey.services.demo import load_demo_province
 from survey.services.filing import print_charts

@@ -24,7 +24,7 @@ import redis
 from flask import Flask, current_app, has_app_context
 
 from survey.services.caching import MemoryStore, ReportStore, SharedCache
-from survey.services.reports import REPORT_CACHE
+from survey.services.reporting import REPORT_CACHE
 
 log = logging.getLogger(__name__)
 REDIS_SCHEMES = ("redis://", "rediss://", "redis+unix://")

@@ -30,7 +30,7 @@ from analysis import counter_design, estimate_proportion
 from survey.services.aggregates import overall_figures
 from survey.services.exports import export_responses_file, responses_table
 from survey.services.periods import Period, parse_period
-from survey.services.reports import (
+from survey.services.reporting import (
     MIN_RESPONSES,
     OVERALL,
     analysable,

@@ -21,7 +21,7 @@ from survey.services.comments.tagging import current_tagger
 from survey.services.comments.topics import BY_CODE, TOPICS
 from survey.services.errors import DomainError, NotFound
 from survey.services.importing import ImportRefused
-from survey.services.reports import period_choices
+from survey.services.reporting import period_choices
 from survey.storage.models import CHANNELS
 
 HELPER_TOPIC_NAMES = {

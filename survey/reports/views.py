@@ -20,7 +20,7 @@ from survey.services.filing.print_charts import print_charts_for
 from survey.services.periods import Period, custom_period, ensure_supported, parse_period
 from survey.services.report_charts import charts_for
 from survey.services.report_exports import ExportFile
-from survey.services.reports import (
+from survey.services.reporting import (
     LEVELS,
     ReportFilters,
     ScopeReport,

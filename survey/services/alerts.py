@@ -48,17 +48,13 @@ from analysis import PairwiseDifference, TargetTest
 from survey import formatting
 from survey.services import audit
 from survey.services.errors import InvalidInput
-from survey.services.exports import responses_table
 from survey.services.periods import Period
-from survey.services.reports import (
+from survey.services.reporting import (
     MIN_RESPONSES,
     IndexLine,
     LruCache,
     ScopeReport,
-    analysable,
     build_report,
-    period_change,
-    prorate_to_period,
 )
 
 log = logging.getLogger(__name__)
@@ -171,7 +167,7 @@ def alerts_for_period(
 
 def _alerts(session: Session, report: ScopeReport) -> AlertList:
     period, previous, min_n = report.period, report.previous, report.min_n
-    changes = _agency_changes(session, report)
+    changes = _agency_changes(report)
     alerts = []
     for line in report.agencies:
         verdict = line.verdict if line.verdict and line.verdict.verdict in BELOW else None
@@ -190,33 +186,14 @@ def _entirely_below_zero(change: PairwiseDifference) -> bool:
     return change.ci_high is not None and change.ci_high < 0
 
 
-def _agency_changes(session: Session, report: ScopeReport) -> dict[str, PairwiseDifference]:
-    """Current minus previous period for each agency of the report with ``min_n`` responses in
-    both (the report's own change line, agency by agency)."""
-    if not report.agencies:
-        return {}
-    period, previous = report.period, report.previous
-    both = report.filters.rows(responses_table(session, previous.first, period.last))
-    both = both[both["agency"].isin(report.agency_codes)]
-    current_mask = both["submitted_at"].str[:10] >= period.first.isoformat()
-    current, _ = analysable(prorate_to_period(both[current_mask], period))
-    earlier, _ = analysable(prorate_to_period(both[~current_mask], previous))
-    if current.empty or earlier.empty:
-        return {}
-    now_counts = current.groupby("agency").size()
-    then_counts = earlier.groupby("agency").size()
-    out: dict[str, PairwiseDifference] = {}
-    for line in report.agencies:
-        code = line.key
-        if now_counts.get(code, 0) < report.min_n or then_counts.get(code, 0) < report.min_n:
-            continue
-        change = period_change(
-            current[current["agency"] == code].reset_index(drop=True),
-            earlier[earlier["agency"] == code].reset_index(drop=True),
-        )
-        if change is not None and not pd.isna(change.difference):
-            out[code] = change
-    return out
+def _agency_changes(report: ScopeReport) -> dict[str, PairwiseDifference]:
+    """Current minus previous period for each agency of the report with ``min_n`` respondents
+    in both (computed with the report: ``ScopeReport.agency_changes``)."""
+    return {
+        code: change
+        for code, change in report.agency_changes.items()
+        if not pd.isna(change.difference)
+    }
 
 
 # --------------------------------------------------------------------------------------------

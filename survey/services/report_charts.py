@@ -22,7 +22,7 @@ from survey.services.charts import (
     require_distinct,
     trend_chart,
 )
-from survey.services.reports import (
+from survey.services.reporting import (
     REPORT_CACHE,
     AppliedTarget,
     IndexLine,

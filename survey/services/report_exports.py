@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from survey.services import audit, spreadsheets
 from survey.services.exports import LEADING_COLUMNS, responses_table
 from survey.services.local_time import VIETNAM_TIME
-from survey.services.reports import IndexLine, ScopeReport
+from survey.services.reporting import IndexLine, ScopeReport
 from survey.storage import queries
 
 COLUMN_NOTES = {

@@ -6,7 +6,7 @@ from __future__ import annotations
 from survey.services.filing.files import pdf_report
 from survey.services.filing.wording import method_note
 from survey.services.report_charts import ReportCharts
-from survey.services.reports import ScopeReport
+from survey.services.reporting import ScopeReport
 
 __all__ = ["method_note", "render_pdf"]
 

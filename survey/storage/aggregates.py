@@ -65,6 +65,7 @@ def answer_counts(
     item_code: str = "overall",
     satisfied_from: int = 4,
     within: Sequence[tuple[dt.datetime, dt.datetime]] | None = None,
+    channel: str | None = None,
 ) -> pd.DataFrame:
     """Responses submitted in [``starts[0]``, ``end``) per service point and time bin, with the
     counts and sums of their answers to the item coded ``item_code``.
@@ -77,6 +78,7 @@ def answer_counts(
     answer, not "not applicable"), ``satisfied`` (answers ≥ ``satisfied_from``), ``score_sum`` and
     ``score_squares`` (Σx and Σx² of the answers). One row per point and bin with a response.
     ``within``: only the responses of these [start, end) ranges (None: the whole window).
+    ``channel``: only the responses that came by this channel (None: every channel).
     """
     if not starts:
         raise ValueError("give at least one time bin")
@@ -110,6 +112,8 @@ def answer_counts(
                 select(ServicePoint.id).where(ServicePoint.agency_id.in_(sorted(agency_ids)))
             )
         )
+    if channel is not None:
+        per_point = per_point.where(Response.channel == channel)
     if within is not None:
         if not within:
             return pd.DataFrame({c: pd.Series(dtype="int64") for c in COUNT_COLUMNS})

@@ -20,7 +20,7 @@ from survey.services.aggregates import overall_figures, time_bins, whole_months
 from survey.services.demo import load_demo_province
 from survey.services.exports import local_day_start
 from survey.services.periods import parse_period
-from survey.services.reports import IndexLine, build_report
+from survey.services.reporting import IndexLine, build_report
 from survey.storage import aggregates, queries
 from survey.storage.models import Answer, Item, Response, ServicePoint, ServiceVolume
 from tests.analysis.test_aggregates import assert_same

@@ -34,7 +34,7 @@ from survey.services.filing.print_charts import placement_mm, print_charts
 from survey.services.filing.word import render_docx
 from survey.services.periods import parse_period
 from survey.services.report_exports import indices_table
-from survey.services.reports import build_report
+from survey.services.reporting import build_report
 
 PT_PER_MM = 72 / 25.4
 SIGNER = "Nguyễn Thị Hồng Nhung"

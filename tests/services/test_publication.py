@@ -42,7 +42,7 @@ from survey.services.publication.suppression import (
 )
 from survey.services.questionnaires import open_service_point
 from survey.services.report_charts import CHART_CACHE
-from survey.services.reports import REPORT_CACHE, build_report
+from survey.services.reporting import REPORT_CACHE, build_report
 from survey.services.responses import submit_response
 from survey.storage import queries
 from survey.storage.models import ServicePoint, Target

@@ -6,19 +6,20 @@ from __future__ import annotations
 import datetime as dt
 import pickle
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from survey.services import report_charts, reports
+from survey.services import report_charts, reporting
 from survey.services.access import Scope
 from survey.services.caching import MemoryStore, SharedCache, key_digest
 from survey.services.dossiers.importing import import_dossiers
 from survey.services.periods import parse_period
 from survey.services.questionnaires import open_service_point
 from survey.services.report_charts import charts_for
-from survey.services.reports import build_report, report_version
+from survey.services.reporting import build_report, report_version
 from survey.services.responses import submit_response
 from survey.services.setup.volumes import import_volumes
 from survey.services.targets import add_target
@@ -264,7 +265,7 @@ def test_charts_are_cached_per_report_version_and_language(
     drawn: list[str] = []
     real = report_charts.build_charts
 
-    def spy(report: reports.ScopeReport, language: str) -> object:
+    def spy(report: reporting.ScopeReport, language: str) -> object:
         drawn.append(language)
         return real(report, language)
 
@@ -277,11 +278,11 @@ def test_charts_are_cached_per_report_version_and_language(
 
 def _count_builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     built: list[int] = []
-    real = reports._build
+    real = reporting.compute_report
 
-    def spy(*args: object) -> reports.ScopeReport:
+    def spy(*args: Any, **kwargs: Any) -> reporting.ScopeReport:
         built.append(1)
-        return real(*args)  # type: ignore[arg-type]
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(reports, "_build", spy)
+    monkeypatch.setattr(reporting, "compute_report", spy)
     return built

@@ -21,7 +21,7 @@ from survey.services.charts import (
 from survey.services.periods import parse_period
 from survey.services.questionnaires import open_service_point
 from survey.services.report_charts import build_charts, chart_labels
-from survey.services.reports import build_report
+from survey.services.reporting import build_report
 from survey.services.responses import submit_response
 from survey.storage.models import Target
 from tests.factories import SmallProvince

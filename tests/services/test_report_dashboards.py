@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from survey.services.errors import InvalidInput
 from survey.services.periods import custom_period, parse_period, year_before
-from survey.services.reports import (
+from survey.services.reporting import (
     ReportCache,
     ReportFilters,
     build_report,

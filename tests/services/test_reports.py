@@ -18,7 +18,7 @@ from survey.services.demo import load_demo_province
 from survey.services.errors import InvalidInput, NotFound
 from survey.services.periods import parse_period
 from survey.services.report_exports import indices_table, responses_in_scope
-from survey.services.reports import (
+from survey.services.reporting import (
     ReportCache,
     applicable_target,
     build_report,
@@ -240,7 +240,7 @@ def test_any_custom_range_of_days_gives_a_report_with_prorated_volumes(demo: Ses
     from analysis import counter_design, estimate_proportion
     from analysis.weights import prorate_volumes
     from survey.services.exports import responses_table
-    from survey.services.reports import analysable
+    from survey.services.reporting import analysable
 
     period = parse_period(key)
     report = build_report(demo, period, cache=None)

@@ -24,7 +24,7 @@ from survey.services.periods import quarter_of
 from survey.services.publication import quarterly
 from survey.services.publication.quarters import last_ended_quarter
 from survey.services.report_charts import CHART_CACHE
-from survey.services.reports import REPORT_CACHE
+from survey.services.reporting import REPORT_CACHE
 from survey.storage import queries
 from tests.factories import SmallProvince
 from tests.services.test_publication import (

@@ -22,7 +22,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from survey import create_app
-from survey.services import report_charts, reports
+from survey.services import report_charts, reporting
 from survey.services.accounts import create_user
 from survey.services.filing import print_charts
 from survey.services.setup.volumes import import_volumes
@@ -44,17 +44,17 @@ def _dispose_engines() -> Iterator[None]:
 def calls(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     """How many reports were computed and chart sets drawn, whichever app instance did it."""
     counted = {"reports": 0, "charts": 0}
-    build, draw = reports._build, report_charts.build_charts
+    build, draw = reporting.compute_report, report_charts.build_charts
 
-    def counting_build(*args: Any) -> reports.ScopeReport:
+    def counting_build(*args: Any, **kwargs: Any) -> reporting.ScopeReport:
         counted["reports"] += 1
-        return build(*args)
+        return build(*args, **kwargs)
 
     def counting_draw(*args: Any) -> report_charts.ReportCharts:
         counted["charts"] += 1
         return draw(*args)
 
-    monkeypatch.setattr(reports, "_build", counting_build)
+    monkeypatch.setattr(reporting, "compute_report", counting_build)
     monkeypatch.setattr(report_charts, "build_charts", counting_draw)
     draw_for_print = print_charts.print_charts
 

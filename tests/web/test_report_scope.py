@@ -268,7 +268,7 @@ def test_the_method_note_says_how_single_response_strata_are_treated(
 ):
     from survey.services.filing.wording import method_note
     from survey.services.periods import parse_period
-    from survey.services.reports import build_report
+    from survey.services.reporting import build_report
 
     report = build_report(session, parse_period("2025-Q1"), cache=None)
     assert 'survey.lonely.psu = "adjust"' in method_note(report, "en")
@@ -277,7 +277,7 @@ def test_the_method_note_says_how_single_response_strata_are_treated(
 
 def build_report_for_ranks(session: Session):
     from survey.services.periods import parse_period
-    from survey.services.reports import build_report
+    from survey.services.reporting import build_report
 
     return build_report(session, parse_period("2025-Q1"), cache=None).ranks
 
@@ -315,7 +315,7 @@ def test_agencies_are_ranked_with_simultaneous_rank_intervals(
     if wide:
         assert f"{wide} trong số 3 đơn vị được xếp hạng" in vi_page
     from survey.services.periods import parse_period
-    from survey.services.reports import build_report
+    from survey.services.reporting import build_report
 
     report = build_report(session, parse_period("2025-Q1"), cache=None)
     ranked = {line.key: line.ranked for line in report.ranks}
@@ -360,7 +360,7 @@ def test_an_agency_manager_compares_with_sector_and_province_but_sees_no_other_a
 ):
     from survey.formatting import percent
     from survey.services.periods import parse_period
-    from survey.services.reports import build_report
+    from survey.services.reporting import build_report
 
     _answer_satisfied(session, seeded.desk, 35, 30)
     _answer_satisfied(session, seeded.counter, 35, 8)  # the hospital: 22.9% satisfied

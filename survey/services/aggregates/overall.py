@@ -4,7 +4,7 @@
 per service point and quarter) → the strata of the counter design and their population sizes
 (quarter volumes, clipped, prorated and imputed exactly as the row-level report does) →
 :func:`analysis.aggregates.estimate_share_from_counts`. The figures equal those of
-:func:`survey.services.reports.build_report` (the headline, sectors, agencies, service points and
+:func:`survey.services.reporting.build_report` (the headline, sectors, agencies, service points and
 quarters of the same scope and period) to rounding, without reading an answer into Python.
 """
 
@@ -121,7 +121,7 @@ def time_bins(period: Period) -> list[TimeBin]:
     ]
 
 
-def _quarter_volumes(
+def quarter_volumes(
     session: Session, bins: Sequence[TimeBin], last: dt.date, agency_ids: Collection[int] | None
 ) -> pd.Series:
     """Service volume per (service point id, quarter): the quarter's months summed, entered
@@ -208,7 +208,7 @@ def overall_figures(
     # the quarter's volume, raised to its responses in both periods (as the responses table)
     in_window = counts.groupby(["service_point_id", "period"])["responses"].sum()
     keys = pd.MultiIndex.from_frame(current[["service_point_id", "period"]])
-    volume = _quarter_volumes(session, bins, period.last, agency_ids).reindex(keys).to_numpy(float)
+    volume = quarter_volumes(session, bins, period.last, agency_ids).reindex(keys).to_numpy(float)
     volume = np.where(np.isnan(volume), np.nan, np.maximum(volume, in_window.reindex(keys)))
     prorated = prorate_volumes(volume, current["period"], period.first, period.last)
     imputed = impute_volumes(current["responses"], prorated)

@@ -12,7 +12,7 @@ For each agency and period (a range of days, Vietnam time):
 * the ratios are computed by ``analysis.official`` (the formulas live there, once);
 * the **weighted estimate** is the survey's share satisfied with the overall item over all the
   agency's responses submitted in the period (QR, kiosk, dossier links…), design A with the
-  service volumes as on the dashboards (``survey.services.reports``), with its 95% interval;
+  service volumes as on the dashboards (``survey.services.reporting``), with its 95% interval;
 * the **response rate** is rated dossiers ÷ dossiers; one sentence (vi/en) reconciles the
   official ratio with the estimate.
 
@@ -44,7 +44,7 @@ from analysis.official import (
 from analysis.results import Estimate
 from survey.services.exports import local_day_start, responses_table
 from survey.services.periods import custom_period, ensure_supported
-from survey.services.reports import OVERALL, analysable, prorate_to_period
+from survey.services.reporting import OVERALL, analysable, prorate_to_period
 from survey.storage import queries
 from survey.storage.models import utc_now
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from survey.formatting import VIETNAM_TIME, long_day
 from survey.services.filing.layout import FONT_DIR, SERIF_FILES
 from survey.services.filing.wording import words
-from survey.services.reports import ScopeReport, load_hierarchy
+from survey.services.reporting import ScopeReport, load_hierarchy
 from survey.storage.models import Agency
 
 HOME_AFFAIRS = "so noi vu"  # the department's name without accents, in lower case

@@ -16,7 +16,7 @@ from survey.services.filing.print_charts import PrintChart
 from survey.services.filing.topics import CommentTopics
 from survey.services.filing.wording import VERDICTS, method_note, words
 from survey.services.periods import parse_period
-from survey.services.reports import AppliedTarget, IndexLine, ScopeReport
+from survey.services.reporting import AppliedTarget, IndexLine, ScopeReport
 
 EXAMPLES = 5  # comments quoted when the report includes comments
 

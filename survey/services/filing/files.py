@@ -13,7 +13,7 @@ from survey.services.filing.print_charts import print_charts, print_charts_for
 from survey.services.filing.topics import CommentTopics, comment_topics
 from survey.services.filing.word import DOCX_MIMETYPE, render_docx
 from survey.services.report_exports import ExportFile
-from survey.services.reports import ScopeReport
+from survey.services.reporting import ScopeReport
 
 FORMATS = ("pdf", "docx")
 PDF_MIMETYPE = "application/pdf"

@@ -32,7 +32,7 @@ from survey.services.filing.layout import (
     TEXT_WIDTH_MM,
 )
 from survey.services.report_charts import ReportCharts, build_charts
-from survey.services.reports import REPORT_CACHE, IndexLine, ReportCache, ScopeReport
+from survey.services.reporting import REPORT_CACHE, IndexLine, ReportCache, ScopeReport
 
 ROWS_PER_CHART = 25  # agencies or service points in one comparison chart
 QUESTIONS_PER_CHART = 14  # questions in one distribution chart

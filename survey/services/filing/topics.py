@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from survey.services.comments.tagging import current_tagger, tag_comments
 from survey.services.comments.topics import TOPICS
 from survey.services.exports import local_day_start
-from survey.services.reports import ScopeReport, load_hierarchy
+from survey.services.reporting import ScopeReport, load_hierarchy
 from survey.storage import queries
 from survey.storage.database import all_or_nothing
 

@@ -8,7 +8,7 @@ Decree 30/2020/NĐ-CP: numbered sections, a document type in capitals above the 
 from __future__ import annotations
 
 from survey.formatting import number
-from survey.services.reports import ScopeReport
+from survey.services.reporting import ScopeReport
 
 TEXT: dict[str, dict[str, str]] = {
     "vi": {

@@ -23,7 +23,13 @@ from survey.services.periods import Period
 from survey.services.publication.pdf import render_public_pdf
 from survey.services.publication.suppression import PublicReport, public_view
 from survey.services.report_charts import ReportCharts, charts_for
-from survey.services.reports import MIN_RESPONSES, REPORT_CACHE, LruCache, ReportCache, build_report
+from survey.services.reporting import (
+    MIN_RESPONSES,
+    REPORT_CACHE,
+    LruCache,
+    ReportCache,
+    build_report,
+)
 
 TREND_QUARTERS = 4  # the quarter and the three before it
 MAX_AGE = 3600  # seconds a browser or proxy may keep a page before asking again (ETag)

@@ -1,6 +1,6 @@
 """What of a report may be published: no free text, no small group, nothing recoverable.
 
-:func:`public_view` turns an official :class:`~survey.services.reports.ScopeReport` into a
+:func:`public_view` turns an official :class:`~survey.services.reporting.ScopeReport` into a
 :class:`PublicReport`, a pure transformation (no database, no clock) that keeps only what a
 province may put on its portal:
 
@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from analysis import Estimate, PairwiseDifference, TargetTest, test_target
 from analysis import Target as StatTarget
 from analysis.summaries import summarize_change, summarize_estimate, summarize_test
-from survey.services.reports import (
+from survey.services.reporting import (
     SECTOR_NAMES,
     AppliedTarget,
     IndexLine,
@@ -539,7 +539,13 @@ def _withheld_estimate(estimate: Estimate) -> Estimate:
 
 def _chart_line(official: IndexLine, public: PublicLine) -> IndexLine:
     target = (
-        AppliedTarget(public.target_low, public.target_high, "", "", "")
+        AppliedTarget(
+            low=public.target_low,
+            high=public.target_high,
+            description="",
+            source="",
+            scope_name="",
+        )
         if public.target_low is not None
         else None
     )
@@ -573,12 +579,12 @@ def _chart_source(report: ScopeReport, public: PublicReport) -> ScopeReport:
     ]
     trend = [
         IndexLine(
-            line.key,
-            line.name_vi,
-            line.name_en,
-            line.estimate or _withheld_estimate(report.headline.estimate),
-            _target_of(public.headline),
-            line.verdict,
+            key=line.key,
+            name_vi=line.name_vi,
+            name_en=line.name_en,
+            estimate=line.estimate or _withheld_estimate(report.headline.estimate),
+            target=_target_of(public.headline),
+            verdict=line.verdict,
         )
         for line in public.trend
     ]
@@ -612,4 +618,6 @@ def _chart_source(report: ScopeReport, public: PublicReport) -> ScopeReport:
 def _target_of(line: PublicLine) -> AppliedTarget | None:
     if line.target_low is None:
         return None
-    return AppliedTarget(line.target_low, line.target_high, "", "", "")
+    return AppliedTarget(
+        low=line.target_low, high=line.target_high, description="", source="", scope_name=""
+    )

@@ -285,7 +285,7 @@ def volume_coverage(
     """Volumes of each point (in the scope) for the months of ``first``..``last``, the points
     that lack some, and the response rate the reports then use to impute their volume
     (volume = responses ÷ the median response rate of the points with a volume; see
-    ``survey.services.reports.analysable``)."""
+    ``survey.services.reporting.analysable``)."""
     months = [month_label(m) for m in months_of(first, last)]
     month_first = first.replace(day=1)
     month_last = last.replace(day=1)

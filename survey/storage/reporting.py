@@ -1,0 +1,200 @@
+"""The queries of a report's details, each one GROUP BY in the database (survey/services/reporting).
+
+The overall item's counts come from :mod:`survey.storage.aggregates` (monthly summaries where they
+apply). What the summaries cannot hold is read here, still aggregated where the data lives:
+answers per value of every item (:func:`item_value_counts`), the per-respondent sums of the
+element indices and their products (:func:`respondent_sums`, which must see each respondent's
+answers together) and the newest comments (:func:`latest_comments`). Every query takes the same
+filters as the counts: a time window with its bins, the agencies in scope, a channel, and leaves
+out the responses an administrator excluded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import ColumnElement, and_, case, func, literal, select
+from sqlalchemy.orm import Session
+
+from survey.storage.models import Agency, Answer, Item, Response, ServicePoint
+
+
+def _time_bin(starts: Sequence[dt.datetime]) -> ColumnElement[Any]:
+    if len(starts) == 1:
+        return literal(0)
+    return case(
+        *[(Response.submitted_at < start, k) for k, start in enumerate(starts[1:])],
+        else_=len(starts) - 1,
+    )
+
+
+def _response_filters(
+    starts: Sequence[dt.datetime],
+    end: dt.datetime,
+    agency_ids: Collection[int] | None,
+    channel: str | None,
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [
+        Response.submitted_at >= starts[0],
+        Response.submitted_at < end,
+        Response.excluded.is_(False),
+    ]
+    if agency_ids is not None:
+        conditions.append(
+            Response.service_point_id.in_(
+                select(ServicePoint.id).where(ServicePoint.agency_id.in_(sorted(agency_ids)))
+            )
+        )
+    if channel is not None:
+        conditions.append(Response.channel == channel)
+    return conditions
+
+
+def item_value_counts(
+    session: Session,
+    *,
+    starts: Sequence[dt.datetime],
+    end: dt.datetime,
+    agency_ids: Collection[int] | None = None,
+    channel: str | None = None,
+) -> pd.DataFrame:
+    """Answers of each value 1–5 per service point, time bin and item code: columns
+    ``service_point_id``, ``bin``, ``code``, ``value_1`` … ``value_5`` (blank answers — not
+    applicable — are not counted)."""
+    value = Answer.value
+    time_bin = _time_bin(starts).label("bin")
+    query = (
+        select(
+            Response.service_point_id,
+            time_bin,
+            Item.code,
+            *[func.sum(case((value == v, 1), else_=0)).label(f"value_{v}") for v in range(1, 6)],
+        )
+        .select_from(Response)
+        .join(Answer, Answer.response_id == Response.id)
+        .join(Item, Item.id == Answer.item_id)
+        .where(*_response_filters(starts, end, agency_ids, channel), value.is_not(None))
+        .group_by(Response.service_point_id, time_bin, Item.code)
+    )
+    columns = ["service_point_id", "bin", "code", *[f"value_{v}" for v in range(1, 6)]]
+    frame = pd.DataFrame.from_records(
+        [tuple(row) for row in session.execute(query)], columns=columns
+    )
+    for column in columns[3:]:
+        frame[column] = frame[column].astype("int64")
+    return frame
+
+
+@dataclass(frozen=True, kw_only=True)
+class ElementItems:
+    """The item codes of a questionnaire's elements, in order, and those of the comprehensive
+    index (every item but the overall one)."""
+
+    elements: tuple[tuple[str, ...], ...]
+    comprehensive: tuple[str, ...]
+
+
+def respondent_sums(
+    session: Session,
+    *,
+    starts: Sequence[dt.datetime],
+    end: dt.datetime,
+    items: ElementItems,
+    agency_ids: Collection[int] | None = None,
+    channel: str | None = None,
+    satisfied_from: int = 4,
+) -> pd.DataFrame:
+    """Per service point and time bin: ``responses``; for each element k the respondents with a
+    valid answer in it (``answered<k>``), those with one in any element (``answered_any``); the
+    sums ``x<j>`` of x = (satisfied answers per element, valid answers per element) and of their
+    products ``xx<j>_<l>`` (:func:`analysis.aggregate_details.sum_columns`); and the respondents
+    with a valid answer among the comprehensive items (``comprehensive_answered``) and those
+    satisfied with every one they answered (``comprehensive_satisfied``).
+
+    Two GROUP BYs in the database: per response (its answers side by side), then per point and
+    bin; every response of the window counts, answered or not.
+    """
+    value = Answer.value
+    valid = value.is_not(None)
+    satisfied = value >= satisfied_from
+    time_bin = _time_bin(starts).label("bin")
+
+    def count(codes: Sequence[str], condition: ColumnElement[bool]) -> ColumnElement[Any]:
+        if not codes:
+            return literal(0)
+        return func.coalesce(
+            func.sum(case((and_(Item.code.in_(list(codes)), condition), 1), else_=0)), 0
+        )
+
+    k_el = len(items.elements)
+    per_response = (
+        select(
+            Response.service_point_id.label("point"),
+            time_bin,
+            *[count(codes, satisfied).label(f"a{k}") for k, codes in enumerate(items.elements)],
+            *[count(codes, valid).label(f"b{k}") for k, codes in enumerate(items.elements)],
+            count(items.comprehensive, valid).label("cv"),
+            count(items.comprehensive, satisfied).label("cs"),
+        )
+        .select_from(Response)
+        .outerjoin(Answer, Answer.response_id == Response.id)
+        .outerjoin(Item, Item.id == Answer.item_id)
+        .where(*_response_filters(starts, end, agency_ids, channel))
+        .group_by(Response.id, Response.service_point_id, time_bin)
+        .subquery("per_response")
+    )
+    c = per_response.c
+    x = [c[f"a{k}"] for k in range(k_el)] + [c[f"b{k}"] for k in range(k_el)]
+    one = literal(1)
+    any_valid = sum((c[f"b{k}"] for k in range(k_el)), literal(0))
+    columns: list[ColumnElement[Any]] = [
+        func.count().label("responses"),
+        *[
+            func.sum(case((c[f"b{k}"] > 0, one), else_=0)).label(f"answered{k}")
+            for k in range(k_el)
+        ],
+        func.sum(case((any_valid > 0, one), else_=0)).label("answered_any"),
+        *[func.sum(v).label(f"x{j}") for j, v in enumerate(x)],
+        *[
+            func.sum(x[j] * x[m]).label(f"xx{j}_{m}")
+            for j in range(len(x))
+            for m in range(j, len(x))
+        ],
+        func.sum(case((c.cv > 0, one), else_=0)).label("comprehensive_answered"),
+        func.sum(case((and_(c.cv > 0, c.cs == c.cv), one), else_=0)).label(
+            "comprehensive_satisfied"
+        ),
+    ]
+    query = select(c.point, c.bin, *columns).group_by(c.point, c.bin).order_by(c.point, c.bin)
+    result = session.execute(query)
+    names = ["service_point_id", "bin", *[column.name for column in columns]]
+    frame = pd.DataFrame.from_records([tuple(row) for row in result], columns=names)
+    for name in names[2:]:
+        frame[name] = frame[name].astype("int64")
+    return frame
+
+
+def latest_comments(
+    session: Session,
+    *,
+    start: dt.datetime,
+    end: dt.datetime,
+    agency_ids: Collection[int] | None = None,
+    channel: str | None = None,
+    limit: int = 20,
+) -> list[tuple[dt.datetime, str, str, str]]:
+    """The newest ``limit`` comments of the window: (moment, comment, agency code, its
+    Vietnamese name), newest first."""
+    query = (
+        select(Response.submitted_at, Response.comment, Agency.code, Agency.name_vi)
+        .join(ServicePoint, ServicePoint.id == Response.service_point_id)
+        .join(Agency, Agency.id == ServicePoint.agency_id)
+        .where(*_response_filters([start], end, agency_ids, channel), Response.comment.is_not(None))
+        .order_by(Response.submitted_at.desc(), Response.id.desc())
+        .limit(limit)
+    )
+    return [(row[0], row[1] or "", row[2], row[3]) for row in session.execute(query)]
