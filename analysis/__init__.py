@@ -4,9 +4,11 @@ Public API: designs (:func:`counter_design`, :func:`general_design` with multist
 lonely-PSU rules, replicate weights :func:`replicate_design`, :func:`as_replicate_design`),
 calibration (:func:`rake`, :func:`post_stratify`, :func:`trim_weights`), estimators by group
 (:func:`estimate_proportion`, :func:`estimate_ratio`, :func:`estimate_mean`,
-:func:`estimate_total`, :func:`estimate_quantile`, league tables :func:`rank_units`,
+:func:`estimate_total`, :func:`estimate_quantile`, league tables :func:`rank_units` and
+:func:`rank_estimates`,
 :func:`comprehensive_satisfaction`, :func:`element_indices`), targets (:func:`test_target`),
-comparisons (:func:`compare_groups`, :func:`compare_periods`, :func:`linear_trend`,
+comparisons (:func:`compare_groups`, each unit against its aggregate
+:func:`compare_to_reference`, :func:`compare_periods`, :func:`linear_trend`,
 :func:`cronbach_alpha`), presentation rules and plain-language summaries. Results are frozen
 dataclasses (:mod:`analysis.results`). Imports are lazy so that the command line starts fast.
 """
@@ -44,6 +46,10 @@ _EXPORTS = {
     "as_replicate_design": "analysis.replicates",
     "RankInterval": "analysis.ranks",
     "rank_units": "analysis.ranks",
+    "rank_estimates": "analysis.ranks",
+    "ReferenceComparison": "analysis.reference",
+    "compare_to_reference": "analysis.reference",
+    "compare_cells_to_reference": "analysis.reference",
     "summarize_rank": "analysis.ranks",
     "comprehensive_satisfaction": "analysis.estimators",
     "element_indices": "analysis.estimators",
