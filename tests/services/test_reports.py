@@ -361,3 +361,35 @@ def test_the_custom_range_page_and_files_answer(demo: Session, client):
     assert "Holm" not in change.group(1)
     for path in ("/report.pdf", "/indices.csv"):
         assert client.get(f"/reports/province/all{path}?{query}").status_code == 200
+
+
+def test_each_agency_is_compared_with_its_sector_and_ranked_from_counts(session: Session) -> None:
+    """The comparisons that scale with agencies: every agency of the province against its own
+    sector's aggregate (the sector's estimate is the sector line's), and a league table made
+    from the agencies' independent estimates, not from response rows."""
+    from survey.services.demo import load_demo_province
+    from survey.services.reporting import build_report
+
+    load_demo_province(session)
+    session.commit()
+    report = build_report(session, parse_period("2025"), cache=None)
+    compared = {c.group["agency"]: c for c in report.against_sector}
+    assert set(compared) == {line.key for line in report.agencies}
+    sectors = {line.key: line.estimate.estimate for line in report.sectors}
+    for line in report.agencies:
+        comparison = compared[line.key]
+        assert comparison.reference == {"sector": line.sector}
+        assert comparison.reference_estimate == pytest.approx(sectors[line.sector], rel=1e-12)
+        if line.estimate.status == "ok":
+            assert comparison.estimate == pytest.approx(line.estimate.estimate, rel=1e-12)
+            assert comparison.difference == pytest.approx(
+                line.estimate.estimate - sectors[line.sector], rel=1e-9
+            )
+    assert any(c.verdict in ("above", "below") for c in report.against_sector)
+    sentence = report.against_sector_summary("en")
+    above = sum(c.verdict == "above" for c in report.against_sector)
+    assert sentence.startswith(f"Compared with their sector: {above} agencies above")
+    assert "So với lĩnh vực của mình" in report.against_sector_summary("vi")
+    ranked = {line.key for line in report.ranks}
+    eligible = {line.key for line in report.agencies if line.estimate.n >= report.min_n}
+    assert ranked == eligible

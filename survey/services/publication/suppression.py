@@ -609,6 +609,8 @@ def _chart_source(report: ScopeReport, public: PublicReport) -> ScopeReport:
         own=None,
         subunits=0,
         benchmarks=[],
+        agency_changes={},
+        against_sector=[],
         year_ago_change=None,
         quarter_trend=[],
         version=public.version,

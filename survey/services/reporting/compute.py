@@ -37,12 +37,14 @@ from analysis.aggregate_details import (
     rows_from_counts,
 )
 from analysis.aggregates import estimate_share_from_counts, impute_volumes
-from analysis.ranks import rank_units
+from analysis.ranks import rank_estimates
+from analysis.reference import ReferenceComparison, compare_to_reference
 from analysis.weights import prorate_volumes
 from survey.services.periods import Period
 from survey.services.reporting.load import PeriodCounts, ReportInputs, SectorInputs
 from survey.services.reporting.model import (
     MAX_RANKED,
+    MAX_TESTED,
     OVERALL,
     AppliedTarget,
     Benchmark,
@@ -369,6 +371,7 @@ def compute_report(inputs: ReportInputs, *, min_n: int, version: tuple[Any, ...]
         year_ago_change=None if period.kind == "year" else change(current, year_ago_sample, min_n),
         quarter_trend=_quarter_trend(current, year_ago_sample, quarters, min_n),
         agency_changes=_agency_changes(current, earlier, agencies, min_n),
+        against_sector=_against_sector(current, min_n),
     )
 
 
@@ -492,40 +495,45 @@ def _comparisons(
     points: list[IndexLine],
     min_n: int,
 ) -> tuple[list[ComparisonTest], list[RankedLine]]:
-    """The Rao–Scott test between the agencies of each sector and the league table of the
-    compared units (agencies, or an agency's service points), from rows rebuilt from the counts;
-    neither beyond ``MAX_RANKED`` units."""
+    """The Rao–Scott test between the agencies of each sector (rows rebuilt from the counts, for
+    at most ``MAX_TESTED`` agencies) and the league table of the compared units (agencies, or an
+    agency's service points) from their independent estimates (:func:`analysis.rank_estimates`:
+    exact Monte Carlo critical value for small tables, Bonferroni beyond)."""
     units = current.table["agency"].nunique()
-    if units > MAX_RANKED and inputs.scope_kind != "agency":
-        return [], []
-    rows = rows_from_counts(
-        current.table, current.strata, ["agency", "sector", "service_point"], item=OVERALL
-    )
-    design = counter_design(rows, strata="stratum", volume="volume")
     comparisons: list[ComparisonTest] = []
-    if units > 1:
+    if 1 < units <= MAX_TESTED:
+        rows = rows_from_counts(current.table, current.strata, ["agency", "sector"], item=OVERALL)
+        design = counter_design(rows, strata="stratum", volume="volume")
         try:
             comparisons = compare_groups(rows, design, "agency", "sector", min_n=min_n)
         except AnalysisError:
             comparisons = []
     if inputs.scope_kind == "agency":
-        ranks = _league_table(rows, design, points, "service_point", min_n)
+        ranks = _league_table(current, points, "service_point", min_n)
     else:
-        ranks = _league_table(rows, design, agencies, "agency", min_n)
+        ranks = _league_table(current, agencies, "agency", min_n)
     return comparisons, ranks
 
 
 def _league_table(
-    rows: pd.DataFrame, design: Any, compared: list[IndexLine], column: str, min_n: int
+    current: Sample, compared: list[IndexLine], column: str, min_n: int
 ) -> list[RankedLine]:
     """Ranks with their simultaneous 95% intervals when at least three units have ``min_n``
-    responses, none beyond ``MAX_RANKED`` units."""
+    respondents, up to ``MAX_RANKED`` units."""
     eligible = [line for line in compared if line.estimate.n >= min_n]
     if not 3 <= len(eligible) <= MAX_RANKED:
         return []
     names = {line.key: line for line in compared}
+    found = current.estimates(column, 0)
     try:
-        table = rank_units(rows, design, column, min_n=min_n)
+        table = rank_estimates(
+            [e.group for e in found],
+            [e.estimate for e in found],
+            [None if e.se is None else e.se**2 for e in found],
+            [e.n for e in found],
+            [e.n_eff for e in found],
+            min_n=min_n,
+        )
     except AnalysisError:
         return []
     out = []
@@ -542,6 +550,16 @@ def _league_table(
                 )
             )
     return out
+
+
+def _against_sector(current: Sample, min_n: int) -> list[ReferenceComparison]:
+    """Each agency against its sector's aggregate (covariance included; Holm-adjusted verdicts
+    within each sector): the comparison that scales with agencies, not pairs."""
+    if current.empty or current.table["agency"].nunique() < 2:
+        return []
+    return compare_to_reference(
+        current.table, current.strata, "agency", "sector", item=OVERALL, min_n=min_n
+    )
 
 
 def _sector_detail(inputs: SectorInputs, current: Sample, min_n: int) -> SectorDetail:

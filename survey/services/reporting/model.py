@@ -13,15 +13,22 @@ from typing import Any
 
 from analysis import ComparisonTest, Estimate, PairwiseDifference, TargetTest
 from analysis.ranks import RankInterval, summarize_rank
+from analysis.reference import ReferenceComparison
 from analysis.summaries import summarize_change, summarize_estimate, summarize_test
 from survey.services.errors import InvalidInput
 from survey.services.periods import Period
-from survey.services.reporting.present import describe_filters, no_change_reason, sector_name
+from survey.services.reporting.present import (
+    against_sector_summary,
+    describe_filters,
+    no_change_reason,
+    sector_name,
+)
 from survey.storage.models import CHANNELS, SECTORS, Agency
 
 OVERALL = "q_overall"
 MIN_RESPONSES = 30
-MAX_RANKED = 300  # units in one league table (the rank intervals' cost grows with units²)
+MAX_RANKED = 5_000  # units in one league table (analysis.rank_estimates: O(units²) comparisons)
+MAX_TESTED = 300  # agencies in one Rao–Scott test with all pairs (their cost grows with pairs)
 LEVELS = ("province", "district", "commune")
 
 
@@ -269,6 +276,12 @@ class ScopeReport:
     quarter_trend: list[QuarterTrend] = field(default_factory=list)
     # each agency's change since the previous period (both periods with min_n respondents)
     agency_changes: dict[str, PairwiseDifference] = field(default_factory=dict)
+    # each agency against its sector (analysis.compare_to_reference), whatever the number
+    against_sector: list[ReferenceComparison] = field(default_factory=list)
+
+    def against_sector_summary(self, language: str) -> str:
+        """How many agencies stand above or below their sector ("" without a comparison)."""
+        return against_sector_summary(self.against_sector, language)
 
     def title(self, language: str) -> str:
         return self.title_vi if language == "vi" else self.title_en

@@ -4,6 +4,9 @@ exports (``survey.formatting`` formats every number and date through Babel)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from analysis.reference import ReferenceComparison
 from survey.formatting import number, percent
 from survey.services.periods import parse_period
 
@@ -90,3 +93,24 @@ def no_change_reason(
     if vi:
         return f"Không ước lượng được sai số của mức thay đổi so với {previous}."
     return f"The uncertainty of the change since {previous} cannot be estimated."
+
+
+def against_sector_summary(comparisons: Sequence[ReferenceComparison], language: str) -> str:
+    """ "Compared with their sector: 3 agencies above, 2 below, 40 not distinguishable (95%,
+    Holm-adjusted)." — "" when no agency was compared."""
+    counted = [c for c in comparisons if c.verdict in ("above", "below", "not_distinguishable")]
+    if not counted:
+        return ""
+    tally = {v: sum(c.verdict == v for c in counted) for v in ("above", "below")}
+    rest = len(counted) - tally["above"] - tally["below"]
+    above, below, same = (number(x, language) for x in (tally["above"], tally["below"], rest))
+    if language == "vi":
+        return (
+            f"So với lĩnh vực của mình: {above} cơ quan cao hơn, {below} cơ quan thấp hơn, "
+            f"{same} cơ quan chưa phân biệt được (độ tin cậy 95%, đã hiệu chỉnh Holm cho "
+            "nhiều phép so sánh)."
+        )
+    return (
+        f"Compared with their sector: {above} agencies above, {below} below, {same} not "
+        "distinguishable (95% confidence, Holm-adjusted for multiple comparisons)."
+    )
