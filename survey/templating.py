@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 
 from survey import formatting
 from survey.i18n import current_language
+from survey.services.reporting.present import verdict_name
 
 SECTOR_NAMES = {
     "administrative": _l("Administrative services"),
@@ -52,7 +53,12 @@ def points(value: float | None, language: str | None = None, decimals: int = 1) 
     return formatting.points(value, language or current_language(), decimals)
 
 
+def verdict_word(verdict: str, language: str | None = None) -> str:
+    return verdict_name(verdict, language or current_language())
+
+
 def register_templating(app: Flask) -> None:
+    app.add_template_filter(verdict_word, "verdict")
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(local_day, "day")
     app.add_template_filter(percent, "pct")

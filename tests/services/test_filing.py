@@ -349,3 +349,21 @@ def test_a_report_without_comments_has_no_comments_section_and_the_old_entry_poi
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text and "Ghi chú phương pháp" in text
     assert "Cán bộ nhiệt tình" not in text and "Ý kiến của người dân" not in text
     assert "4. Ghi chú phương pháp" in text  # the sections are renumbered
+
+
+def test_pages_pdf_word_and_public_report_name_verdicts_with_one_vocabulary() -> None:
+    """The web page (the ``verdict`` filter), the filed report and the public report read the
+    verdict words from one table: "Within the band" everywhere, never "Within band"."""
+    from survey.services.filing import wording
+    from survey.services.publication import texts
+    from survey.services.reporting.present import VERDICT_NAMES, verdict_name
+    from survey.templating import verdict_word
+
+    for language in ("vi", "en"):
+        for verdict, word in VERDICT_NAMES[language].items():
+            assert verdict_name(verdict, language) == word
+            assert verdict_word(verdict, language) == word
+            assert texts.verdict_name(verdict, language) == word
+            assert wording.VERDICTS[language][verdict] == word
+    assert verdict_name("within_band", "en") == "Within the band"
+    assert verdict_name("within_band", "vi") == "Trong khoảng mục tiêu"

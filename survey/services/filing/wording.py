@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from survey.formatting import number
 from survey.services.reporting import ScopeReport
+from survey.services.reporting.present import VERDICT_NAMES
 
 TEXT: dict[str, dict[str, str]] = {
     "vi": {
@@ -122,24 +123,7 @@ TEXT: dict[str, dict[str, str]] = {
         "examples": "A few of the comments (anonymous; phone numbers and e-mails masked):",
     },
 }
-VERDICTS: dict[str, dict[str, str]] = {
-    "vi": {
-        "met": "Đạt",
-        "not_met": "Chưa đạt",
-        "undetermined": "Chưa kết luận được",
-        "within_band": "Trong khoảng",
-        "above_band": "Cao hơn khoảng",
-        "below_band": "Thấp hơn khoảng",
-    },
-    "en": {
-        "met": "Met",
-        "not_met": "Not met",
-        "undetermined": "Not yet distinguishable",
-        "within_band": "Within band",
-        "above_band": "Above band",
-        "below_band": "Below band",
-    },
-}
+VERDICTS = VERDICT_NAMES  # one vocabulary with the pages (survey/services/reporting/present.py)
 
 
 def words(language: str) -> dict[str, str]:

@@ -5,35 +5,12 @@ what is withheld. Short labels of the page are in its templates (gettext)."""
 from __future__ import annotations
 
 from survey.services.publication.suppression import PublicReport
+from survey.services.reporting.present import VERDICT_NAMES, verdict_name
 
 NBSP = "\u00a0"  # a no-break space
 
-VERDICTS = {
-    "vi": {
-        "met": "Đạt",
-        "not_met": "Chưa đạt",
-        "undetermined": "Chưa kết luận được",
-        "within_band": "Trong khoảng",
-        "above_band": "Cao hơn khoảng",
-        "below_band": "Thấp hơn khoảng",
-        "insufficient_data": "Chưa đủ phiếu",
-        "variance_not_estimable": "Không ước lượng được",
-    },
-    "en": {
-        "met": "Met",
-        "not_met": "Not met",
-        "undetermined": "Not yet distinguishable",
-        "within_band": "Within the band",
-        "above_band": "Above the band",
-        "below_band": "Below the band",
-        "insufficient_data": "Too few responses",
-        "variance_not_estimable": "Not estimable",
-    },
-}
-
-
-def verdict_name(verdict: str, language: str) -> str:
-    return VERDICTS["vi" if language == "vi" else "en"].get(verdict, verdict)
+VERDICTS = VERDICT_NAMES  # one vocabulary with the pages (survey/services/reporting/present.py)
+__all__ = ["VERDICTS", "document_title", "method_note", "verdict_name", "withheld_note"]
 
 
 def withheld_note(report: PublicReport, language: str) -> str:

@@ -27,6 +27,36 @@ LEVEL_NAMES = {
     "commune": ("Cấp xã", "Commune level"),
 }
 
+#: The verdicts against a target and the statuses of an estimate, as every page, chart, PDF,
+#: Word file and export names them.
+VERDICT_NAMES: dict[str, dict[str, str]] = {
+    "vi": {
+        "met": "Đạt",
+        "not_met": "Chưa đạt",
+        "undetermined": "Chưa kết luận được",
+        "within_band": "Trong khoảng mục tiêu",
+        "above_band": "Cao hơn khoảng mục tiêu",
+        "below_band": "Thấp hơn khoảng mục tiêu",
+        "insufficient_data": "Chưa đủ phiếu",
+        "variance_not_estimable": "Không ước lượng được",
+    },
+    "en": {
+        "met": "Met",
+        "not_met": "Not met",
+        "undetermined": "Not yet distinguishable",
+        "within_band": "Within the band",
+        "above_band": "Above the band",
+        "below_band": "Below the band",
+        "insufficient_data": "Too few responses",
+        "variance_not_estimable": "Not estimable",
+    },
+}
+
+
+def verdict_name(verdict: str, language: str) -> str:
+    """ "Within the band" / "Trong khoảng mục tiêu" (the code itself when unknown)."""
+    return VERDICT_NAMES["vi" if language == "vi" else "en"].get(verdict, verdict)
+
 
 def sector_name(sector: str, language: str) -> str:
     names = SECTOR_NAMES.get(sector)
