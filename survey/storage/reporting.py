@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, and_, case, func, literal, select
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from survey.storage.models import Agency, Answer, Item, Response, ServicePoint
+from survey.storage.models import Agency, Answer, AnswerMonth, Item, Response, ServicePoint
 
 
 def _time_bin(starts: Sequence[dt.datetime]) -> ColumnElement[Any]:
@@ -54,6 +54,55 @@ def _response_filters(
     return conditions
 
 
+VALUE_COLUMNS = ["service_point_id", "bin", "code", *[f"value_{v}" for v in range(1, 6)]]
+
+
+def _value_frame(rows: Any) -> pd.DataFrame:
+    frame = pd.DataFrame.from_records([tuple(row) for row in rows], columns=VALUE_COLUMNS)
+    for column in VALUE_COLUMNS[3:]:
+        frame[column] = frame[column].astype("int64")
+    return frame
+
+
+def summary_value_counts(
+    session: Session,
+    *,
+    starts: Sequence[dt.date],
+    months: Sequence[dt.date],
+    agency_ids: Collection[int] | None = None,
+) -> pd.DataFrame:
+    """:func:`item_value_counts` of whole months from the monthly summaries (``answer_month``,
+    kept by triggers: migration 0010): one row per service point, month and item read."""
+    if not months:
+        return _value_frame([])
+    bin_of = (
+        case(
+            *[(AnswerMonth.month < start, k) for k, start in enumerate(starts[1:])],
+            else_=len(starts) - 1,
+        )
+        if len(starts) > 1
+        else literal(0)
+    ).label("bin")
+    query = (
+        select(
+            AnswerMonth.service_point_id,
+            bin_of,
+            Item.code,
+            *[func.sum(getattr(AnswerMonth, f"value_{v}")) for v in range(1, 6)],
+        )
+        .join(Item, Item.id == AnswerMonth.item_id)
+        .where(AnswerMonth.month.in_(sorted(months)))
+        .group_by(AnswerMonth.service_point_id, bin_of, Item.code)
+    )
+    if agency_ids is not None:
+        query = query.where(
+            AnswerMonth.service_point_id.in_(
+                select(ServicePoint.id).where(ServicePoint.agency_id.in_(sorted(agency_ids)))
+            )
+        )
+    return _value_frame(session.execute(query))
+
+
 def item_value_counts(
     session: Session,
     *,
@@ -61,10 +110,13 @@ def item_value_counts(
     end: dt.datetime,
     agency_ids: Collection[int] | None = None,
     channel: str | None = None,
+    within: Sequence[tuple[dt.datetime, dt.datetime]] | None = None,
 ) -> pd.DataFrame:
     """Answers of each value 1–5 per service point, time bin and item code: columns
     ``service_point_id``, ``bin``, ``code``, ``value_1`` … ``value_5`` (blank answers — not
-    applicable — are not counted)."""
+    applicable — are not counted). ``within``: only these [start, end) ranges."""
+    if within is not None and not within:
+        return _value_frame([])
     value = Answer.value
     time_bin = _time_bin(starts).label("bin")
     query = (
@@ -80,13 +132,11 @@ def item_value_counts(
         .where(*_response_filters(starts, end, agency_ids, channel), value.is_not(None))
         .group_by(Response.service_point_id, time_bin, Item.code)
     )
-    columns = ["service_point_id", "bin", "code", *[f"value_{v}" for v in range(1, 6)]]
-    frame = pd.DataFrame.from_records(
-        [tuple(row) for row in session.execute(query)], columns=columns
-    )
-    for column in columns[3:]:
-        frame[column] = frame[column].astype("int64")
-    return frame
+    if within is not None:
+        query = query.where(
+            or_(*[and_(Response.submitted_at >= a, Response.submitted_at < b) for a, b in within])
+        )
+    return _value_frame(session.execute(query))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -122,14 +172,22 @@ def respondent_sums(
     valid = value.is_not(None)
     satisfied = value >= satisfied_from
     time_bin = _time_bin(starts).label("bin")
+    wanted = {code for codes in items.elements for code in codes} | set(items.comprehensive)
+    ids: dict[str, list[int]] = {}
+    for item_id, code in session.execute(
+        select(Item.id, Item.code).where(Item.code.in_(sorted(wanted)))
+    ):
+        ids.setdefault(code, []).append(item_id)
 
     def count(codes: Sequence[str], condition: ColumnElement[bool]) -> ColumnElement[Any]:
-        if not codes:
+        chosen = sorted(i for code in codes for i in ids.get(code, []))
+        if not chosen:
             return literal(0)
         return func.coalesce(
-            func.sum(case((and_(Item.code.in_(list(codes)), condition), 1), else_=0)), 0
+            func.sum(case((and_(Answer.item_id.in_(chosen), condition), 1), else_=0)), 0
         )
 
+    every = sorted(i for found in ids.values() for i in found)
     k_el = len(items.elements)
     per_response = (
         select(
@@ -141,8 +199,7 @@ def respondent_sums(
             count(items.comprehensive, satisfied).label("cs"),
         )
         .select_from(Response)
-        .outerjoin(Answer, Answer.response_id == Response.id)
-        .outerjoin(Item, Item.id == Answer.item_id)
+        .outerjoin(Answer, and_(Answer.response_id == Response.id, Answer.item_id.in_(every)))
         .where(*_response_filters(starts, end, agency_ids, channel))
         .group_by(Response.id, Response.service_point_id, time_bin)
         .subquery("per_response")

@@ -13,7 +13,8 @@ rebuilt from the counts (:func:`analysis.aggregate_details.rows_from_counts`), f
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -76,6 +77,7 @@ class Sample:
     strata: pd.DataFrame
     raw_volume: np.ndarray
     note: str
+    _served_cache: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def empty(self) -> bool:
@@ -115,12 +117,38 @@ class Sample:
 
     def served(self, column: str | None = None, value: Any = None) -> float | None:
         """Citizens served by a group (Σ_h N_h·m_h/n_h over its strata's answered respondents:
-        :func:`analysis.targets.known_population`), None for an empty group."""
-        table = self.table if column is None else self.table[self.table[column] == value]
-        if table.empty or int(table["answered"].sum()) == 0:
+        :func:`analysis.targets.known_population`), None for a group without an answer."""
+        if self.table.empty:
             return None
-        volume = self.strata.set_index("stratum")["volume"].reindex(table["stratum"]).to_numpy()
-        return float(np.sum(table["answered"].to_numpy(float) * volume / table["responses"]))
+        if column is None:
+            answered, served = self.answered, float(self._served_per_row.sum())
+        else:
+            sums = self._served_by(column)
+            if value not in sums.index:
+                return None
+            answered, served = int(sums.at[value, "answered"]), float(sums.at[value, "served"])
+        return served if answered > 0 else None
+
+    @cached_property
+    def _served_per_row(self) -> np.ndarray:
+        volume = self.strata.set_index("stratum")["volume"].reindex(self.table["stratum"])
+        return np.asarray(
+            self.table["answered"].to_numpy(float)
+            * volume.to_numpy(float)
+            / self.table["responses"].to_numpy(float)
+        )
+
+    def _served_by(self, column: str) -> pd.DataFrame:
+        cached = self._served_cache.get(column)
+        if cached is None:
+            cached = (
+                self.table[[column, "answered"]]
+                .assign(served=self._served_per_row)
+                .groupby(column)[["answered", "served"]]
+                .sum()
+            )
+            self._served_cache[column] = cached
+        return cached
 
 
 def sample_of(counts: PeriodCounts, codes: Collection[str], period: Period) -> Sample:

@@ -241,9 +241,25 @@ def _sector_inputs(
     sums = storage.respondent_sums(
         session, starts=starts, end=end, items=shape, agency_ids=agency_ids, channel=channel
     )
-    values = storage.item_value_counts(
-        session, starts=starts, end=end, agency_ids=agency_ids, channel=channel
-    )
+    if channel is None:  # whole months from the summaries, cut days from the answers
+        months, days = whole_months(bins, period.last + dt.timedelta(days=1))
+        parts = [
+            storage.summary_value_counts(
+                session, starts=[b.first for b in bins], months=months, agency_ids=agency_ids
+            ),
+            storage.item_value_counts(
+                session,
+                starts=starts,
+                end=end,
+                agency_ids=agency_ids,
+                within=[(local_day_start(a), local_day_start(b)) for a, b in days],
+            ),
+        ]
+        values = pd.concat([p for p in parts if not p.empty] or parts[:1], ignore_index=True)
+    else:
+        values = storage.item_value_counts(
+            session, starts=starts, end=end, agency_ids=agency_ids, channel=channel
+        )
     return SectorInputs(
         sector=sector,
         elements=elements,
