@@ -1,5 +1,6 @@
 """``python -m benchmarks.scale``: the province dashboard's figures at 200k, 1M and 5M responses a
-year, computed from every row (today's report) and from the database's aggregates, in one run.
+year: the whole dashboard (build_report, from the database's aggregates), its overall figures alone
+from the aggregates, and the old row-level path (every response through pandas), in one run.
 
 For each size: a fresh database (a throwaway PostgreSQL cluster on a free loopback port unless
 ``--database-url`` names a server or ``--sqlite`` is given) with ``--years`` years of a
@@ -226,17 +227,18 @@ def report_size(
             )
             continue
         rows = r.get("rows", window[0] + window[1])
+        shown = "aggregates" if name.startswith("report") else f"{rows:,}"
         ratio = ""
-        if "cold" in base and name.startswith(("answers", "summaries")):
+        if "cold" in base and name.startswith(("report", "answers", "summaries")):
             ratio = _ratio(base, r)
         print(
             f"{name:<28}{_seconds(r['cold'])}{_seconds(r['warm'])}{r['rss_mb']:>8.0f} MB"
-            f"{rows:>13,}   {ratio}"
+            f"{shown:>13}   {ratio}"
         )
     estimates = {name: (r["estimate"], r["se"]) for name, r in results.items() if r.get("estimate")}
     first = next(iter(results)).split(" ", 1)[1]  # the widest scope
-    for mine in (f"answers {first}", f"summaries {first}"):
-        for name in (f"report {first}", f"rows {first}"):
+    for mine in (f"report {first}", f"answers {first}", f"summaries {first}"):
+        for name in (f"rows {first}",):
             if mine in estimates and name in estimates:
                 a, b = estimates[mine], estimates[name]
                 gap = max(abs(a[0] - b[0]), abs(a[1] - b[1]))
@@ -291,14 +293,12 @@ def main(argv: list[str] | None = None) -> int:
             if national:
                 scopes.insert(0, ("national", None))
             paths = [
-                (path, name, code) for path in ("answers", "summaries") for name, code in scopes
+                (path, name, code)
+                for path in ("report", "answers", "summaries")
+                for name, code in scopes
             ]
             if size <= args.row_limit:
-                paths = [
-                    ("report", scopes[0][0], scopes[0][1]),
-                    ("rows", scopes[0][0], scopes[0][1]),
-                    *paths,
-                ]
+                paths.insert(0, ("rows", scopes[0][0], scopes[0][1]))
             paths.append(("export", "period", None))
             results = {}
             for path, scope, code in paths:
