@@ -5,9 +5,10 @@
 Paths: ``report`` (``build_report``: the whole dashboard — figures, details, comparisons, league
 table, trends — from the database's aggregates, survey/services/reporting), ``rows`` (the old
 row-level loading and estimators, every response through pandas, for the headline, sector, agency
-and quarter figures only), ``answers`` (``overall_figures(source="answers")``: the same figures from one
-GROUP BY over the answers), ``summaries`` (``overall_figures(source="summaries")``: from the
-daily summaries) and ``export`` (``export_responses_file``: the period's responses as CSV). Each
+and quarter figures only), ``answers`` (``overall_figures(source="answers")``: the same
+figures from one GROUP BY over the answers), ``summaries``
+(``overall_figures(source="summaries")``: from the monthly summaries) and ``export``
+(``export_responses_file``: the period's responses as CSV). Each
 runs twice: the first run is "cold" (a new process, no cache of the application), the second
 "warm" (the same process, caches of the application off, the database's own buffers hot) — unless
 the first took longer than ``--warm-limit`` seconds.
