@@ -11,6 +11,7 @@ from flask import Flask, current_app
 from survey.cli_retention import register_retention_commands
 from survey.commands import comments as comment_commands
 from survey.commands import publication as publication_commands
+from survey.commands import reporting as reporting_commands
 from survey.commands.dossiers import register_dossier_commands
 from survey.commands.setup import register_setup_commands
 from survey.extensions import get_session, one_transaction
@@ -51,6 +52,7 @@ def register_commands(app: Flask) -> None:
     register_retention_commands(app)
     comment_commands.register(app)
     publication_commands.register(app)
+    reporting_commands.register(app)
     register_setup_commands(app)
     register_dossier_commands(app)
 

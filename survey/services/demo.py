@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from survey.services.importing import ImportReport, Row
 from survey.services.local_time import VIETNAM_TIME
 from survey.services.questionnaires import seed_questionnaires
+from survey.services.reporting.rollup import roll_up
 from survey.services.setup.names import english_unit_name
 from survey.services.setup.organisation import store_organisation
 from survey.services.setup.paper import store_response_rows
@@ -211,6 +212,7 @@ def load_demo_province(session: Session, seed: int = 2025) -> DemoProvince:
     seed_targets(session)
     _add_volumes_and_responses(session, rng, demo)
     session.flush()
+    roll_up(session)  # the reports' element sums, as cron keeps them (flask roll-up-reports)
     queries.refresh_statistics(session)
     return demo
 

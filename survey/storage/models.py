@@ -350,6 +350,26 @@ class AnswerMonth(Base):
     value_5: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class ElementMonth(Base):
+    """The element indices' per-respondent sums of one service point and month for one element
+    structure (``shape``: a digest of the elements' item codes and the comprehensive items;
+    survey/services/reporting/rollup.py), rolled up from the answers so that a report reads one
+    row per point and month. ``responses`` and ``answers`` are the month's counts when it was
+    rolled up: a row whose counts differ from the monthly summaries' is stale and not read (the
+    report computes that month from the answers). ``sums``: the columns of
+    :func:`survey.storage.reporting.respondent_sums` by name."""
+
+    __tablename__ = "element_month"
+    __table_args__ = (Index("ix_element_month_month", "month", "shape"),)
+
+    service_point_id: Mapped[int] = mapped_column(ForeignKey("service_point.id"), primary_key=True)
+    month: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    shape: Mapped[str] = mapped_column(String(32), primary_key=True)
+    responses: Mapped[int] = mapped_column(Integer)
+    answers: Mapped[int] = mapped_column(Integer)
+    sums: Mapped[dict[str, int]] = mapped_column(JSON)
+
+
 class Target(Base):
     """A satisfaction target: sector × scope × period, a threshold (``low``) or a band."""
 

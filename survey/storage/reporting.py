@@ -17,10 +17,19 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
+from sqlalchemy import ColumnElement, and_, case, delete, false, func, insert, literal, or_, select
 from sqlalchemy.orm import Session
 
-from survey.storage.models import Agency, Answer, AnswerMonth, Item, Response, ServicePoint
+from survey.storage.models import (
+    Agency,
+    Answer,
+    AnswerMonth,
+    ElementMonth,
+    Item,
+    Response,
+    ResponseMonth,
+    ServicePoint,
+)
 
 
 def _time_bin(starts: Sequence[dt.datetime]) -> ColumnElement[Any]:
@@ -52,6 +61,15 @@ def _response_filters(
     if channel is not None:
         conditions.append(Response.channel == channel)
     return conditions
+
+
+def _ranges(within: Sequence[tuple[dt.datetime, dt.datetime]] | None) -> list[ColumnElement[bool]]:
+    """Responses of the [start, end) ranges (none: nothing; None: no condition)."""
+    if within is None:
+        return []
+    if not within:
+        return [false()]
+    return [or_(*[and_(Response.submitted_at >= a, Response.submitted_at < b) for a, b in within])]
 
 
 VALUE_COLUMNS = ["service_point_id", "bin", "code", *[f"value_{v}" for v in range(1, 6)]]
@@ -132,11 +150,7 @@ def item_value_counts(
         .where(*_response_filters(starts, end, agency_ids, channel), value.is_not(None))
         .group_by(Response.service_point_id, time_bin, Item.code)
     )
-    if within is not None:
-        query = query.where(
-            or_(*[and_(Response.submitted_at >= a, Response.submitted_at < b) for a, b in within])
-        )
-    return _value_frame(session.execute(query))
+    return _value_frame(session.execute(query.where(*_ranges(within))))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -157,6 +171,7 @@ def respondent_sums(
     agency_ids: Collection[int] | None = None,
     channel: str | None = None,
     satisfied_from: int = 4,
+    within: Sequence[tuple[dt.datetime, dt.datetime]] | None = None,
 ) -> pd.DataFrame:
     """Per service point and time bin: ``responses``; for each element k the respondents with a
     valid answer in it (``answered<k>``), those with one in any element (``answered_any``); the
@@ -166,7 +181,8 @@ def respondent_sums(
     satisfied with every one they answered (``comprehensive_satisfied``).
 
     Two GROUP BYs in the database: per response (its answers side by side), then per point and
-    bin; every response of the window counts, answered or not.
+    bin; every response of the window counts, answered or not. ``within``: only the responses
+    of these [start, end) ranges (None: the whole window).
     """
     value = Answer.value
     valid = value.is_not(None)
@@ -200,7 +216,7 @@ def respondent_sums(
         )
         .select_from(Response)
         .outerjoin(Answer, and_(Answer.response_id == Response.id, Answer.item_id.in_(every)))
-        .where(*_response_filters(starts, end, agency_ids, channel))
+        .where(*_response_filters(starts, end, agency_ids, channel), *_ranges(within))
         .group_by(Response.id, Response.service_point_id, time_bin)
         .subquery("per_response")
     )
@@ -255,3 +271,138 @@ def latest_comments(
         .limit(limit)
     )
     return [(row[0], row[1] or "", row[2], row[3]) for row in session.execute(query)]
+
+
+def month_counts(
+    session: Session, *, months: Sequence[dt.date], agency_ids: Collection[int] | None = None
+) -> pd.DataFrame:
+    """Per service point and month of ``months``: ``responses`` (not excluded) and ``answers``
+    (answers 1–5 to any item) from the monthly summaries — what an element roll-up row must still
+    match to be read."""
+    if not months:
+        return pd.DataFrame(
+            {c: pd.Series(dtype="int64") for c in ("service_point_id", "responses", "answers")}
+        ).assign(month=pd.Series(dtype=object))
+    answers = (
+        select(
+            AnswerMonth.service_point_id.label("point"),
+            AnswerMonth.month.label("month"),
+            func.sum(
+                AnswerMonth.value_1
+                + AnswerMonth.value_2
+                + AnswerMonth.value_3
+                + AnswerMonth.value_4
+                + AnswerMonth.value_5
+            ).label("answers"),
+        )
+        .where(AnswerMonth.month.in_(sorted(months)))
+        .group_by(AnswerMonth.service_point_id, AnswerMonth.month)
+        .subquery("answers")
+    )
+    query = (
+        select(
+            ResponseMonth.service_point_id,
+            ResponseMonth.month,
+            ResponseMonth.responses,
+            func.coalesce(answers.c.answers, 0),
+        )
+        .outerjoin(
+            answers,
+            and_(
+                answers.c.point == ResponseMonth.service_point_id,
+                answers.c.month == ResponseMonth.month,
+            ),
+        )
+        .where(ResponseMonth.month.in_(sorted(months)), ResponseMonth.responses > 0)
+    )
+    if agency_ids is not None:
+        query = query.where(
+            ResponseMonth.service_point_id.in_(
+                select(ServicePoint.id).where(ServicePoint.agency_id.in_(sorted(agency_ids)))
+            )
+        )
+    frame = pd.DataFrame.from_records(
+        [tuple(row) for row in session.execute(query)],
+        columns=["service_point_id", "month", "responses", "answers"],
+    )
+    for column in ("responses", "answers"):
+        frame[column] = frame[column].astype("int64")
+    return frame
+
+
+def element_months(
+    session: Session,
+    *,
+    shape: str,
+    months: Sequence[dt.date],
+    agency_ids: Collection[int] | None = None,
+) -> pd.DataFrame:
+    """The roll-up rows of ``shape`` for ``months``: ``service_point_id``, ``month``,
+    ``responses``, ``answers`` and ``sums`` (a dict per row)."""
+    query = select(
+        ElementMonth.service_point_id,
+        ElementMonth.month,
+        ElementMonth.responses,
+        ElementMonth.answers,
+        ElementMonth.sums,
+    ).where(ElementMonth.shape == shape, ElementMonth.month.in_(sorted(months)))
+    if agency_ids is not None:
+        query = query.where(
+            ElementMonth.service_point_id.in_(
+                select(ServicePoint.id).where(ServicePoint.agency_id.in_(sorted(agency_ids)))
+            )
+        )
+    return pd.DataFrame.from_records(
+        [tuple(row) for row in session.execute(query)] if months else [],
+        columns=["service_point_id", "month", "responses", "answers", "sums"],
+    )
+
+
+def summary_months(session: Session) -> list[dt.date]:
+    """The months (first days) with a response, from the monthly summaries."""
+    return list(
+        session.scalars(
+            select(ResponseMonth.month)
+            .where(ResponseMonth.responses > 0)
+            .distinct()
+            .order_by(ResponseMonth.month)
+        )
+    )
+
+
+def delete_element_months(
+    session: Session, *, shape: str, pairs: Sequence[tuple[int, dt.date]]
+) -> None:
+    """Remove the roll-up rows of ``shape`` for these (service point id, month) pairs."""
+    for month in sorted({month for _, month in pairs}):
+        points = sorted(int(point) for point, m in pairs if m == month)
+        session.execute(
+            delete(ElementMonth).where(
+                ElementMonth.shape == shape,
+                ElementMonth.month == month,
+                ElementMonth.service_point_id.in_(points),
+            )
+        )
+
+
+def save_element_months(session: Session, *, shape: str, rows: pd.DataFrame) -> None:
+    """Replace the roll-up rows of ``shape`` for the (service point, month) pairs of ``rows``
+    (columns as :func:`element_months`)."""
+    if rows.empty:
+        return
+    pairs = list(zip(rows["service_point_id"].astype(int), rows["month"], strict=True))
+    delete_element_months(session, shape=shape, pairs=pairs)
+    session.execute(
+        insert(ElementMonth),
+        [
+            {
+                "service_point_id": int(row.service_point_id),
+                "month": row.month,
+                "shape": shape,
+                "responses": int(row.responses),
+                "answers": int(row.answers),
+                "sums": {key: int(value) for key, value in row.sums.items()},
+            }
+            for row in rows.itertuples()
+        ],
+    )

@@ -25,6 +25,7 @@ from survey.services.aggregates.overall import (
 )
 from survey.services.exports import local_day_start
 from survey.services.periods import Period, year_before
+from survey.services.reporting import rollup
 from survey.services.reporting.model import AppliedTarget, ReportFilters
 from survey.services.reporting.scope import (
     Hierarchy,
@@ -238,11 +239,17 @@ def _sector_inputs(
         comprehensive=tuple(item.code for item in items if not item.is_overall),
     )
     quarter = {k: b.quarter for k, b in enumerate(bins)}
-    sums = storage.respondent_sums(
-        session, starts=starts, end=end, items=shape, agency_ids=agency_ids, channel=channel
+    months, days = whole_months(bins, period.last + dt.timedelta(days=1))
+    sums = rollup.respondent_sums(
+        session,
+        items=shape,
+        bin_starts=[b.first for b in bins],
+        months=months,
+        days=days,
+        agency_ids=agency_ids,
+        channel=channel,
     )
     if channel is None:  # whole months from the summaries, cut days from the answers
-        months, days = whole_months(bins, period.last + dt.timedelta(days=1))
         parts = [
             storage.summary_value_counts(
                 session, starts=[b.first for b in bins], months=months, agency_ids=agency_ids
