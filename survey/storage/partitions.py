@@ -118,3 +118,9 @@ def create_partition(session: Session, month: dt.date) -> int:
             text(f"ALTER TABLE response ATTACH PARTITION {DEFAULT_PARTITION} DEFAULT")
         )
     return waiting
+
+
+def analyze(session: Session) -> None:
+    """Refresh the planner's statistics of the whole partitioned table: autovacuum analyzes each
+    partition but never the partitioned parent, whose statistics estimate joins across months."""
+    session.connection().execute(text("ANALYZE response"))

@@ -2,7 +2,8 @@
 
 ``create_partitions`` makes the partitions of this month and the next ``months`` (Vietnam months)
 that are missing, and one for every month that has rows waiting in the default partition (which
-it moves there). Running it again makes nothing: ``flask --app wsgi create-partitions`` from cron
+it moves there), then analyzes ``response`` (autovacuum never analyzes a partitioned table
+itself). Running it again makes nothing new: ``flask --app wsgi create-partitions`` from cron
 once a month keeps two years ready. On SQLite there is nothing to do.
 """
 
@@ -49,4 +50,5 @@ def create_partitions(session: Session, *, months: int, today: dt.date) -> Parti
     wanted = set(months_ahead(today, months)) | set(partitions.months_in_default(session))
     created = sorted(wanted - existing)
     moved = sum(partitions.create_partition(session, month) for month in created)
+    partitions.analyze(session)
     return PartitionRun(partitioned=True, created=tuple(created), moved=moved)
