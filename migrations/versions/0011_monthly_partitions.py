@@ -18,8 +18,8 @@ Decisions (PostgreSQL's rules for partitioned tables force each one):
 * The primary key is ``(id, submitted_at)`` and the unique key ``uq_response_idempotency_key`` is
   ``(idempotency_key, submitted_at)``: every unique index of a partitioned table must hold the
   partition key. The ORM still maps ``id`` alone as the primary key (``session.get(Response, id)``
-  works unchanged): ``id`` stays unique, drawn from the same sequence ``response_id_seq``, which
-  keeps its value (new ids go on increasing).
+  works unchanged): ``id`` stays unique (``response_key``'s primary key, below), drawn from the
+  same sequence ``response_id_seq``, which keeps its value (new ids go on increasing).
 * One stored response per idempotency key, across all months, is kept by ``response_key``
   (``response_id`` primary key, ``idempotency_key`` unique): a plain table with one narrow row per
   response, filled by a BEFORE INSERT trigger on ``response``. An INSERT whose key is already
