@@ -10,6 +10,7 @@ from flask import Flask, current_app
 
 from survey.cli_retention import register_retention_commands
 from survey.commands import comments as comment_commands
+from survey.commands import partitions as partition_commands
 from survey.commands import publication as publication_commands
 from survey.commands import reporting as reporting_commands
 from survey.commands.dossiers import register_dossier_commands
@@ -51,6 +52,7 @@ def _parse_day(_ctx: click.Context, _param: click.Parameter, value: str | None) 
 def register_commands(app: Flask) -> None:
     register_retention_commands(app)
     comment_commands.register(app)
+    partition_commands.register(app)
     publication_commands.register(app)
     reporting_commands.register(app)
     register_setup_commands(app)

@@ -200,7 +200,9 @@ def response_origin_by_key(
 
 # The public form's writes, built once for the same reason as the look-up above. A key that is
 # already stored inserts nothing and returns no row (``ON CONFLICT DO NOTHING``): no error, which
-# would abort the request's one transaction (PostgreSQL refuses every statement after it).
+# would abort the request's one transaction (PostgreSQL refuses every statement after it). No
+# conflict target: on PostgreSQL ``response`` is partitioned by month (migration 0011), where no
+# unique index can hold ``idempotency_key`` alone; there the key's trigger skips a stored key.
 _RESPONSE_COLUMNS = (
     "idempotency_key",
     "service_point_id",
@@ -218,7 +220,7 @@ def _new_response(dialect_insert: Any) -> Any:
     return (
         dialect_insert(Response)
         .values({column: bindparam(column) for column in _RESPONSE_COLUMNS} | {"excluded": False})
-        .on_conflict_do_nothing(index_elements=[Response.idempotency_key])
+        .on_conflict_do_nothing()
         .returning(Response.id)
     )
 
