@@ -196,6 +196,14 @@ def test_export_reports_progress_and_reads_in_batches(
     assert len(batches) > 1 and all(len(batch) <= 50 for batch in batches)
     ids = [row[0] for batch in batches for row in batch]
     assert ids == sorted(ids) and len(ids) == rows
+    for size in (1, rows - 1, rows, rows + 1):  # the first batch is read apart from the others
+        sizes = [
+            len(batch)
+            for batch in export_stream.response_rows(
+                session, None, None, [codes["overall"]], batch_rows=size
+            )
+        ]
+        assert sum(sizes) == rows and max(sizes) <= size
 
 
 def test_answers_spread_over_several_packed_integers_keep_their_columns(
@@ -246,4 +254,5 @@ def test_responses_arriving_between_count_and_rows_make_the_export_start_again(
     monkeypatch.setattr(export_stream, "stratum_counts", always_missing_a_stratum)
     with pytest.raises(ExportOverrun) as refused:
         stream_responses_csv(session, tmp_path / "new.csv")
+    assert not (tmp_path / "new.csv").exists()
     assert "run it again" in refused.value.message_en and "chạy lại" in refused.value.message_vi
