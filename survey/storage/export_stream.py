@@ -176,12 +176,12 @@ def response_rows(
     first column the most significant — the answer 1–5, :data:`NOT_APPLICABLE_DIGIT` for "not
     applicable", 0 for no answer. The database sums ``digit × 10^position`` over the response's
     answers (a left join, so a response without answers has its row, with NULL): one aggregate
-    per group of columns instead of one per column, which is what the pivot costs on SQLite. A
+    per group of columns instead of one per column (those were most of the time on SQLite). A
     response answers an item code at most once (the items of its questionnaire have distinct
     codes), so digits never carry into each other.
 
-    Rows are the driver's tuples. The cursor is server-side on PostgreSQL and read
-    ``batch_rows`` at a time on both engines.
+    Rows index like tuples (the first batch SQLAlchemy's rows, the others the driver's tuples).
+    The cursor is server-side on PostgreSQL and read ``batch_rows`` at a time on both engines.
     Consume the iterator before using the session for anything else.
     """
     quarter, clock = _vietnam_wall_clock(session.get_bind().dialect.name)
@@ -223,8 +223,8 @@ def response_rows(
         # SQLAlchemy reads the first row ahead on a streamed result: its first batch drains that
         # look-ahead (a short one is the whole result: SQLAlchemy may have closed the cursor
         # then). The rest comes straight from the driver's cursor as plain tuples: no type
-        # of these columns converts results, and building SQLAlchemy rows cost a quarter of the
-        # export's time (benchmarks/export.py).
+        # of these columns converts results, and building SQLAlchemy rows cost about a fifth of
+        # the export's time (benchmarks/export.py).
         ahead = result.fetchmany(batch_rows)
         if ahead:
             yield ahead
