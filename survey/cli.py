@@ -36,6 +36,9 @@ from survey.services.targets import seed_targets
 from survey.storage.database import upgrade_database
 from survey.storage.models import SECTORS
 
+#: Rows between two progress lines of ``export-responses`` on stderr.
+EXPORT_PROGRESS_ROWS = 100_000
+
 
 def _parse_day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date | None:
     if value is None:
@@ -184,8 +187,21 @@ def register_commands(app: Flask) -> None:
     def export_responses(
         out_file: Path, first_day: dt.date | None, last_day: dt.date | None
     ) -> None:
-        """Write one row per response as CSV, in the layout `python -m analysis` reads."""
+        """Write one row per response as CSV, in the layout `python -m analysis` reads
+        (streamed: memory does not grow with the responses; progress on stderr)."""
         if first_day and last_day and last_day < first_day:
             raise click.BadParameter("--to is before --from.")
-        rows = export_responses_file(get_session(), out_file, first_day, last_day)
+        shown = {"rows": 0}
+
+        def progress(rows: int, total: int) -> None:
+            if rows - shown["rows"] >= EXPORT_PROGRESS_ROWS:
+                click.echo(f"  {rows} of {total} responses written", err=True)
+                shown["rows"] = rows
+
+        try:
+            rows = export_responses_file(
+                get_session(), out_file, first_day, last_day, progress=progress
+            )
+        except DomainError as error:
+            raise click.ClickException(f"{error.message_en} / {error.message_vi}") from None
         click.echo(f"Wrote {rows} responses to {out_file}.")
