@@ -307,19 +307,14 @@ def compute_report(inputs: ReportInputs, *, min_n: int, version: tuple[Any, ...]
     agencies = []
     for e in current.estimates("agency", min_n):
         agency = hierarchy.by_code[e.group["agency"]]
-        target = targets.get(agency.sector)
         agencies.append(
-            IndexLine(
+            _unit_line(
+                agency,
+                e,
+                targets,
                 key=agency.code,
-                name_vi=agency.name_vi,
-                name_en=agency.name_en,
-                estimate=e,
-                target=target,
-                verdict=_verdict(e, target, current.served("agency", agency.code)),
-                sector=agency.sector,
-                level=agency.level,
-                retired=agency.valid_to is not None,
-                agency_id=agency.id,
+                names=(agency.name_vi, agency.name_en),
+                served=current.served("agency", agency.code),
             )
         )
     agencies.sort(
@@ -422,6 +417,31 @@ def _vietnam() -> Any:
     return VIETNAM_TIME
 
 
+def _unit_line(
+    agency: Any,
+    estimate: Estimate,
+    targets: dict[str, AppliedTarget | None],
+    *,
+    key: str,
+    names: tuple[str, str],
+    served: float | None,
+) -> IndexLine:
+    """The line of an agency or of one of its service points, against its sector's target."""
+    target = targets.get(agency.sector)
+    return IndexLine(
+        key=key,
+        name_vi=names[0],
+        name_en=names[1],
+        estimate=estimate,
+        target=target,
+        verdict=_verdict(estimate, target, served),
+        sector=agency.sector,
+        level=agency.level,
+        retired=agency.valid_to is not None,
+        agency_id=agency.id,
+    )
+
+
 def _points(inputs: ReportInputs, current: Sample, min_n: int) -> list[IndexLine]:
     """An agency page's service points (its own first, then its sub-units', by name)."""
     hierarchy = inputs.hierarchy
@@ -430,19 +450,17 @@ def _points(inputs: ReportInputs, current: Sample, min_n: int) -> list[IndexLine
     for e in current.estimates("service_point", min_n):
         point = names[e.group["service_point"]]
         agency = hierarchy.by_code[point.agency]
-        target = inputs.targets.get(agency.sector)
         out.append(
-            IndexLine(
+            _unit_line(
+                agency,
+                e,
+                inputs.targets,
                 key=point.public_code,
-                name_vi=f"{agency.name_vi} — {point.name_vi}",
-                name_en=f"{agency.name_en} — {point.name_en}",
-                estimate=e,
-                target=target,
-                verdict=_verdict(e, target, current.served("service_point", point.public_code)),
-                sector=agency.sector,
-                level=agency.level,
-                retired=agency.valid_to is not None,
-                agency_id=agency.id,
+                names=(
+                    f"{agency.name_vi} — {point.name_vi}",
+                    f"{agency.name_en} — {point.name_en}",
+                ),
+                served=current.served("service_point", point.public_code),
             )
         )
     own = {p.public_code for p in inputs.points if p.agency == inputs.scope_key}
