@@ -46,6 +46,7 @@ from survey.services.reporting.load import PeriodCounts, ReportInputs, SectorInp
 from survey.services.reporting.model import (
     MAX_RANKED,
     MAX_TESTED,
+    MAX_TESTED_RESPONSES,
     OVERALL,
     AppliedTarget,
     Benchmark,
@@ -542,12 +543,15 @@ def _comparisons(
     min_n: int,
 ) -> tuple[list[ComparisonTest], list[RankedLine]]:
     """The Rao–Scott test between the agencies of each sector (rows rebuilt from the counts, for
-    at most ``MAX_TESTED`` agencies) and the league table of the compared units (agencies, or an
-    agency's service points) from their independent estimates (:func:`analysis.rank_estimates`:
-    exact Monte Carlo critical value for small tables, Bonferroni beyond)."""
+    at most ``MAX_TESTED`` agencies and ``MAX_TESTED_RESPONSES`` responses; beyond, each agency
+    is compared with its sector: :func:`_against_sector`) and the league table of the compared
+    units (agencies, or an agency's service points) from their independent estimates
+    (:func:`analysis.rank_estimates`: exact Monte Carlo critical value for small tables,
+    Bonferroni beyond)."""
     units = current.table["agency"].nunique()
     comparisons: list[ComparisonTest] = []
-    if 1 < units <= MAX_TESTED:
+    small = int(current.table["responses"].sum()) <= MAX_TESTED_RESPONSES
+    if 1 < units <= MAX_TESTED and small:
         rows = rows_from_counts(current.table, current.strata, ["agency", "sector"], item=OVERALL)
         design = counter_design(rows, strata="stratum", volume="volume")
         try:

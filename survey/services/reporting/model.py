@@ -29,6 +29,7 @@ OVERALL = "q_overall"
 MIN_RESPONSES = 30
 MAX_RANKED = 5_000  # units in one league table (analysis.rank_estimates: O(units²) comparisons)
 MAX_TESTED = 300  # agencies in one Rao–Scott test with all pairs (their cost grows with pairs)
+MAX_TESTED_RESPONSES = 200_000  # ... and responses (the test reads rows rebuilt from counts)
 LEVELS = ("province", "district", "commune")
 
 
