@@ -212,8 +212,8 @@ def load_demo_province(session: Session, seed: int = 2025) -> DemoProvince:
     seed_targets(session)
     _add_volumes_and_responses(session, rng, demo)
     session.flush()
+    queries.refresh_statistics(session)  # before the roll-up: its joins need the row counts
     roll_up(session)  # the reports' element sums, as cron keeps them (flask roll-up-reports)
-    queries.refresh_statistics(session)
     return demo
 
 

@@ -215,7 +215,9 @@ def response_rows(
         )
         .outerjoin(Answer, Answer.response_id == Response.id)
         .where(*_filters(start, end, include_excluded))
-        .group_by(Response.id)
+        # (id, submitted_at) is the key on PostgreSQL, where responses are partitioned by month
+        # (migration 0011): grouping by both lets the response's other columns be selected
+        .group_by(Response.id, Response.submitted_at)
         .order_by(Response.id)
     )
     result = session.connection().execute(query, execution_options={"yield_per": batch_rows})
