@@ -79,6 +79,9 @@ class Sample:
     raw_volume: np.ndarray
     note: str
     _served_cache: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False, compare=False)
+    _estimates: dict[tuple[str | None, int], list[Estimate]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @property
     def empty(self) -> bool:
@@ -98,19 +101,22 @@ class Sample:
             note=self.note,
         )
 
-    def estimates(
-        self, by: str | None, min_n: int, *, include_total: bool = False
-    ) -> list[Estimate]:
+    def estimates(self, by: str | None, min_n: int) -> list[Estimate]:
+        """The share satisfied of each value of ``by`` (None: the whole sample), computed once
+        per domain and minimum (the tables, the changes and the league table share them)."""
         if self.table.empty:
             return []
-        return estimate_share_from_counts(
-            self.table,
-            self.strata,
-            by,
-            item=OVERALL,
-            min_n=min_n,
-            include_total=include_total if by is not None else True,
-        )
+        key = (by, min_n)
+        if key not in self._estimates:
+            self._estimates[key] = estimate_share_from_counts(
+                self.table,
+                self.strata,
+                by,
+                item=OVERALL,
+                min_n=min_n,
+                include_total=by is None,
+            )
+        return self._estimates[key]
 
     def whole(self, min_n: int) -> Estimate | None:
         found = self.estimates(None, min_n)
