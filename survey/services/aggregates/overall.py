@@ -70,7 +70,7 @@ def _quarter_start(day: dt.date) -> dt.date:
     return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
 
 
-def _next_quarter(day: dt.date) -> dt.date:
+def next_quarter(day: dt.date) -> dt.date:
     start = _quarter_start(day)
     return (
         dt.date(start.year + 1, 1, 1)
@@ -111,10 +111,10 @@ def time_bins(period: Period) -> list[TimeBin]:
     starts at the previous period's start, at this period's start and at every quarter start."""
     previous = period.previous()
     starts = {previous.first, period.first}
-    quarter = _next_quarter(previous.first)
+    quarter = next_quarter(previous.first)
     while quarter <= period.last:
         starts.add(quarter)
-        quarter = _next_quarter(quarter)
+        quarter = next_quarter(quarter)
     return [
         TimeBin(first=day, quarter=quarter_label(day), current=day >= period.first)
         for day in sorted(starts)
@@ -129,7 +129,7 @@ def quarter_volumes(
     months = aggregates.monthly_volumes_in(
         session,
         _quarter_start(bins[0].first),
-        _next_quarter(last) - dt.timedelta(days=1),
+        next_quarter(last) - dt.timedelta(days=1),
         agency_ids,
     )
     volumes = with_dossier_volumes(session, months)
@@ -138,6 +138,44 @@ def quarter_volumes(
     month = pd.to_datetime(volumes["month"])
     quarter = month.dt.year.astype(str) + "Q" + month.dt.quarter.astype(str)
     return volumes.assign(quarter=quarter).groupby(["service_point_id", "quarter"])["volume"].sum()
+
+
+def counts_in(
+    session: Session,
+    bins: Sequence[TimeBin],
+    after: dt.date,
+    *,
+    agency_ids: Collection[int] | None = None,
+    channel: str | None = None,
+) -> pd.DataFrame:
+    """Counts per service point × bin of [first bin, ``after``) (columns of
+    :data:`survey.storage.aggregates.COUNT_COLUMNS`): whole months from the monthly summaries and
+    the days of months a bin or the end cuts from the answers; only the answers when a
+    ``channel`` is chosen (the summaries do not keep channels)."""
+    starts = [local_day_start(b.first) for b in bins]
+    end = local_day_start(after)
+    if channel is not None:
+        return aggregates.answer_counts(
+            session, starts=starts, end=end, agency_ids=agency_ids, channel=channel
+        )
+    months, days = whole_months(bins, after)
+    parts = [
+        aggregates.summary_counts(
+            session, starts=[b.first for b in bins], months=months, agency_ids=agency_ids
+        ),
+        aggregates.answer_counts(
+            session,
+            starts=starts,
+            end=end,
+            agency_ids=agency_ids,
+            within=[(local_day_start(a), local_day_start(b)) for a, b in days],
+        ),
+    ]
+    found = [part for part in parts if not part.empty]
+    if len(found) <= 1:
+        return found[0] if found else parts[0]
+    both = pd.concat(found, ignore_index=True)  # a month's part from the summaries, its cut days
+    return both.groupby(list(aggregates.COUNT_COLUMNS[:6]), as_index=False, sort=True).sum()
 
 
 def overall_figures(
@@ -170,24 +208,7 @@ def overall_figures(
     bins = time_bins(period)
     after = period.last + dt.timedelta(days=1)
     if source == "summaries":
-        months, days = whole_months(bins, after)
-        parts = [
-            aggregates.summary_counts(
-                session, starts=[b.first for b in bins], months=months, agency_ids=agency_ids
-            ),
-            aggregates.answer_counts(
-                session,
-                starts=[local_day_start(b.first) for b in bins],
-                end=local_day_start(after),
-                agency_ids=agency_ids,
-                within=[(local_day_start(a), local_day_start(b)) for a, b in days],
-            ),
-        ]
-        found = [part for part in parts if not part.empty]
-        counts = parts[0] if not found else pd.concat(found, ignore_index=True)
-        if len(found) > 1:  # a month's part from the summaries, its cut days from the answers
-            keys = list(aggregates.COUNT_COLUMNS[:6])
-            counts = counts.groupby(keys, as_index=False, sort=True).sum()
+        counts = counts_in(session, bins, after, agency_ids=agency_ids)
     elif source == "answers":
         counts = aggregates.answer_counts(
             session,

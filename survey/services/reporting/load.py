@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 
 from survey.services.aggregates.overall import (
     TimeBin,
+    counts_in,
+    next_quarter,
     quarter_label,
     quarter_volumes,
     time_bins,
@@ -33,11 +35,9 @@ from survey.services.reporting.scope import (
     load_hierarchy,
     resolve_scope,
 )
-from survey.storage import aggregates, queries
+from survey.storage import queries
 from survey.storage import reporting as storage
 from survey.storage.models import SECTORS
-
-COUNT_KEYS = ["service_point_id", "service_point", "agency_id", "agency", "sector", "bin"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -125,47 +125,11 @@ class ReportInputs:
 def period_bins(period: Period) -> list[TimeBin]:
     """The quarters' parts of one period (its first day and every quarter start inside it)."""
     starts = {period.first}
-    day = _next_quarter(period.first)
+    day = next_quarter(period.first)
     while day <= period.last:
         starts.add(day)
-        day = _next_quarter(day)
+        day = next_quarter(day)
     return [TimeBin(first=d, quarter=quarter_label(d), current=True) for d in sorted(starts)]
-
-
-def _next_quarter(day: dt.date) -> dt.date:
-    month = 3 * ((day.month - 1) // 3) + 4
-    return dt.date(day.year + 1, 1, 1) if month > 12 else dt.date(day.year, month, 1)
-
-
-def _counts(
-    session: Session,
-    bins: Sequence[TimeBin],
-    after: dt.date,
-    channel: str | None,
-) -> pd.DataFrame:
-    """Counts per service point × bin of [first bin, ``after``): whole months from the
-    summaries and cut days from the answers; only the answers when a channel is chosen (the
-    summaries do not keep channels)."""
-    starts = [local_day_start(b.first) for b in bins]
-    if channel is not None:
-        return aggregates.answer_counts(
-            session, starts=starts, end=local_day_start(after), channel=channel
-        )
-    months, days = whole_months(bins, after)
-    parts = [
-        aggregates.summary_counts(session, starts=[b.first for b in bins], months=months),
-        aggregates.answer_counts(
-            session,
-            starts=starts,
-            end=local_day_start(after),
-            within=[(local_day_start(a), local_day_start(b)) for a, b in days],
-        ),
-    ]
-    found = [part for part in parts if not part.empty]
-    if len(found) <= 1:
-        return found[0] if found else parts[0]
-    both = pd.concat(found, ignore_index=True)
-    return both.groupby(COUNT_KEYS, as_index=False, sort=True).sum()
 
 
 def _period_counts(
@@ -176,8 +140,8 @@ def _period_counts(
     last = periods[-1]
     bins = time_bins(last) if len(periods) == 2 else period_bins(last)
     after = last.last + dt.timedelta(days=1)
-    every = _counts(session, bins, after, None)
-    chosen = every if channel is None else _counts(session, bins, after, channel)
+    every = counts_in(session, bins, after)
+    chosen = every if channel is None else counts_in(session, bins, after, channel=channel)
     quarter = {k: b.quarter for k, b in enumerate(bins)}
     volumes = quarter_volumes(session, bins, last.last, None)
     window = (
